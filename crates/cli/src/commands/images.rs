@@ -1,0 +1,89 @@
+use std::process::ExitCode;
+
+use porthole_engine::store::ImageSummary;
+use serde::Serialize;
+
+use super::{Context, blocking};
+use crate::output::human_size;
+
+/// One row of `porthole images --json`.
+#[derive(Serialize)]
+struct ImageRow<'a> {
+    reference: Option<&'a str>,
+    repository: Option<&'a str>,
+    tag: Option<&'a str>,
+    digest: String,
+    id: String,
+    created: Option<&'a str>,
+    size: u64,
+    platform: Option<String>,
+    index_digest: Option<String>,
+}
+
+impl<'a> From<&'a ImageSummary> for ImageRow<'a> {
+    fn from(i: &'a ImageSummary) -> Self {
+        ImageRow {
+            reference: i.reference.as_deref(),
+            repository: i.repository.as_deref(),
+            tag: i.tag.as_deref(),
+            digest: i.digest.to_string(),
+            id: i.id.to_string(),
+            created: i.created.as_deref(),
+            size: i.size,
+            platform: i.platform.as_ref().map(ToString::to_string),
+            index_digest: i.index_digest.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
+    let store = ctx.store()?;
+    let images = blocking(move || Ok(store.images()?)).await?;
+    if ctx.json {
+        let rows: Vec<ImageRow> = images.iter().map(ImageRow::from).collect();
+        ctx.print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 6]> = images
+        .iter()
+        .map(|i| {
+            [
+                i.repository.clone().unwrap_or_else(|| "<none>".into()),
+                i.tag.clone().unwrap_or_else(|| "<none>".into()),
+                i.id.short().to_owned(),
+                i.created.clone().unwrap_or_else(|| "-".into()),
+                human_size(i.size),
+                i.platform.as_ref().map(ToString::to_string).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(
+        &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "PLATFORM"],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}   "));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}

@@ -1,0 +1,130 @@
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use porthole_engine::Reference;
+use porthole_engine::registry::credentials::{CredentialStore, Credentials, SavedTo, Secret};
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, blocking};
+
+#[derive(clap::Args, Debug)]
+pub struct LoginArgs {
+    /// The registry, e.g. `ghcr.io` or `127.0.0.1:5000`. Default: Docker Hub (docker.io).
+    pub server: Option<String>,
+    #[arg(long, short = 'u')]
+    pub username: Option<String>,
+    /// Read the password (or token) from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LogoutArgs {
+    /// The registry. Default: Docker Hub (docker.io).
+    pub server: Option<String>,
+}
+
+/// `docker.io`, `index.docker.io`, `https://index.docker.io/v1/`, `host:5000`, `http://host:5000/v2/` → the registry name.
+fn registry_name(server: Option<&str>) -> anyhow::Result<String> {
+    let Some(raw) = server else {
+        return Ok("docker.io".into());
+    };
+    let host = raw
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if host.is_empty() {
+        bail!("`{raw}` is not a registry name; expected e.g. ghcr.io or 127.0.0.1:5000");
+    }
+    // Normalise through the reference grammar (index.docker.io → docker.io, lowercase check).
+    let probe = Reference::parse(&format!("{host}/probe/probe"))
+        .with_context(|| format!("`{raw}` is not a registry name"))?;
+    Ok(probe.registry().to_owned())
+}
+
+pub async fn login(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
+    let registry = registry_name(args.server.as_deref())?;
+    let username = match args.username {
+        Some(u) => u,
+        None if std::io::stdin().is_terminal() && !args.password_stdin => {
+            eprint!("Username: ");
+            std::io::stderr().flush().ok();
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+        None => bail!("no username: pass --username"),
+    };
+    if username.is_empty() {
+        bail!("the username is empty");
+    }
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").context("cannot read the password")?
+    } else {
+        bail!("no password: pass --password-stdin and write it to standard input")
+    };
+    if password.is_empty() {
+        bail!("the password is empty");
+    }
+    let creds = Credentials {
+        username,
+        secret: Secret::new(password),
+    };
+    let client = ctx.client()?;
+    client
+        .check_login(&registry, &creds, &CancellationToken::new())
+        .await?;
+    let store = CredentialStore::from_env();
+    let reg = registry.clone();
+    let saved = blocking(move || Ok(store.save(&reg, &creds)?)).await?;
+    if !ctx.json {
+        match &saved {
+            SavedTo::Helper(h) => eprintln!("Credentials saved with the credential helper `{h}`."),
+            SavedTo::ConfigFile(p) => eprintln!(
+                "WARNING: your password is stored unencrypted (base64) in {}, as Docker does without a credential helper.\n\
+                 Configure a credential helper (credsStore) to keep it in the system keyring.",
+                p.display()
+            ),
+        }
+        println!("Login Succeeded");
+    } else {
+        ctx.print_json(&serde_json::json!({"registry": registry, "logged_in": true}))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn logout(ctx: &Context, args: LogoutArgs) -> anyhow::Result<ExitCode> {
+    let registry = registry_name(args.server.as_deref())?;
+    let store = CredentialStore::from_env();
+    let reg = registry.clone();
+    let removed = blocking(move || Ok(store.erase(&reg)?)).await?;
+    if ctx.json {
+        ctx.print_json(&serde_json::json!({"registry": registry, "removed": removed}))?;
+    } else if removed {
+        println!("Removing login credentials for {registry}");
+    } else {
+        println!("Not logged in to {registry}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_name;
+
+    #[test]
+    fn registry_names_normalise_like_docker_login() {
+        assert_eq!(registry_name(None).unwrap(), "docker.io");
+        assert_eq!(registry_name(Some("https://index.docker.io/v1/")).unwrap(), "docker.io");
+        assert_eq!(registry_name(Some("127.0.0.1:5000")).unwrap(), "127.0.0.1:5000");
+        assert_eq!(registry_name(Some("http://localhost:5000/v2/")).unwrap(), "localhost:5000");
+        assert!(registry_name(Some("https://")).is_err());
+    }
+}

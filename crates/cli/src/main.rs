@@ -1,0 +1,76 @@
+//! `porthole`: the command line over Porthole's engine. Every command is a thin adapter:
+//! parse flags, call the engine, print (human text, or one JSON document with `--json`).
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "porthole", version, about = "Pull and look inside container images, no container engine needed")]
+pub struct Cli {
+    /// The image store (an OCI image layout). Default: $PORTHOLE_STORE, else the data dir.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of human output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The config file. Default: $PORTHOLE_CONFIG, else ~/.config/porthole/config.json.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A docker.io mirror to try before Docker Hub (repeatable). Overrides
+    /// $PORTHOLE_REGISTRY_MIRRORS and the config file.
+    #[arg(long = "registry-mirror", global = true, value_name = "URL")]
+    pub registry_mirrors: Vec<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Pull an image from a registry into the store.
+    Pull(commands::pull::Args),
+    /// List the images in the store.
+    Images,
+    /// Show an image's manifest, config and summary.
+    Inspect(commands::inspect::Args),
+    /// Remove images from the store (their blobs go at the next `gc`).
+    Rm(commands::rm::Args),
+    /// Delete blobs that no image uses.
+    Gc,
+    /// Re-hash every blob the images use and report problems.
+    Fsck,
+    /// Save credentials for a registry (as `docker login` does).
+    Login(commands::login::LoginArgs),
+    /// Remove saved credentials for a registry.
+    Logout(commands::login::LogoutArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("porthole: error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("porthole: error: {}", output::error_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Porthole's engine: image references, the registry client, the local OCI store and
+//! pulls. It knows nothing of Tauri: the desktop shell and the `porthole` CLI are both
+//! thin adapters over the calls exported here (see ARCHITECTURE.md).
+
+pub mod config;
+pub mod digest;
+pub mod platform;
+pub mod pull;
+pub mod reference;
+pub mod registry;
+pub mod store;
+
+pub use digest::Digest;
+pub use platform::Platform;
+pub use reference::Reference;

@@ -1,0 +1,17 @@
+//! The registry client: OCI distribution spec / Docker Registry HTTP API v2.
+//!
+//! - [`auth`]: `WWW-Authenticate` challenges, the Bearer token flow and its cache.
+//! - [`credentials`]: Docker's and Podman's credential stores and helpers.
+//! - [`client`]: endpoints (mirrors, TLS, plain HTTP for loopback), retries, redirects.
+//! - [`manifest`]: manifests and indexes, negotiated, size-capped and digest-verified.
+//! - [`blob`]: blobs streamed in chunks, resumed with `Range` after a dropped connection.
+
+pub mod auth;
+pub mod blob;
+pub mod client;
+pub mod credentials;
+mod error;
+pub mod manifest;
+
+pub use client::{Endpoint, RegistryClient};
+pub use error::RegistryError;

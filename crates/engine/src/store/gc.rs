@@ -1,0 +1,204 @@
+//! Garbage collection: deleting blobs that `index.json` no longer reaches, and partial
+//! downloads nobody has touched for a day.
+
+use std::collections::{HashSet, VecDeque};
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::layout::sync_dir;
+use super::lock::{self, Mode, is_same_file};
+use super::walk::{self, Kind, MAX_MANIFEST_SIZE};
+use super::{Store, StoreError, io_error};
+use crate::digest::Digest;
+
+/// What [`Store::gc`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GcReport {
+    pub blobs_removed: usize,
+    /// Bytes of the removed blobs and partials.
+    pub bytes_freed: u64,
+    pub partials_removed: usize,
+}
+
+/// How [`Store::gc_with`] runs.
+#[derive(Clone, Debug)]
+pub struct GcOptions {
+    /// "Now", for the age of partial downloads.
+    pub now: SystemTime,
+    /// Partial downloads (and our temporary files) in `ingest/` older than this, and not
+    /// locked by a writer, are deleted.
+    pub partial_max_age: Duration,
+    /// How long to wait for running pulls to finish before giving up with
+    /// [`StoreError::Locked`]. Zero: do not wait.
+    pub lock_timeout: Duration,
+}
+
+impl GcOptions {
+    /// The defaults at time `now`: partials older than 24 hours go; wait up to 30 seconds
+    /// for running pulls.
+    pub fn at(now: SystemTime) -> GcOptions {
+        GcOptions {
+            now,
+            partial_max_age: Duration::from_secs(24 * 60 * 60),
+            lock_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Store {
+    /// [`Store::gc_with`] with the defaults of [`GcOptions::at`] now.
+    pub fn gc(&self) -> Result<GcReport, StoreError> {
+        self.gc_with(&GcOptions::at(SystemTime::now()))
+    }
+
+    /// Deletes the blobs that `index.json` does not reach (index -> manifests and nested
+    /// indexes -> configs and layers) and stale partial downloads.
+    ///
+    /// Takes `.porthole-gc.lock` exclusively, so it waits for running pulls (which hold it
+    /// shared, see [`Store::lock_shared`]) up to `lock_timeout`, then fails with
+    /// [`StoreError::Locked`]; and holds the index lock throughout, so no image is added
+    /// meanwhile. Refuses to delete anything when a reachable manifest cannot be read (its
+    /// children would be unknown): the error says which.
+    pub fn gc_with(&self, options: &GcOptions) -> Result<GcReport, StoreError> {
+        let gc_lock = self.gc_lock_path();
+        let _gc = lock::lock_within(&gc_lock, Mode::Exclusive, options.lock_timeout)?.ok_or(
+            StoreError::Locked {
+                path: gc_lock,
+                waited: options.lock_timeout,
+            },
+        )?;
+        let _index = lock::index_lock(self.root())?;
+        let index = self.read_index()?;
+        let reachable = self.reachable(walk::roots(&index))?;
+
+        let mut report = GcReport::default();
+        let blobs = self.blobs_dir();
+        for (digest, len) in list_blobs(&blobs)? {
+            if reachable.contains(&digest) {
+                continue;
+            }
+            let path = self.blob_path(&digest);
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    report.blobs_removed += 1;
+                    report.bytes_freed += len;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", &path)(e)),
+            }
+        }
+        if report.blobs_removed > 0 {
+            sync_dir(&blobs)?;
+        }
+        self.remove_stale_partials(options, &mut report)?;
+        Ok(report)
+    }
+
+    fn reachable(&self, roots: Vec<walk::Node>) -> Result<HashSet<Digest>, StoreError> {
+        let mut seen = HashSet::new();
+        let mut queue = VecDeque::from(roots);
+        while let Some(node) = queue.pop_front() {
+            if !seen.insert(node.digest.clone()) || node.kind == Kind::Leaf {
+                continue;
+            }
+            let path = self.blob_path(&node.digest);
+            if !path.exists() || (node.kind == Kind::MaybeManifest && node.size > MAX_MANIFEST_SIZE)
+            {
+                continue; // nothing below a missing blob to protect
+            }
+            let refuse = |reason: String| StoreError::Corrupt {
+                path: path.clone(),
+                reason: format!(
+                    "{reason}; gc deleted nothing, since it cannot tell which blobs this \
+                     manifest needs (run fsck, then remove the image that uses it)"
+                ),
+            };
+            let bytes = match self.read_blob(&node.digest, MAX_MANIFEST_SIZE) {
+                Ok(bytes) => bytes,
+                Err(StoreError::MissingBlob { .. }) => continue,
+                Err(e) => return Err(refuse(e.to_string())),
+            };
+            match walk::children(&bytes) {
+                Ok(children) => queue.extend(children),
+                Err(_) if node.kind == Kind::MaybeManifest => {}
+                Err(reason) => return Err(refuse(format!("it is not a manifest: {reason}"))),
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Partials and temporary files in `ingest/` older than the limit whose lock nobody
+    /// holds. (Under the gc lock no pull is running, so this is only for crashed ones.)
+    fn remove_stale_partials(
+        &self,
+        options: &GcOptions,
+        report: &mut GcReport,
+    ) -> Result<(), StoreError> {
+        let dir = self.ingest_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error("list", &dir)(e)),
+        };
+        for entry in entries {
+            let path = entry.map_err(io_error("list", &dir))?.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let age = meta
+                .modified()
+                .ok()
+                .and_then(|m| options.now.duration_since(m).ok())
+                .unwrap_or_default();
+            if !meta.is_file() || age < options.partial_max_age {
+                continue;
+            }
+            let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
+                continue;
+            };
+            if !lock::try_lock(&file, Mode::Exclusive, &path)? || !is_same_file(&file, &path)? {
+                continue;
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    report.partials_removed += 1;
+                    report.bytes_freed += meta.len();
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", &path)(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The blobs in `blobs/sha256` with their sizes. Files whose names are not digests are not
+/// ours to judge and are skipped.
+pub(super) fn list_blobs(dir: &std::path::Path) -> Result<Vec<(Digest, u64)>, StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error("list", dir)(e)),
+    };
+    let mut blobs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error("list", dir))?;
+        let Some(digest) = entry
+            .file_name()
+            .to_str()
+            .and_then(|hex| format!("sha256:{hex}").parse::<Digest>().ok())
+        else {
+            continue;
+        };
+        let meta = fs::symlink_metadata(entry.path()).map_err(io_error("read", &entry.path()))?;
+        if meta.is_file() {
+            blobs.push((digest, meta.len()));
+        }
+    }
+    blobs.sort();
+    Ok(blobs)
+}

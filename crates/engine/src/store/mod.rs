@@ -1,0 +1,158 @@
+//! The local image store: an OCI image layout (`oci-layout`, `index.json`,
+//! `blobs/sha256/<hex>`) that skopeo (`oci:DIR:TAG`), umoci and containerd can read. The
+//! desktop app and the CLI share one store and may write to it at the same time.
+//!
+//! How it stays whole:
+//! - A blob appears in `blobs/` only by a rename, after its size and digest were checked
+//!   ([`BlobWriter::commit`], [`Store::write_blob`]): nothing half-written is ever visible
+//!   there. Downloads in progress live in `ingest/sha256-<hex>.partial`, each held under an
+//!   exclusive file lock by the one writer that owns it, so an interrupted pull resumes.
+//! - `index.json` is only replaced whole (temporary file, fsync, rename, fsync of the
+//!   directory), under an exclusive lock on `.porthole-index.lock`, so that concurrent
+//!   read-modify-writes never lose an entry.
+//! - A pull holds [`Store::lock_shared`] (a shared lock on `.porthole-gc.lock`) from its first
+//!   blob to its `add_image`; [`Store::gc`] takes that lock exclusively, so it never deletes
+//!   blobs that a running pull wrote but has not referenced yet. gc waits for running pulls up
+//!   to [`GcOptions::lock_timeout`] and then gives up with [`StoreError::Locked`].
+//! - Lock order is always gc lock, then index lock, then a partial's lock.
+//!
+//! The lock files and `ingest/` are extra entries that OCI tools ignore. Every path is built
+//! from a validated [`Digest`] (64 hex characters), so nothing escapes the root.
+
+mod blobs;
+mod fsck;
+mod gc;
+mod images;
+mod index;
+mod layout;
+mod lock;
+mod walk;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::digest::Digest;
+
+pub use blobs::{BlobWriter, Ingest};
+pub use fsck::{BlobSizeMismatch, FsckReport};
+pub use gc::{GcOptions, GcReport};
+pub use images::{
+    ANNOTATION_IMAGE_NAME, ANNOTATION_INDEX_DIGEST, ANNOTATION_REF_NAME, ImageSummary,
+    ManifestDescriptor, NewImage,
+};
+pub use lock::StoreLock;
+pub use walk::MAX_MANIFEST_SIZE;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("could not {action} `{}`", path.display())]
+    Io {
+        /// What was being done, e.g. "create directory" or "rename into place".
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "content does not match its digest: expected {expected}, found {found} \
+         (the download was damaged or the registry sent the wrong bytes; pull again)"
+    )]
+    DigestMismatch { expected: Digest, found: Digest },
+    #[error("content has the wrong size: expected {expected} bytes, found {found}")]
+    SizeMismatch { expected: u64, found: u64 },
+    #[error("blob {digest} is {size} bytes, more than the {max} bytes accepted here")]
+    TooLarge { digest: Digest, size: u64, max: u64 },
+    #[error(
+        "blob {digest} is missing from the store (expected at `{}`); pull the image again",
+        path.display()
+    )]
+    MissingBlob { digest: Digest, path: PathBuf },
+    #[error("no image named `{what}` in the store at `{}`", root.display())]
+    NotFound { what: String, root: PathBuf },
+    #[error(
+        "`{what}` matches {} different images ({}); type more characters of the image ID",
+        candidates.len(),
+        short_list(candidates)
+    )]
+    Ambiguous { what: String, candidates: Vec<Digest> },
+    #[error("cannot add image `{name}`: {reason}")]
+    InvalidImage { name: String, reason: String },
+    #[error("`{}` is damaged: {reason}", path.display())]
+    Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "the store is busy: a pull is writing to it (waited {}s for `{}`); \
+         try again when it has finished",
+        waited.as_secs(),
+        path.display()
+    )]
+    Locked { path: PathBuf, waited: Duration },
+    #[error("`{}` is not a usable image store: {reason}", path.display())]
+    InvalidLayout { path: PathBuf, reason: String },
+}
+
+fn short_list(digests: &[Digest]) -> String {
+    digests.iter().map(Digest::short).collect::<Vec<_>>().join(", ")
+}
+
+/// Builds the `map_err` closure for an I/O failure: what was being done, to which path.
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A handle on one store directory. Cloning is cheap; handles are `Send + Sync`, and separate
+/// handles (or processes) on the same directory coordinate through file locks.
+#[derive(Clone, Debug)]
+pub struct Store {
+    root: Arc<Path>,
+}
+
+impl Store {
+    /// Where the store lives when the user did not choose a directory (callers use
+    /// `dir.unwrap_or_else(Store::default_root)`): `$PORTHOLE_STORE` when set and non-empty,
+    /// else `<data dir>/porthole/store` (`~/.local/share` on Linux, `~/Library/Application
+    /// Support` on macOS, `%APPDATA%` on Windows), else `porthole/store` under the current
+    /// directory when the system has no data directory.
+    pub fn default_root() -> PathBuf {
+        match std::env::var_os("PORTHOLE_STORE") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("porthole")
+                .join("store"),
+        }
+    }
+
+    /// Opens the store at `root`, creating an empty layout there when the directory is
+    /// missing or empty. Refuses a directory that holds something other than an OCI layout.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
+        let root: PathBuf = root.into();
+        layout::open_or_create(&root)?;
+        Ok(Store { root: root.into() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<root>/blobs/sha256/<hex>`, whether or not the blob is there.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blobs_dir().join(digest.hex())
+    }
+
+    fn blobs_dir(&self) -> PathBuf {
+        self.root.join("blobs").join("sha256")
+    }
+
+    fn ingest_dir(&self) -> PathBuf {
+        self.root.join(layout::INGEST_DIR)
+    }
+}
+

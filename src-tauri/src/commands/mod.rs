@@ -1,0 +1,6 @@
+//! The `#[tauri::command]`s the UI calls, one file per concept. Each is a thin adapter:
+//! it calls the engine, off the async executor when the work blocks, and maps results to
+//! the DTOs of `crate::ipc`. Every command here must also be listed in `build.rs` and
+//! granted in `capabilities/default.json`.
+
+pub mod images;

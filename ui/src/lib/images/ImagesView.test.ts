@@ -1,0 +1,188 @@
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { ImageRow } from '../../tauri/ipc';
+import { clearMocks, mockCommands } from '../../tauri/testing';
+import ImagesView from './ImagesView.svelte';
+
+const NOW = new Date('2025-06-15T12:00:00Z');
+
+function image(overrides: Partial<ImageRow> = {}): ImageRow {
+  return {
+    reference: 'docker.io/library/nginx:latest',
+    repository: 'docker.io/library/nginx',
+    tag: 'latest',
+    id: `sha256:${'ab12cd34ef56'.padEnd(64, '0')}`,
+    shortId: 'ab12cd34ef56',
+    digest: `sha256:${'1'.repeat(64)}`,
+    created: '2025-06-12T12:00:00Z',
+    size: 74_812_345,
+    platform: 'linux/amd64',
+    indexDigest: null,
+    ...overrides,
+  };
+}
+
+let target: HTMLElement;
+let component: ReturnType<typeof mount> | undefined;
+
+beforeEach(() => {
+  target = document.createElement('div');
+  document.body.append(target);
+});
+
+afterEach(() => {
+  if (component) unmount(component);
+  component = undefined;
+  target.remove();
+  clearMocks();
+});
+
+/** Lets pending promises (the mocked command) settle, then flushes Svelte's updates. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  flushSync();
+}
+
+function render(): void {
+  component = mount(ImagesView, { target, props: { now: () => NOW } });
+  flushSync();
+}
+
+const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
+const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
+const text = (id: string) => byTestId(id)?.textContent?.trim();
+
+describe('ImagesView', () => {
+  it('shows a loading state until the list arrives', async () => {
+    let answer: (rows: ImageRow[]) => void = () => {};
+    mockCommands({ list_images: () => new Promise<ImageRow[]>((resolve) => (answer = resolve)) });
+    render();
+    expect(byTestId('images-loading')?.getAttribute('role')).toBe('status');
+    answer([]);
+    await settle();
+    expect(byTestId('images-loading')).toBeNull();
+  });
+
+  it('renders one row per image, newest first, with formatted cells', async () => {
+    mockCommands({
+      list_images: () => [
+        image(),
+        image({
+          reference: 'ghcr.io/owner/tool:2.1',
+          repository: 'ghcr.io/owner/tool',
+          tag: '2.1',
+          shortId: '99887766aabb',
+          digest: `sha256:${'2'.repeat(64)}`,
+          created: '2025-06-15T09:00:00Z',
+          size: 1_050_000_000,
+          platform: 'linux/arm64/v8',
+        }),
+      ],
+    });
+    render();
+    await settle();
+
+    const rows = allByTestId('image-row');
+    expect(rows).toHaveLength(2);
+    const cells = (row: Element, id: string) => row.querySelector(`[data-testid="${id}"]`)?.textContent?.trim();
+    const [first, second] = rows as [Element, Element];
+    expect(cells(first, 'image-name')).toBe('ghcr.io/owner/tool');
+    expect(cells(first, 'image-created')).toBe('3 hours ago');
+    expect(cells(first, 'image-size')).toBe('1.05 GB');
+    expect(cells(first, 'image-platform')).toBe('linux/arm64/v8');
+    expect(cells(second, 'image-name')).toBe('nginx');
+    expect(cells(second, 'image-tag')).toBe('latest');
+    expect(cells(second, 'image-id')).toBe('ab12cd34ef56');
+    expect(cells(second, 'image-created')).toBe('3 days ago');
+    expect(cells(second, 'image-size')).toBe('74.8 MB');
+    expect(cells(second, 'image-platform')).toBe('linux/amd64');
+
+    expect(text('images-count')).toBe('2 images');
+    expect(text('images-total-size')).toBe('1.12 GB total');
+  });
+
+  it('counts an image under two tags once in the total size', async () => {
+    mockCommands({
+      list_images: () => [image(), image({ reference: 'docker.io/library/nginx:1.27', tag: '1.27' })],
+    });
+    render();
+    await settle();
+    expect(text('images-count')).toBe('2 images');
+    expect(text('images-total-size')).toBe('74.8 MB total');
+  });
+
+  it('shows dangling images and unknown fields as such', async () => {
+    mockCommands({
+      list_images: () => [image({ reference: null, repository: null, tag: null, created: null, platform: null })],
+    });
+    render();
+    await settle();
+    const row = allByTestId('image-row')[0]!;
+    expect(row.querySelector('[data-testid="image-name"]')?.textContent?.trim()).toBe('<none>');
+    expect(row.querySelector('[data-testid="image-tag"]')?.textContent?.trim()).toBe('<none>');
+    expect(row.querySelector('[data-testid="image-created"]')?.textContent?.trim()).toBe('Unknown');
+  });
+
+  it('shows the empty state when the store has no images', async () => {
+    mockCommands({ list_images: () => [] });
+    render();
+    await settle();
+    expect(byTestId('images-empty')?.textContent).toContain('No images yet');
+    expect(byTestId('images-table')).toBeNull();
+  });
+
+  it('shows the error message and retries', async () => {
+    let calls = 0;
+    mockCommands({
+      list_images: () => {
+        calls += 1;
+        if (calls === 1) throw { code: 'internal', message: 'cannot read the store at /nowhere: permission denied' };
+        return [image()];
+      },
+    });
+    render();
+    await settle();
+    expect(byTestId('images-error')?.getAttribute('role')).toBe('alert');
+    expect(text('images-error-message')).toBe('cannot read the store at /nowhere: permission denied');
+
+    (byTestId('images-retry') as HTMLButtonElement).click();
+    await settle();
+    expect(calls).toBe(2);
+    expect(byTestId('images-error')).toBeNull();
+    expect(allByTestId('image-row')).toHaveLength(1);
+  });
+
+  it('turns a rejection that is not an IpcError into an internal one', async () => {
+    mockCommands({});
+    render();
+    await settle();
+    expect(text('images-error-message')).toContain('list_images');
+  });
+
+  it('renders names from the store as text, never as HTML', async () => {
+    const hostile = '<script>alert(1)</script>';
+    mockCommands({
+      list_images: () => [
+        image({ repository: `ghcr.io/${hostile}`, reference: `ghcr.io/${hostile}:x`, tag: '<b>bold</b>' }),
+      ],
+    });
+    render();
+    await settle();
+    const row = allByTestId('image-row')[0]!;
+    expect(row.querySelector('[data-testid="image-name"]')?.textContent?.trim()).toBe(`ghcr.io/${hostile}`);
+    expect(row.querySelector('[data-testid="image-tag"]')?.textContent?.trim()).toBe('<b>bold</b>');
+    expect(target.querySelector('script')).toBeNull();
+    expect(target.querySelector('b')).toBeNull();
+  });
+
+  it('says why Search images to run does nothing yet', async () => {
+    mockCommands({ list_images: () => [image()] });
+    render();
+    await settle();
+    const button = byTestId('images-search') as HTMLButtonElement;
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(button.title).toBe('Search arrives with the Search feature');
+  });
+});
