@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "porthole", version, about = "Pull and look inside container images, no container engine needed")]
+#[command(
+    name = "porthole",
+    version,
+    about = "Pull and look inside container images, no container engine needed"
+)]
 pub struct Cli {
     /// The image store (an OCI image layout). Default: $PORTHOLE_STORE, else the data dir.
     #[arg(long, global = true, value_name = "DIR")]
@@ -59,7 +63,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("porthole: error: cannot start the async runtime: {e}");

@@ -37,7 +37,13 @@ pub fn human_size(bytes: u64) -> String {
         return format!("{bytes} B");
     }
     // Three significant digits with trailing zeros dropped, like Go's %.3g in go-units.
-    let decimals = if value >= 100.0 { 0 } else if value >= 10.0 { 1 } else { 2 };
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
     let mut text = format!("{value:.decimals$}");
     if text.contains('.') {
         text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
@@ -88,7 +94,9 @@ impl PullProgress {
                     "{reference}: resolved to {digest} ({platform}, {} layers)",
                     layers.len()
                 ),
-                PullEvent::LayerExists { digest } => eprintln!("{}: Already exists", digest.short()),
+                PullEvent::LayerExists { digest } => {
+                    eprintln!("{}: Already exists", digest.short())
+                }
                 PullEvent::LayerRetrying {
                     digest,
                     attempt,
@@ -127,7 +135,9 @@ impl PullProgress {
                             b.set_position(downloaded);
                         }
                     }
-                    PullEvent::LayerRetrying { digest, attempt, .. } => {
+                    PullEvent::LayerRetrying {
+                        digest, attempt, ..
+                    } => {
                         if let Some(b) = bars.get(&digest.to_string()) {
                             b.set_message(format!("Retrying ({attempt})"));
                         }
@@ -167,6 +177,9 @@ mod tests {
     fn error_line_skips_repeated_causes() {
         let inner = std::io::Error::other("connection refused");
         let e = anyhow::Error::new(inner).context("cannot reach registry x: connection refused");
-        assert_eq!(error_line(&e), "cannot reach registry x: connection refused");
+        assert_eq!(
+            error_line(&e),
+            "cannot reach registry x: connection refused"
+        );
     }
 }

@@ -34,7 +34,9 @@ pub enum ConfigError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("registry mirror `{url}` is not a usable URL: {reason} (expected e.g. https://mirror.example.com)")]
+    #[error(
+        "registry mirror `{url}` is not a usable URL: {reason} (expected e.g. https://mirror.example.com)"
+    )]
     BadMirror { url: String, reason: String },
 }
 
@@ -124,7 +126,10 @@ impl Config {
 
     /// The docker.io mirrors as base URLs, checked.
     pub fn mirror_urls(&self) -> Result<Vec<Url>, ConfigError> {
-        self.registry_mirrors.iter().map(|m| parse_mirror(m)).collect()
+        self.registry_mirrors
+            .iter()
+            .map(|m| parse_mirror(m))
+            .collect()
     }
 }
 
@@ -172,7 +177,10 @@ mod tests {
 
     #[test]
     fn mirrors_are_checked() {
-        assert_eq!(parse_mirror("mirror.example.com").unwrap().as_str(), "https://mirror.example.com/");
+        assert_eq!(
+            parse_mirror("mirror.example.com").unwrap().as_str(),
+            "https://mirror.example.com/"
+        );
         assert!(parse_mirror("ftp://x").is_err());
         assert!(parse_mirror("http://x/?a=1").is_err());
         assert!(parse_mirror("http://").is_err());

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PlatformError {
-    #[error("`{0}` is not a platform: expected os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8")]
+    #[error(
+        "`{0}` is not a platform: expected os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8"
+    )]
     Malformed(String),
 }
 
@@ -89,7 +91,11 @@ fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
         "i386" => ("386".into(), String::new()),
         "x86_64" | "x86-64" => ("amd64".into(), String::new()),
         "aarch64" | "arm64" => {
-            let v = if variant == "8" || variant == "v8" { "" } else { &variant };
+            let v = if variant == "8" || variant == "v8" {
+                ""
+            } else {
+                &variant
+            };
             ("arm64".into(), v.to_owned())
         }
         "armhf" => ("arm".into(), "v7".into()),
@@ -130,6 +136,11 @@ impl fmt::Display for Platform {
         }
         Ok(())
     }
+}
+
+/// Serialise a platform as `os/arch[/variant]`, the form people and scripts use.
+pub fn as_string<S: serde::Serializer>(p: &Platform, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(p)
 }
 
 #[cfg(test)]

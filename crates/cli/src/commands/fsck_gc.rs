@@ -51,7 +51,9 @@ pub async fn fsck(ctx: &Context) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         if !ctx.json {
-            eprintln!("porthole: error: the store has missing or corrupt blobs; pull the affected images again");
+            eprintln!(
+                "porthole: error: the store has missing or corrupt blobs; pull the affected images again"
+            );
         }
         ExitCode::FAILURE
     })

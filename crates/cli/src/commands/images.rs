@@ -53,12 +53,22 @@ pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
                 i.id.short().to_owned(),
                 i.created.clone().unwrap_or_else(|| "-".into()),
                 human_size(i.size),
-                i.platform.as_ref().map(ToString::to_string).unwrap_or_default(),
+                i.platform
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             ]
         })
         .collect();
     print_table(
-        &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "PLATFORM"],
+        &[
+            "REPOSITORY",
+            "TAG",
+            "IMAGE ID",
+            "CREATED",
+            "SIZE",
+            "PLATFORM",
+        ],
         &rows,
     );
     Ok(ExitCode::SUCCESS)

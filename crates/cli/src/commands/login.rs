@@ -122,9 +122,18 @@ mod tests {
     #[test]
     fn registry_names_normalise_like_docker_login() {
         assert_eq!(registry_name(None).unwrap(), "docker.io");
-        assert_eq!(registry_name(Some("https://index.docker.io/v1/")).unwrap(), "docker.io");
-        assert_eq!(registry_name(Some("127.0.0.1:5000")).unwrap(), "127.0.0.1:5000");
-        assert_eq!(registry_name(Some("http://localhost:5000/v2/")).unwrap(), "localhost:5000");
+        assert_eq!(
+            registry_name(Some("https://index.docker.io/v1/")).unwrap(),
+            "docker.io"
+        );
+        assert_eq!(
+            registry_name(Some("127.0.0.1:5000")).unwrap(),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            registry_name(Some("http://localhost:5000/v2/")).unwrap(),
+            "localhost:5000"
+        );
         assert!(registry_name(Some("https://")).is_err());
     }
 }

@@ -73,5 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(f).await.context("a worker thread failed")?
+    tokio::task::spawn_blocking(f)
+        .await
+        .context("a worker thread failed")?
 }

@@ -23,7 +23,10 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let reference = Reference::parse(&args.reference)?;
-    let platform = match args.platform.or_else(|| ctx.config.default_platform.clone()) {
+    let platform = match args
+        .platform
+        .or_else(|| ctx.config.default_platform.clone())
+    {
         Some(p) => Some(p.parse::<Platform>()?),
         None => None,
     };
@@ -55,7 +58,10 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         ctx.print_json(&report)?;
     } else {
         let fetched = report.layers.iter().filter(|l| !l.already_present).count();
-        println!("Digest: {}", report.index_digest.as_ref().unwrap_or(&report.digest));
+        println!(
+            "Digest: {}",
+            report.index_digest.as_ref().unwrap_or(&report.digest)
+        );
         println!(
             "Status: {} ({} of {} layers fetched, {} downloaded, {} already present)",
             if fetched == 0 {

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{LayerInfo, LayerReport, Observer, PullError, PullEvent, blocking};
-use crate::registry::blob::{BlobProgress, BlobSource, Chunk};
+use crate::registry::blob::{BlobProgress, BlobSink, BlobSource, Chunk};
 use crate::registry::{Endpoint, RegistryClient};
 use crate::store::{Ingest, Store, StoreError};
 
@@ -89,7 +89,17 @@ pub(super) async fn fetch_layer(
         urls,
     };
     let fetched = client
-        .fetch_blob(endpoint, repository, &source, start, &tx, &progress, cancel)
+        .fetch_blob(
+            endpoint,
+            repository,
+            &source,
+            start,
+            &BlobSink {
+                tx: &tx,
+                progress: &progress,
+            },
+            cancel,
+        )
         .await;
     drop(tx);
     // The writer's own failure (a size overflow, a full disk) explains a broken channel.

@@ -15,7 +15,7 @@ pub use events::{LayerInfo, Observer, PullEvent};
 
 use crate::registry::manifest::{FetchedManifest, ManifestKind};
 use crate::registry::{Endpoint, RegistryClient, RegistryError};
-use crate::store::{NewImage, Store, StoreError};
+use crate::store::{ManifestDescriptor, NewImage, Store, StoreError};
 use crate::{Digest, Platform, Reference};
 
 /// Image configs are small; containerd caps them like manifests.
@@ -28,7 +28,9 @@ pub enum PullError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("layer {digest} of {reference} does not match its digest (got {found}); the corrupt download was discarded, pull again")]
+    #[error(
+        "layer {digest} of {reference} does not match its digest (got {found}); the corrupt download was discarded, pull again"
+    )]
     LayerDigestMismatch {
         reference: String,
         digest: Digest,
@@ -71,6 +73,8 @@ pub struct PullReport {
     pub index_digest: Option<Digest>,
     /// The config's digest: the image ID.
     pub id: Digest,
+    /// `os/arch[/variant]`, e.g. `linux/amd64`.
+    #[serde(serialize_with = "crate::platform::as_string")]
     pub platform: Platform,
     /// The registry or mirror the image came from.
     pub source: String,
@@ -112,11 +116,10 @@ pub async fn pull(
         ManifestKind::Image(_) => (top.clone(), None),
         ManifestKind::Index(index) => {
             let chosen = choose_platform(index, &wanted, reference)?;
-            let child_digest: Digest = chosen
-                .digest()
-                .to_string()
-                .parse()
-                .map_err(|e| invalid(reference, format!("its index names a bad digest: {e}")))?;
+            let child_digest: Digest =
+                chosen.digest().to_string().parse().map_err(|e| {
+                    invalid(reference, format!("its index names a bad digest: {e}"))
+                })?;
             let child = client
                 .fetch_manifest(
                     &endpoint,
@@ -131,7 +134,10 @@ pub async fn pull(
         }
     };
     let ManifestKind::Image(manifest) = &manifest_fetched.kind else {
-        return Err(invalid(reference, "its index points at another index".into()));
+        return Err(invalid(
+            reference,
+            "its index points at another index".into(),
+        ));
     };
 
     let config_desc = manifest.config();
@@ -203,9 +209,11 @@ pub async fn pull(
     let entry = NewImage {
         name,
         tag: reference.tag().map(str::to_owned),
-        media_type: manifest_fetched.media_type.clone(),
-        digest: manifest_fetched.digest.clone(),
-        size: manifest_fetched.bytes.len() as u64,
+        manifest: ManifestDescriptor {
+            media_type: manifest_fetched.media_type.clone(),
+            digest: manifest_fetched.digest.clone(),
+            size: manifest_fetched.bytes.len() as u64,
+        },
         platform: Some(platform.clone()),
         index_digest: index_digest.clone(),
     };
@@ -294,13 +302,18 @@ fn invalid(reference: &Reference, reason: String) -> PullError {
 }
 
 fn descriptor_digest(d: &Descriptor, reference: &Reference) -> Result<Digest, PullError> {
-    d.digest()
-        .to_string()
-        .parse()
-        .map_err(|e| invalid(reference, format!("its manifest names a digest Porthole cannot verify: {e}")))
+    d.digest().to_string().parse().map_err(|e| {
+        invalid(
+            reference,
+            format!("its manifest names a digest Porthole cannot verify: {e}"),
+        )
+    })
 }
 
-fn layer_infos(manifest: &ImageManifest, reference: &Reference) -> Result<Vec<LayerInfo>, PullError> {
+fn layer_infos(
+    manifest: &ImageManifest,
+    reference: &Reference,
+) -> Result<Vec<LayerInfo>, PullError> {
     manifest
         .layers()
         .iter()
@@ -368,7 +381,11 @@ fn config_platform(config: &[u8]) -> Option<Platform> {
         variant: Option<String>,
     }
     let c: Cfg = serde_json::from_slice(config).ok()?;
-    Some(Platform::new(&c.os?, &c.architecture?, c.variant.as_deref()))
+    Some(Platform::new(
+        &c.os?,
+        &c.architecture?,
+        c.variant.as_deref(),
+    ))
 }
 
 /// Run blocking store work off the async executor.

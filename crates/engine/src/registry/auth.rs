@@ -56,9 +56,7 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
 
 fn split_token(s: &str) -> (&str, &str) {
     let s = s.trim_start();
-    let end = s
-        .find(|c: char| c == ' ' || c == ',' || c == '=')
-        .unwrap_or(s.len());
+    let end = s.find([' ', ',', '=']).unwrap_or(s.len());
     (&s[..end], &s[end..])
 }
 
@@ -204,7 +202,14 @@ mod tests {
     fn skips_unknown_schemes_and_survives_garbage() {
         let h = r#"Negotiate abc, Bearer realm="https://r/t""#;
         assert!(matches!(parse_challenge(h), Some(Challenge::Bearer { .. })));
-        for junk in ["", "Bearer", "Bearer realm=", "=,=,\"", "Bearer realm=\"unterminated", "ü\u{0}"] {
+        for junk in [
+            "",
+            "Bearer",
+            "Bearer realm=",
+            "=,=,\"",
+            "Bearer realm=\"unterminated",
+            "ü\u{0}",
+        ] {
             let _ = parse_challenge(junk);
         }
         assert_eq!(parse_challenge("Bearer service=x"), None);

@@ -38,6 +38,12 @@ pub struct BlobSource {
     pub urls: Vec<String>,
 }
 
+/// Where a blob's bytes and progress reports go.
+pub struct BlobSink<'a> {
+    pub tx: &'a mpsc::Sender<Chunk>,
+    pub progress: &'a (dyn Fn(BlobProgress) + Send + Sync),
+}
+
 enum Origin<'a> {
     Registry,
     /// A foreign layer's URL, fetched without registry credentials.
@@ -53,12 +59,21 @@ impl RegistryClient {
         repository: &str,
         blob: &BlobSource,
         start: u64,
-        tx: &mpsc::Sender<Chunk>,
-        progress: &(dyn Fn(BlobProgress) + Send + Sync),
+        sink: &BlobSink<'_>,
         cancel: &CancellationToken,
     ) -> Result<u64, RegistryError> {
+        let (tx, progress) = (sink.tx, sink.progress);
         match self
-            .fetch_from(Origin::Registry, endpoint, repository, blob, start, tx, progress, cancel)
+            .fetch_from(
+                Origin::Registry,
+                endpoint,
+                repository,
+                blob,
+                start,
+                tx,
+                progress,
+                cancel,
+            )
             .await
         {
             Err(RegistryError::NotFound { .. }) if !blob.urls.is_empty() => {}
@@ -72,7 +87,16 @@ impl RegistryClient {
                 continue;
             }
             match self
-                .fetch_from(Origin::Foreign(&url), endpoint, repository, blob, 0, tx, progress, cancel)
+                .fetch_from(
+                    Origin::Foreign(&url),
+                    endpoint,
+                    repository,
+                    blob,
+                    0,
+                    tx,
+                    progress,
+                    cancel,
+                )
                 .await
             {
                 Ok(n) => return Ok(n),
@@ -82,7 +106,10 @@ impl RegistryClient {
         }
         Err(last.unwrap_or_else(|| RegistryError::NotFound {
             registry: endpoint.host.clone(),
-            what: format!("blob {} of {repository} (nor at any of its URLs)", blob.digest),
+            what: format!(
+                "blob {} of {repository} (nor at any of its URLs)",
+                blob.digest
+            ),
         }))
     }
 
@@ -114,8 +141,15 @@ impl RegistryClient {
                 };
                 // No auth challenge is ever answered for a foreign URL: send() only
                 // authenticates after a 401 with a challenge, and those go to `foreign`.
-                self.send(&foreign, repository, Method::GET, (*url).clone(), headers, cancel)
-                    .await
+                self.send(
+                    &foreign,
+                    repository,
+                    Method::GET,
+                    (*url).clone(),
+                    headers,
+                    cancel,
+                )
+                .await
             }
         }
     }
@@ -140,7 +174,9 @@ impl RegistryClient {
             if pos == blob.size && pos > 0 {
                 return Ok(pos);
             }
-            let opened = self.open(&origin, endpoint, repository, blob, pos, cancel).await;
+            let opened = self
+                .open(&origin, endpoint, repository, blob, pos, cancel)
+                .await;
             // `send` has already retried connection errors, 5xx and 429.
             let mut response = opened?;
             match response.status() {
@@ -291,7 +327,14 @@ impl RegistryClient {
         }
         let url = endpoint.url(repository, &format!("blobs/{digest}"));
         let response = self
-            .send(endpoint, repository, Method::GET, url, HeaderMap::new(), cancel)
+            .send(
+                endpoint,
+                repository,
+                Method::GET,
+                url,
+                HeaderMap::new(),
+                cancel,
+            )
             .await?;
         match response.status() {
             s if s.is_success() => {}

@@ -230,7 +230,11 @@ impl RegistryClient {
         else {
             return Ok(self.inner.default_http.clone());
         };
-        let mut clients = self.inner.tls_http.lock().unwrap_or_else(|p| p.into_inner());
+        let mut clients = self
+            .inner
+            .tls_http
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(c) = clients.get(&endpoint.host) {
             return Ok(c.clone());
         }
@@ -367,13 +371,18 @@ impl RegistryClient {
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(endpoint.host.clone(), challenge.clone());
                 let challenge_scope = match &challenge {
-                    Challenge::Bearer {
-                        scope: Some(s), ..
-                    } if s.contains(repository) => s.clone(),
+                    Challenge::Bearer { scope: Some(s), .. } if s.contains(repository) => s.clone(),
                     _ => scope.clone(),
                 };
                 auth = self
-                    .authorization(endpoint, repository, &challenge, &challenge_scope, had_auth, cancel)
+                    .authorization(
+                        endpoint,
+                        repository,
+                        &challenge,
+                        &challenge_scope,
+                        had_auth,
+                        cancel,
+                    )
                     .await?;
                 if auth.is_none() {
                     return Err(self.unauthorized(endpoint, repository).await);
@@ -424,16 +433,15 @@ impl RegistryClient {
         let creds = self.credentials_for(&endpoint.host).await?;
         match challenge {
             Challenge::Basic { .. } => Ok(creds.map(|c| basic_header(&c))),
-            Challenge::Bearer {
-                realm,
-                service,
-                ..
-            } => {
+            Challenge::Bearer { realm, service, .. } => {
                 let key = TokenKey {
                     realm: realm.clone(),
                     service: service.clone().unwrap_or_default(),
                     scope: scope.to_owned(),
-                    account: creds.as_ref().map(|c| c.username.clone()).unwrap_or_default(),
+                    account: creds
+                        .as_ref()
+                        .map(|c| c.username.clone())
+                        .unwrap_or_default(),
                 };
                 if force_new {
                     self.inner.tokens.forget(&key);
@@ -462,8 +470,13 @@ impl RegistryClient {
             reason,
         };
         let realm = Url::parse(&key.realm).map_err(|e| token_err(format!("bad realm URL: {e}")))?;
-        if realm.scheme() == "http" && !is_loopback(&host_of(&realm)) && !endpoint.base.scheme().eq("http") {
-            return Err(token_err("refusing to send credentials to a plain-HTTP token service".into()));
+        if realm.scheme() == "http"
+            && !is_loopback(&host_of(&realm))
+            && !endpoint.base.scheme().eq("http")
+        {
+            return Err(token_err(
+                "refusing to send credentials to a plain-HTTP token service".into(),
+            ));
         }
         let http = self.http_for(endpoint)?;
         let request = match creds {
@@ -536,9 +549,11 @@ impl RegistryClient {
             .bearer()
             .ok_or_else(|| token_err("its answer holds no token".into()))?
             .to_owned();
-        self.inner
-            .tokens
-            .put(key.clone(), token.clone(), Instant::now() + parsed.lifetime());
+        self.inner.tokens.put(
+            key.clone(),
+            token.clone(),
+            Instant::now() + parsed.lifetime(),
+        );
         Ok(token)
     }
 
@@ -557,7 +572,9 @@ impl RegistryClient {
         let origin = url.origin();
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = http.request(method.clone(), current.clone()).headers(headers.clone());
+            let mut request = http
+                .request(method.clone(), current.clone())
+                .headers(headers.clone());
             if let Some(auth) = auth.filter(|_| current.origin() == origin) {
                 request = request.header(header::AUTHORIZATION, auth.clone());
             }
@@ -565,7 +582,8 @@ impl RegistryClient {
                 _ = cancel.cancelled() => return Err(RegistryError::Cancelled),
                 r = request.send() => r.map_err(|source| RegistryError::Connect { registry: endpoint.host.clone(), source })?,
             };
-            if !response.status().is_redirection() || response.status() == StatusCode::NOT_MODIFIED {
+            if !response.status().is_redirection() || response.status() == StatusCode::NOT_MODIFIED
+            {
                 return Ok(response);
             }
             let bad = |reason: &str| RegistryError::BadRedirect {
@@ -583,7 +601,10 @@ impl RegistryClient {
             if !matches!(next.scheme(), "http" | "https") {
                 return Err(bad("redirect to a non-HTTP URL"));
             }
-            if current.scheme() == "https" && next.scheme() == "http" && !is_loopback(&host_of(&next)) {
+            if current.scheme() == "https"
+                && next.scheme() == "http"
+                && !is_loopback(&host_of(&next))
+            {
                 return Err(bad("redirect from HTTPS to plain HTTP"));
             }
             current = next;
@@ -641,7 +662,11 @@ impl RegistryClient {
                         registry: registry.to_owned(),
                         source,
                     })?;
-                if r.status().is_success() { Ok(()) } else { Err(refused()) }
+                if r.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(refused())
+                }
             }
             Challenge::Bearer { realm, service, .. } => {
                 let key = TokenKey {
@@ -690,11 +715,16 @@ pub(crate) fn rate_limited(registry: &str, headers: &HeaderMap) -> RegistryError
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
-            v.trim().parse::<u64>().map(Duration::from_secs).ok().or_else(|| {
-                httpdate::parse_http_date(v)
-                    .ok()
-                    .map(|t| t.duration_since(std::time::SystemTime::now()).unwrap_or_default())
-            })
+            v.trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .ok()
+                .or_else(|| {
+                    httpdate::parse_http_date(v).ok().map(|t| {
+                        t.duration_since(std::time::SystemTime::now())
+                            .unwrap_or_default()
+                    })
+                })
         });
     let limit = headers
         .get("ratelimit-limit")
@@ -724,11 +754,15 @@ pub(crate) async fn read_capped(
         return Err(too_large(len));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|source| RegistryError::Body {
-        registry: registry.to_owned(),
-        what: what.to_owned(),
-        source,
-    })? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| RegistryError::Body {
+            registry: registry.to_owned(),
+            what: what.to_owned(),
+            source,
+        })?
+    {
         if body.len() as u64 + chunk.len() as u64 > limit {
             return Err(too_large(body.len() as u64 + chunk.len() as u64));
         }
@@ -743,10 +777,21 @@ mod tests {
 
     #[test]
     fn loopback_detection() {
-        for h in ["localhost", "localhost:5000", "127.0.0.1:5000", "127.0.0.2", "[::1]:5000"] {
+        for h in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.0.0.2",
+            "[::1]:5000",
+        ] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["docker.io", "10.0.0.1:5000", "example.com:5000", "localhost.example.com"] {
+        for h in [
+            "docker.io",
+            "10.0.0.1:5000",
+            "example.com:5000",
+            "localhost.example.com",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }
@@ -765,9 +810,7 @@ mod tests {
         h.insert("ratelimit-limit", HeaderValue::from_static("100;w=21600"));
         match rate_limited("docker.io", &h) {
             RegistryError::RateLimited {
-                retry_after,
-                limit,
-                ..
+                retry_after, limit, ..
             } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(7)));
                 assert_eq!(limit.as_deref(), Some("100;w=21600"));

@@ -79,7 +79,13 @@ pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(120);
 const DOCKER_HUB: &str = "docker.io";
 const DOCKER_HUB_ALIASES: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
 /// Fields of an `auths` entry that hold secrets (Docker's names).
-const SECRET_FIELDS: [&str; 5] = ["auth", "username", "password", "identitytoken", "registrytoken"];
+const SECRET_FIELDS: [&str; 5] = [
+    "auth",
+    "username",
+    "password",
+    "identitytoken",
+    "registrytoken",
+];
 
 /// A password or token. Its `Debug` and `Display` print `<redacted>`; [`Secret::expose`]
 /// is the only way to the text.
@@ -201,15 +207,21 @@ pub enum CredentialError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the credentials file {path} is not valid JSON: {source} (fix it, or move it away and log in again)")]
+    #[error(
+        "the credentials file {path} is not valid JSON: {source} (fix it, or move it away and log in again)"
+    )]
     ConfigInvalid {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
     },
-    #[error("the credentials file {path} is not in the expected format: {reason} (fix it, or move it away and log in again)")]
+    #[error(
+        "the credentials file {path} is not in the expected format: {reason} (fix it, or move it away and log in again)"
+    )]
     ConfigMalformed { path: PathBuf, reason: String },
-    #[error("the entry `{key}` in {path} is not usable: {reason} (fix or delete that entry, or log in to the registry again)")]
+    #[error(
+        "the entry `{key}` in {path} is not usable: {reason} (fix or delete that entry, or log in to the registry again)"
+    )]
     EntryInvalid {
         path: PathBuf,
         key: String,
@@ -221,19 +233,29 @@ pub enum CredentialError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot tell where Docker's config is: neither DOCKER_CONFIG nor a home directory is set")]
+    #[error(
+        "cannot tell where Docker's config is: neither DOCKER_CONFIG nor a home directory is set"
+    )]
     NoConfigDir,
-    #[error("`{registry}` is not a registry host (expected e.g. docker.io, ghcr.io or 127.0.0.1:5000)")]
+    #[error(
+        "`{registry}` is not a registry host (expected e.g. docker.io, ghcr.io or 127.0.0.1:5000)"
+    )]
     InvalidRegistry { registry: String },
     #[error("these credentials cannot be saved: {reason}")]
     InvalidCredentials { reason: String },
-    #[error("{path} names the credential helper `{name}`, which is not a valid helper name (fix `credsStore`/`credHelpers` there)")]
+    #[error(
+        "{path} names the credential helper `{name}`, which is not a valid helper name (fix `credsStore`/`credHelpers` there)"
+    )]
     InvalidHelperName { path: PathBuf, name: String },
-    #[error("the credential helper `{helper}` is not installed (not found on PATH): install it, or remove it from `credsStore`/`credHelpers` in Docker's config.json")]
+    #[error(
+        "the credential helper `{helper}` is not installed (not found on PATH): install it, or remove it from `credsStore`/`credHelpers` in Docker's config.json"
+    )]
     HelperNotFound { helper: String },
     #[error("the credential helper `{helper}` failed: {message}")]
     HelperFailed { helper: String, message: String },
-    #[error("the credential helper `{helper}` did not answer within {seconds:.0} s (is it waiting for a keychain to be unlocked?)")]
+    #[error(
+        "the credential helper `{helper}` did not answer within {seconds:.0} s (is it waiting for a keychain to be unlocked?)"
+    )]
     HelperTimedOut { helper: String, seconds: f64 },
 }
 
@@ -264,11 +286,13 @@ impl CredentialStore {
     ) -> CredentialStore {
         let var = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         let home = var("HOME").or_else(home);
-        let docker_config_dir = var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker")));
+        let docker_config_dir =
+            var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker")));
         let podman_auth_files = match var("REGISTRY_AUTH_FILE") {
             Some(file) => vec![file],
             None => {
-                let runtime = var("XDG_RUNTIME_DIR").map(|d| d.join("containers").join("auth.json"));
+                let runtime =
+                    var("XDG_RUNTIME_DIR").map(|d| d.join("containers").join("auth.json"));
                 let config = var("XDG_CONFIG_HOME")
                     .or_else(|| home.as_ref().map(|h| h.join(".config")))
                     .map(|d| d.join("containers").join("auth.json"));
@@ -309,7 +333,9 @@ impl CredentialStore {
 
     /// Docker's `config.json`, if a location is known.
     pub fn docker_config_file(&self) -> Option<PathBuf> {
-        self.docker_config_dir.as_ref().map(|d| d.join("config.json"))
+        self.docker_config_dir
+            .as_ref()
+            .map(|d| d.join("config.json"))
     }
 
     /// Podman's auth files, in lookup order.
@@ -327,7 +353,9 @@ impl CredentialStore {
         registry: &str,
         repository: Option<&str>,
     ) -> Result<Option<Credentials>, CredentialError> {
-        Ok(self.lookup(registry, repository)?.and_then(|found| found.credentials))
+        Ok(self
+            .lookup(registry, repository)?
+            .and_then(|found| found.credentials))
     }
 
     /// Like [`CredentialStore::get`], also saying where the credentials came from and
@@ -341,16 +369,14 @@ impl CredentialStore {
         let repository = repository.map(|r| normalize_repository(&host, r));
         let repository = repository.as_deref();
 
-        if let Some(path) = self.docker_config_file()
-            && let Some(doc) = file::read_object(&path)?
-        {
-            if let Some(found) = self.lookup_in(&path, &doc, &host, repository, true)? {
-                return Ok(Some(found));
-            }
-        }
-        for path in &self.podman_auth_files {
-            if let Some(doc) = file::read_object(path)?
-                && let Some(found) = self.lookup_in(path, &doc, &host, repository, false)?
+        let docker = self.docker_config_file().map(|path| (path, true));
+        let podman = self
+            .podman_auth_files
+            .iter()
+            .map(|path| (path.clone(), false));
+        for (path, is_docker) in docker.into_iter().chain(podman) {
+            if let Some(doc) = file::read_object(&path)?
+                && let Some(found) = self.lookup_in(&path, &doc, &host, repository, is_docker)?
             {
                 return Ok(Some(found));
             }
@@ -403,7 +429,9 @@ impl CredentialStore {
     pub fn save(&self, registry: &str, creds: &Credentials) -> Result<SavedTo, CredentialError> {
         let host = normalize_registry(registry)?;
         validate_credentials(creds)?;
-        let path = self.docker_config_file().ok_or(CredentialError::NoConfigDir)?;
+        let path = self
+            .docker_config_file()
+            .ok_or(CredentialError::NoConfigDir)?;
         let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let existing = file::read_object(&path)?;
         let key = config_key(&host);
@@ -411,11 +439,12 @@ impl CredentialStore {
         if let Some(doc) = &existing
             && let Some(name) = helper_for(&path, doc, &host, true)?
         {
-            self.helpers().store(&name, &server_url(&host), creds)?;
             // Docker keeps a secret-less entry for the registry (and so drops any
-            // plain-text secret an earlier login left there).
+            // plain-text secret an earlier login left there). `auths` is checked before
+            // the helper runs, so a bad file fails the save before anything is stored.
             let mut doc = doc.clone();
             let auths = auths_for_writing(&path, &mut doc)?;
+            self.helpers().store(&name, &server_url(&host), creds)?;
             let changed = match auths.get_mut(key) {
                 Some(Json::Object(entry)) => strip_secrets(entry),
                 _ => {
@@ -500,9 +529,9 @@ impl CredentialStore {
         }
         for key in &doomed {
             if let Some(Json::Object(entry)) = auths.remove(key) {
-                removed |= SECRET_FIELDS.iter().any(|f| {
-                    matches!(entry.field(f), Some(Json::String(s)) if !s.is_empty())
-                });
+                removed |= SECRET_FIELDS
+                    .iter()
+                    .any(|f| matches!(entry.field(f), Some(Json::String(s)) if !s.is_empty()));
             }
         }
         file::write_atomically(&path, &doc)?;
@@ -723,10 +752,12 @@ fn decode_entry(
         let bytes = STANDARD_PAD_INDIFFERENT
             .decode(compact.as_bytes())
             .map_err(|_| invalid("`auth` is not valid base64"))?;
-        let decoded =
-            String::from_utf8(bytes).map_err(|_| invalid("`auth` does not decode to UTF-8 text"))?;
+        let decoded = String::from_utf8(bytes)
+            .map_err(|_| invalid("`auth` does not decode to UTF-8 text"))?;
         let Some((user, password)) = decoded.split_once(':') else {
-            return Err(invalid("`auth` does not decode to `user:password` (no `:`)"));
+            return Err(invalid(
+                "`auth` does not decode to `user:password` (no `:`)",
+            ));
         };
         if user.is_empty() {
             return Err(invalid("`auth` has an empty user name"));
@@ -734,7 +765,10 @@ fn decode_entry(
         // Docker trims NULs some tools leave at the end.
         Some(Credentials::new(user, password.trim_matches('\0')))
     } else if let Some(user) = text("username")? {
-        Some(Credentials::new(user, text("password")?.unwrap_or_default()))
+        Some(Credentials::new(
+            user,
+            text("password")?.unwrap_or_default(),
+        ))
     } else {
         None
     };
@@ -755,7 +789,10 @@ fn strip_secrets(entry: &mut Object) -> bool {
 }
 
 /// `auths` of a config file, created if absent or null.
-fn auths_for_writing<'a>(path: &Path, doc: &'a mut Object) -> Result<&'a mut Object, CredentialError> {
+fn auths_for_writing<'a>(
+    path: &Path,
+    doc: &'a mut Object,
+) -> Result<&'a mut Object, CredentialError> {
     let key = doc.field_key("auths").unwrap_or("auths").to_owned();
     match doc.get(&key) {
         None | Some(Json::Null) => doc.insert(key.clone(), Json::Object(Object::default())),

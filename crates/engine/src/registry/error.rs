@@ -21,12 +21,27 @@ pub enum RegistryError {
         #[source]
         source: reqwest::Error,
     },
-    #[error("registry {registry} refused the credentials for {repository}: check them with `porthole login {registry}`")]
-    CredentialsRefused { registry: String, repository: String },
-    #[error("registry {registry} requires you to sign in to pull {repository}: run `porthole login {registry}`")]
-    AuthRequired { registry: String, repository: String },
-    #[error("registry {registry} denied access to {repository} (it may not exist, or your account may lack access)")]
-    Denied { registry: String, repository: String },
+    #[error(
+        "registry {registry} refused the credentials for {repository}: check them with `porthole login {registry}`"
+    )]
+    CredentialsRefused {
+        registry: String,
+        repository: String,
+    },
+    #[error(
+        "registry {registry} requires you to sign in to pull {repository}: run `porthole login {registry}`"
+    )]
+    AuthRequired {
+        registry: String,
+        repository: String,
+    },
+    #[error(
+        "registry {registry} denied access to {repository} (it may not exist, or your account may lack access)"
+    )]
+    Denied {
+        registry: String,
+        repository: String,
+    },
     #[error("{what} was not found on registry {registry}")]
     NotFound { registry: String, what: String },
     #[error("registry {registry} is rate-limiting requests{}{}",
@@ -58,21 +73,27 @@ pub enum RegistryError {
         size: u64,
         limit: u64,
     },
-    #[error("{what} from registry {registry} does not match its digest: expected {expected}, got {found}")]
+    #[error(
+        "{what} from registry {registry} does not match its digest: expected {expected}, got {found}"
+    )]
     DigestMismatch {
         registry: String,
         what: String,
         expected: Digest,
         found: Digest,
     },
-    #[error("{what} from registry {registry} has {found} bytes, but its descriptor says {expected}")]
+    #[error(
+        "{what} from registry {registry} has {found} bytes, but its descriptor says {expected}"
+    )]
     SizeMismatch {
         registry: String,
         what: String,
         expected: u64,
         found: u64,
     },
-    #[error("registry {registry} served {what} as `{media_type}`, which Porthole cannot pull{hint}")]
+    #[error(
+        "registry {registry} served {what} as `{media_type}`, which Porthole cannot pull{hint}"
+    )]
     UnsupportedMediaType {
         registry: String,
         what: String,

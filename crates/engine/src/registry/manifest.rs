@@ -151,7 +151,10 @@ pub fn parse_manifest(
         media_type: media_type.clone(),
         hint,
     };
-    if probe.schema_version == Some(1) || media_type == DOCKER_SCHEMA1 || media_type == DOCKER_SCHEMA1_SIGNED {
+    if probe.schema_version == Some(1)
+        || media_type == DOCKER_SCHEMA1
+        || media_type == DOCKER_SCHEMA1_SIGNED
+    {
         return Err(unsupported(
             " (Docker schema 1 manifests are deprecated; the image must be pushed again with a current tool)",
         ));
@@ -195,15 +198,26 @@ mod tests {
             r#"{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}}"#,
             "a".repeat(64)
         );
-        let m = format!(r#"{{"schemaVersion":2,"mediaType":"{DOCKER_MANIFEST}","config":{cfg},"layers":[]}}"#);
-        assert!(matches!(parse(&m, None).unwrap().kind, ManifestKind::Image(_)));
+        let m = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{DOCKER_MANIFEST}","config":{cfg},"layers":[]}}"#
+        );
+        assert!(matches!(
+            parse(&m, None).unwrap().kind,
+            ManifestKind::Image(_)
+        ));
         let m = format!(r#"{{"schemaVersion":2,"config":{cfg},"layers":[]}}"#);
         let f = parse(&m, Some(OCI_MANIFEST)).unwrap();
         assert_eq!(f.media_type, OCI_MANIFEST);
         let i = format!(r#"{{"schemaVersion":2,"mediaType":"{DOCKER_LIST}","manifests":[]}}"#);
-        assert!(matches!(parse(&i, None).unwrap().kind, ManifestKind::Index(_)));
+        assert!(matches!(
+            parse(&i, None).unwrap().kind,
+            ManifestKind::Index(_)
+        ));
         let i = r#"{"schemaVersion":2,"manifests":[]}"#;
-        assert!(matches!(parse(i, Some(OCI_INDEX)).unwrap().kind, ManifestKind::Index(_)));
+        assert!(matches!(
+            parse(i, Some(OCI_INDEX)).unwrap().kind,
+            ManifestKind::Index(_)
+        ));
     }
 
     #[test]

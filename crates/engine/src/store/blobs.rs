@@ -294,9 +294,7 @@ impl BlobWriter {
         if self.store.has_blob(&self.digest, self.size) {
             return remove_if_present(&self.path);
         }
-        self.file
-            .sync_all()
-            .map_err(io_error("sync", &self.path))?;
+        self.file.sync_all().map_err(io_error("sync", &self.path))?;
         let blobs = self.store.blobs_dir();
         fs::create_dir_all(&blobs).map_err(io_error("create directory", &blobs))?;
         let target = self.store.blob_path(&self.digest);
@@ -412,7 +410,13 @@ mod tests {
         w.write(b"fo").unwrap();
         let err = w.write(b"urs").unwrap_err();
         assert!(
-            matches!(err, StoreError::SizeMismatch { expected: 4, found: 5 }),
+            matches!(
+                err,
+                StoreError::SizeMismatch {
+                    expected: 4,
+                    found: 5
+                }
+            ),
             "{err}"
         );
         assert_eq!(w.offset(), 2, "the refused bytes were not written");
@@ -470,7 +474,10 @@ mod tests {
         });
         started_rx.recv().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(100));
-        assert!(!second.is_finished(), "the second writer waits for the lock");
+        assert!(
+            !second.is_finished(),
+            "the second writer waits for the lock"
+        );
         first.write(&data[50_000..]).unwrap();
         first.commit().unwrap();
         assert!(matches!(second.join().unwrap(), Ingest::AlreadyPresent));
@@ -511,7 +518,11 @@ mod tests {
         assert_eq!(store.read_blob(&digest, 2).unwrap(), b"{}");
         assert!(matches!(
             store.read_blob(&digest, 1),
-            Err(StoreError::TooLarge { size: 2, max: 1, .. })
+            Err(StoreError::TooLarge {
+                size: 2,
+                max: 1,
+                ..
+            })
         ));
         let missing = Digest::of(b"nope");
         assert!(matches!(
@@ -519,7 +530,10 @@ mod tests {
             Err(StoreError::MissingBlob { .. })
         ));
         // No temporary files left behind.
-        assert_eq!(fs::read_dir(store.root().join("ingest")).unwrap().count(), 0);
+        assert_eq!(
+            fs::read_dir(store.root().join("ingest")).unwrap().count(),
+            0
+        );
     }
 
     #[test]

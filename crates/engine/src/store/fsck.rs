@@ -51,7 +51,11 @@ impl FsckReport {
 
 enum Checked {
     Missing,
-    Hashed { digest: Digest, len: u64, bytes: Option<Vec<u8>> },
+    Hashed {
+        digest: Digest,
+        len: u64,
+        bytes: Option<Vec<u8>>,
+    },
 }
 
 impl Store {
@@ -103,7 +107,9 @@ impl Store {
             .collect();
         report.missing.sort();
         report.corrupt.sort();
-        report.size_mismatches.sort_by(|a, b| a.digest.cmp(&b.digest));
+        report
+            .size_mismatches
+            .sort_by(|a, b| a.digest.cmp(&b.digest));
         report.unparseable.sort();
         Ok(report)
     }

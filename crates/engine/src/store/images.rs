@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use oci_spec::image::{ImageIndex, ImageManifest};
 use serde::Serialize;
 
-use super::index::{IndexEntry, LayoutIndex};
+use super::index::{IndexEntry, LayoutIndex, platform_json};
 use super::walk::{self, Kind, MAX_MANIFEST_SIZE, is_index_media_type};
 use super::{Store, StoreError};
 use crate::digest::Digest;
@@ -41,7 +41,8 @@ pub struct ManifestDescriptor {
 #[derive(Clone, Debug)]
 pub struct NewImage {
     /// Full normalised reference with its tag (`docker.io/library/nginx:latest`), or
-    /// digest-only (`docker.io/library/nginx@sha256:…`).
+    /// digest-only (`docker.io/library/nginx@sha256:…`). A familiar name (`nginx`) is
+    /// normalised before it is stored.
     pub name: String,
     /// The tag, written as `org.opencontainers.image.ref.name`. When `None`, the tag of
     /// `name` (if it has one) is used.
@@ -204,8 +205,9 @@ impl Store {
         self.check_complete(&image.manifest)?;
 
         let m = &image.manifest;
+        let name = canonical(&image.name);
         let mut annotations = BTreeMap::new();
-        annotations.insert(ANNOTATION_IMAGE_NAME.to_owned(), image.name.clone());
+        annotations.insert(ANNOTATION_IMAGE_NAME.to_owned(), name.clone());
         if let Some(tag) = tag {
             annotations.insert(ANNOTATION_REF_NAME.to_owned(), tag);
         }
@@ -216,14 +218,10 @@ impl Store {
             media_type: m.media_type.clone(),
             digest: m.digest.to_string(),
             size: m.size,
-            platform: image
-                .platform
-                .as_ref()
-                .and_then(|p| serde_json::to_value(p).ok()),
+            platform: image.platform.as_ref().map(platform_json),
             annotations,
             extra: Default::default(),
         };
-        let name = canonical(&image.name);
         self.update_index(|index| {
             put(index, entry, &name);
             Ok(())
@@ -360,12 +358,10 @@ impl Store {
         let manifest: ImageManifest = serde_json::from_slice(&bytes)
             .map_err(|e| format!("manifest {} is not an image manifest: {e}", s.digest))?;
         let config = manifest.config();
-        let id: Digest = config.digest().to_string().parse().map_err(|e| {
-            format!(
-                "manifest {} names a config we cannot verify: {e}",
-                s.digest
-            )
-        })?;
+        let id: Digest =
+            config.digest().to_string().parse().map_err(|e| {
+                format!("manifest {} names a config we cannot verify: {e}", s.digest)
+            })?;
         s.size = manifest
             .layers()
             .iter()
@@ -558,7 +554,7 @@ fn drop_redundant_dangling(index: &mut LayoutIndex) {
         .map(|e| e.digest.clone())
         .collect();
     let mut seen = HashSet::new();
-    index
-        .manifests
-        .retain(|e| !is_dangling(e) || (!named.contains(&e.digest) && seen.insert(e.digest.clone())));
+    index.manifests.retain(|e| {
+        !is_dangling(e) || (!named.contains(&e.digest) && seen.insert(e.digest.clone()))
+    });
 }

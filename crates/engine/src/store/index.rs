@@ -62,9 +62,24 @@ impl IndexEntry {
     }
 
     pub fn platform(&self) -> Option<Platform> {
-        let p: Platform = serde_json::from_value(self.platform.clone()?).ok()?;
-        Some(Platform::new(&p.os, &p.architecture, p.variant.as_deref()))
+        let p = self.platform.as_ref()?;
+        let field = |key: &str| p.get(key).and_then(Value::as_str);
+        Some(Platform::new(
+            field("os")?,
+            field("architecture")?,
+            field("variant"),
+        ))
     }
+}
+
+/// A platform as the OCI spec writes it in a descriptor (independent of how `Platform`
+/// serialises itself elsewhere).
+pub(super) fn platform_json(p: &Platform) -> Value {
+    let mut json = serde_json::json!({"architecture": p.architecture, "os": p.os});
+    if let Some(v) = &p.variant {
+        json["variant"] = Value::String(v.clone());
+    }
+    json
 }
 
 impl Store {

@@ -78,13 +78,16 @@ pub enum StoreError {
         candidates.len(),
         short_list(candidates)
     )]
-    Ambiguous { what: String, candidates: Vec<Digest> },
+    Ambiguous {
+        what: String,
+        candidates: Vec<Digest>,
+    },
     #[error("cannot add image `{name}`: {reason}")]
     InvalidImage { name: String, reason: String },
     #[error("`{}` is damaged: {reason}", path.display())]
     Corrupt { path: PathBuf, reason: String },
     #[error(
-        "the store is busy: a pull is writing to it (waited {}s for `{}`); \
+        "the store is busy: a pull (or fsck) is using it (waited {}s for `{}`); \
          try again when it has finished",
         waited.as_secs(),
         path.display()
@@ -95,11 +98,15 @@ pub enum StoreError {
 }
 
 fn short_list(digests: &[Digest]) -> String {
-    digests.iter().map(Digest::short).collect::<Vec<_>>().join(", ")
+    digests
+        .iter()
+        .map(Digest::short)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Builds the `map_err` closure for an I/O failure: what was being done, to which path.
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
         action,
         path: path.to_path_buf(),
@@ -155,4 +162,3 @@ impl Store {
         self.root.join(layout::INGEST_DIR)
     }
 }
-

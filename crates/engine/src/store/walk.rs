@@ -95,15 +95,10 @@ pub(super) fn children(bytes: &[u8]) -> Result<Vec<Node>, String> {
         .chain(m.layers.into_iter().flatten())
         .chain(m.blobs.into_iter().flatten())
         .map(|d| (d, Kind::Leaf));
-    let listed = m
-        .manifests
-        .into_iter()
-        .flatten()
-        .chain(m.subject)
-        .map(|d| {
-            let kind = kind_of_listed(&d.media_type);
-            (d, kind)
-        });
+    let listed = m.manifests.into_iter().flatten().chain(m.subject).map(|d| {
+        let kind = kind_of_listed(&d.media_type);
+        (d, kind)
+    });
     Ok(leaves
         .chain(listed)
         .filter_map(|(d, kind)| {

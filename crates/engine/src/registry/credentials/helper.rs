@@ -115,7 +115,9 @@ impl Runner<'_> {
 
     /// `erase`: `Ok(false)` when the helper says it had nothing for `server_url`.
     pub(super) fn erase(&self, name: &str, server_url: &str) -> Result<bool, CredentialError> {
-        Ok(self.run(name, "erase", server_url.as_bytes(), None)?.is_some())
+        Ok(self
+            .run(name, "erase", server_url.as_bytes(), None)?
+            .is_some())
     }
 
     /// Runs `docker-credential-<name> <action>` with `input` on stdin. `Ok(Some(stdout))`
@@ -132,11 +134,11 @@ impl Runner<'_> {
             helper: program.clone(),
             message,
         };
-        let (exe, child_path) = self.resolve(&program).ok_or_else(|| {
-            CredentialError::HelperNotFound {
-                helper: program.clone(),
-            }
-        })?;
+        let (exe, child_path) =
+            self.resolve(&program)
+                .ok_or_else(|| CredentialError::HelperNotFound {
+                    helper: program.clone(),
+                })?;
 
         let mut command = Command::new(&exe);
         command
@@ -160,8 +162,14 @@ impl Runner<'_> {
             // which its exit status explains better.
             let _ = stdin.write_all(input);
         }
-        let stdout = child.stdout.take().map(|s| thread::spawn(move || read_capped(s)));
-        let stderr = child.stderr.take().map(|s| thread::spawn(move || read_capped(s)));
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| thread::spawn(move || read_capped(s)));
+        let stderr = child
+            .stderr
+            .take()
+            .map(|s| thread::spawn(move || read_capped(s)));
 
         let status = match wait_timeout(&mut child, self.timeout) {
             Ok(Some(status)) => status,
@@ -206,7 +214,11 @@ impl Runner<'_> {
             .extra_dirs
             .iter()
             .chain(system.iter().filter(|d| d.is_absolute()))
-            .find_map(|dir| candidates(dir, program).into_iter().find(|c| is_executable(c)))?;
+            .find_map(|dir| {
+                candidates(dir, program)
+                    .into_iter()
+                    .find(|c| is_executable(c))
+            })?;
         let child_path = if self.extra_dirs.is_empty() {
             None
         } else {

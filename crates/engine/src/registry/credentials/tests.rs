@@ -76,7 +76,10 @@ fn credentials_debug_never_contains_the_secret() {
     let c = creds("alice", "hunter2-very-secret");
     let debug = format!("{c:?}");
     assert!(!debug.contains("hunter2"), "{debug}");
-    assert!(debug.contains("alice") && debug.contains("<redacted>"), "{debug}");
+    assert!(
+        debug.contains("alice") && debug.contains("<redacted>"),
+        "{debug}"
+    );
     assert!(!format!("{c:#?}").contains("hunter2"));
     assert_eq!(format!("{}", c.secret), "<redacted>");
     assert_eq!(format!("{:?}", c.secret), "<redacted>");
@@ -98,8 +101,14 @@ fn credentials_identity_token() {
 
 #[test]
 fn credentials_convert_to_hostname_like_docker() {
-    assert_eq!(convert_to_hostname("https://index.docker.io/v1/"), "index.docker.io");
-    assert_eq!(convert_to_hostname("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+    assert_eq!(
+        convert_to_hostname("https://index.docker.io/v1/"),
+        "index.docker.io"
+    );
+    assert_eq!(
+        convert_to_hostname("http://127.0.0.1:5000/v2/"),
+        "127.0.0.1:5000"
+    );
     assert_eq!(convert_to_hostname("https://ghcr.io"), "ghcr.io");
     assert_eq!(convert_to_hostname("quay.io/org/repo"), "quay.io");
     assert_eq!(convert_to_hostname("localhost:5000"), "localhost:5000");
@@ -118,7 +127,10 @@ fn credentials_from_env_locations() {
         }
     };
     let s = CredentialStore::from_vars(env(&[("HOME", "/h")]), || None);
-    assert_eq!(s.docker_config_file(), Some(PathBuf::from("/h/.docker/config.json")));
+    assert_eq!(
+        s.docker_config_file(),
+        Some(PathBuf::from("/h/.docker/config.json"))
+    );
     assert_eq!(
         s.podman_auth_files(),
         [PathBuf::from("/h/.config/containers/auth.json")]
@@ -132,7 +144,10 @@ fn credentials_from_env_locations() {
         ]),
         || None,
     );
-    assert_eq!(s.docker_config_file(), Some(PathBuf::from("/d/config.json")));
+    assert_eq!(
+        s.docker_config_file(),
+        Some(PathBuf::from("/d/config.json"))
+    );
     assert_eq!(
         s.podman_auth_files(),
         [
@@ -150,7 +165,10 @@ fn credentials_from_env_locations() {
         ]),
         || None,
     );
-    assert_eq!(s.docker_config_file(), Some(PathBuf::from("/h/.docker/config.json")));
+    assert_eq!(
+        s.docker_config_file(),
+        Some(PathBuf::from("/h/.docker/config.json"))
+    );
     assert_eq!(s.podman_auth_files(), [PathBuf::from("/a.json")]);
 
     let s = CredentialStore::from_vars(env(&[]), || Some(PathBuf::from("/fallback")));
@@ -177,14 +195,20 @@ fn credentials_from_auth_field() {
     assert_eq!(got, creds("alice", "pa:ss"));
     assert!(f.store().get("quay.io", None).unwrap().is_none());
     let found = f.store().lookup("ghcr.io", Some("a/b")).unwrap().unwrap();
-    assert_eq!(found.source, CredentialSource::DockerConfig(f.docker_file()));
+    assert_eq!(
+        found.source,
+        CredentialSource::DockerConfig(f.docker_file())
+    );
 }
 
 #[test]
 fn credentials_from_username_password_fields() {
     let f = Fixture::new();
     f.write_docker(json!({"auths": {"ghcr.io": {"username": "bob", "password": "pw"}}}));
-    assert_eq!(f.store().get("ghcr.io", None).unwrap().unwrap(), creds("bob", "pw"));
+    assert_eq!(
+        f.store().get("ghcr.io", None).unwrap().unwrap(),
+        creds("bob", "pw")
+    );
 }
 
 #[test]
@@ -221,9 +245,18 @@ fn credentials_docker_hub_keys() {
     ] {
         let f = Fixture::new();
         f.write_docker(json!({"auths": {key: {"auth": b64("hubuser:hubpw")}}}));
-        for registry in ["docker.io", "index.docker.io", "registry-1.docker.io", DOCKER_HUB_SERVER_URL] {
+        for registry in [
+            "docker.io",
+            "index.docker.io",
+            "registry-1.docker.io",
+            DOCKER_HUB_SERVER_URL,
+        ] {
             let got = f.store().get(registry, Some("library/alpine")).unwrap();
-            assert_eq!(got, Some(creds("hubuser", "hubpw")), "key {key}, registry {registry}");
+            assert_eq!(
+                got,
+                Some(creds("hubuser", "hubpw")),
+                "key {key}, registry {registry}"
+            );
         }
     }
 }
@@ -235,7 +268,10 @@ fn credentials_docker_hub_url_key_preferred() {
         "docker.io": {"auth": b64("other:x")},
         "https://index.docker.io/v1/": {"auth": b64("main:y")}
     }}));
-    assert_eq!(f.store().get("docker.io", None).unwrap(), Some(creds("main", "y")));
+    assert_eq!(
+        f.store().get("docker.io", None).unwrap(),
+        Some(creds("main", "y"))
+    );
 }
 
 #[test]
@@ -246,7 +282,10 @@ fn credentials_url_form_keys() {
         "https://GHCR.io": {"auth": b64("gh:pw")}
     }}));
     let s = f.store();
-    assert_eq!(s.get("127.0.0.1:5000", None).unwrap(), Some(creds("local", "pw")));
+    assert_eq!(
+        s.get("127.0.0.1:5000", None).unwrap(),
+        Some(creds("local", "pw"))
+    );
     assert_eq!(s.get("ghcr.io", None).unwrap(), Some(creds("gh", "pw")));
     assert!(s.get("127.0.0.1:5001", None).unwrap().is_none());
     assert!(s.get("127.0.0.1", None).unwrap().is_none());
@@ -288,7 +327,10 @@ fn credentials_malformed_entries_are_errors_naming_file_and_key() {
         let msg = err.to_string();
         assert!(matches!(err, CredentialError::EntryInvalid { .. }), "{msg}");
         assert!(msg.contains(host), "{msg}");
-        assert!(msg.contains(&f.docker_file().display().to_string()), "{msg}");
+        assert!(
+            msg.contains(&f.docker_file().display().to_string()),
+            "{msg}"
+        );
         assert!(msg.contains(needle), "{msg}");
         assert!(!msg.contains("secretish"), "{msg}");
     }
@@ -302,17 +344,31 @@ fn credentials_malformed_files() {
     let s = f.store();
     fs::create_dir_all(f.docker_dir()).unwrap();
 
-    fs::write(f.docker_file(), "{\"auths\": {\"ghcr.io\": {\"auth\": \"c2VjcmV0\"").unwrap();
+    fs::write(
+        f.docker_file(),
+        "{\"auths\": {\"ghcr.io\": {\"auth\": \"c2VjcmV0\"",
+    )
+    .unwrap();
     let err = s.get("ghcr.io", None).unwrap_err();
-    assert!(matches!(err, CredentialError::ConfigInvalid { .. }), "{err}");
+    assert!(
+        matches!(err, CredentialError::ConfigInvalid { .. }),
+        "{err}"
+    );
     assert!(!err.to_string().contains("c2VjcmV0"));
     // Saving never overwrites a file it cannot understand.
     assert!(s.save("ghcr.io", &creds("a", "b")).is_err());
-    assert!(fs::read_to_string(f.docker_file()).unwrap().contains("c2VjcmV0"));
+    assert!(
+        fs::read_to_string(f.docker_file())
+            .unwrap()
+            .contains("c2VjcmV0")
+    );
 
     fs::write(f.docker_file(), "[1, 2]").unwrap();
     let err = s.get("ghcr.io", None).unwrap_err();
-    assert!(matches!(err, CredentialError::ConfigMalformed { .. }), "{err}");
+    assert!(
+        matches!(err, CredentialError::ConfigMalformed { .. }),
+        "{err}"
+    );
 
     fs::write(f.docker_file(), r#"{"auths": "nope"}"#).unwrap();
     assert!(matches!(
@@ -352,7 +408,10 @@ fn credentials_unreadable_file_is_an_error() {
     // A directory where the file should be: unreadable as a file, for root too.
     fs::create_dir_all(f.docker_file()).unwrap();
     let err = f.store().get("ghcr.io", None).unwrap_err();
-    assert!(matches!(err, CredentialError::ConfigUnreadable { .. }), "{err}");
+    assert!(
+        matches!(err, CredentialError::ConfigUnreadable { .. }),
+        "{err}"
+    );
 }
 
 // ---- Podman -----------------------------------------------------------------------
@@ -370,21 +429,36 @@ fn credentials_podman_fallback_and_repository_scopes() {
     let s = f.store();
     let get = |reg: &str, repo: Option<&str>| s.get(reg, repo).unwrap().map(|c| c.username);
     assert_eq!(get("quay.io", Some("org/repo")).as_deref(), Some("repo"));
-    assert_eq!(get("quay.io", Some("org/repo/sub")).as_deref(), Some("repo"));
+    assert_eq!(
+        get("quay.io", Some("org/repo/sub")).as_deref(),
+        Some("repo")
+    );
     assert_eq!(get("quay.io", Some("org/other")).as_deref(), Some("org"));
-    assert_eq!(get("quay.io", Some("organisation/x")).as_deref(), Some("host"));
+    assert_eq!(
+        get("quay.io", Some("organisation/x")).as_deref(),
+        Some("host")
+    );
     assert_eq!(get("quay.io", Some("elsewhere/x")).as_deref(), Some("host"));
     assert_eq!(get("quay.io", None).as_deref(), Some("host"));
     assert_eq!(get("docker.io", Some("alpine")).as_deref(), Some("alpine"));
-    assert_eq!(get("docker.io", Some("library/alpine")).as_deref(), Some("alpine"));
+    assert_eq!(
+        get("docker.io", Some("library/alpine")).as_deref(),
+        Some("alpine")
+    );
     assert_eq!(get("docker.io", Some("library/busybox")), None);
     // Repository-scoped only: no host-level match, no credentials.
-    assert_eq!(get("registry.example", Some("team/app")).as_deref(), Some("team"));
+    assert_eq!(
+        get("registry.example", Some("team/app")).as_deref(),
+        Some("team")
+    );
     assert_eq!(get("registry.example", Some("other/app")), None);
     assert_eq!(get("registry.example", None), None);
 
     let found = s.lookup("quay.io", None).unwrap().unwrap();
-    assert_eq!(found.source, CredentialSource::PodmanAuthFile(f.podman_file()));
+    assert_eq!(
+        found.source,
+        CredentialSource::PodmanAuthFile(f.podman_file())
+    );
 }
 
 #[test]
@@ -406,7 +480,10 @@ fn credentials_podman_files_in_order() {
     let f = Fixture::new();
     let first = f.root.join("run").join("auth.json");
     let second = f.root.join("cfg").join("auth.json");
-    write_json(&first, &json!({"auths": {"a.example": {"auth": b64("first:1")}}}));
+    write_json(
+        &first,
+        &json!({"auths": {"a.example": {"auth": b64("first:1")}}}),
+    );
     write_json(
         &second,
         &json!({"auths": {
@@ -414,9 +491,15 @@ fn credentials_podman_files_in_order() {
             "b.example": {"auth": b64("second:3")}
         }}),
     );
-    let s = CredentialStore::new(f.docker_dir(), vec![f.root.join("missing.json"), first, second]);
+    let s = CredentialStore::new(
+        f.docker_dir(),
+        vec![f.root.join("missing.json"), first, second],
+    );
     assert_eq!(s.get("a.example", None).unwrap().unwrap().username, "first");
-    assert_eq!(s.get("b.example", None).unwrap(), Some(creds("second", "3")));
+    assert_eq!(
+        s.get("b.example", None).unwrap(),
+        Some(creds("second", "3"))
+    );
 }
 
 // ---- save / erase to the file -----------------------------------------------------
@@ -454,25 +537,48 @@ fn credentials_save_erase_round_trip_keeps_other_fields() {
     assert_eq!(saved, SavedTo::ConfigFile(f.docker_file()));
     assert_eq!(s.get("ghcr.io", None).unwrap(), Some(creds("alice", "n3w")));
     let doc = f.read_docker();
-    assert_eq!(doc["auths"]["ghcr.io"], json!({"email": "me@example.com", "auth": b64("alice:n3w")}));
+    assert_eq!(
+        doc["auths"]["ghcr.io"],
+        json!({"email": "me@example.com", "auth": b64("alice:n3w")})
+    );
     assert_eq!(doc["auths"]["quay.io"], json!({"auth": "cXVheTpx"}));
-    for key in ["psFormat", "HttpHeaders", "proxies", "experimental", "number"] {
+    for key in [
+        "psFormat",
+        "HttpHeaders",
+        "proxies",
+        "experimental",
+        "number",
+    ] {
         let before: serde_json::Value = serde_json::from_str(original).unwrap();
         assert_eq!(doc[key], before[key], "{key}");
     }
     // Key order stays as it was.
     let text = fs::read_to_string(f.docker_file()).unwrap();
-    let positions: Vec<usize> = ["psFormat", "auths", "quay.io", "ghcr.io", "HttpHeaders", "proxies", "experimental"]
-        .iter()
-        .map(|k| text.find(&format!("\"{k}\"")).unwrap())
-        .collect();
+    let positions: Vec<usize> = [
+        "psFormat",
+        "auths",
+        "quay.io",
+        "ghcr.io",
+        "HttpHeaders",
+        "proxies",
+        "experimental",
+    ]
+    .iter()
+    .map(|k| text.find(&format!("\"{k}\"")).unwrap())
+    .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
     assert_mode(&f.docker_file(), 0o600);
 
     // Docker Hub goes under Docker's URL key.
     s.save("docker.io", &creds("hub", "h")).unwrap();
-    assert_eq!(f.read_docker()["auths"][DOCKER_HUB_SERVER_URL], json!({"auth": b64("hub:h")}));
-    assert_eq!(s.get("index.docker.io", None).unwrap(), Some(creds("hub", "h")));
+    assert_eq!(
+        f.read_docker()["auths"][DOCKER_HUB_SERVER_URL],
+        json!({"auth": b64("hub:h")})
+    );
+    assert_eq!(
+        s.get("index.docker.io", None).unwrap(),
+        Some(creds("hub", "h"))
+    );
 
     assert!(s.erase("ghcr.io").unwrap());
     assert!(s.get("ghcr.io", None).unwrap().is_none());
@@ -484,7 +590,10 @@ fn credentials_save_erase_round_trip_keeps_other_fields() {
     assert_eq!(doc["number"], json!(1.5));
     assert_mode(&f.docker_file(), 0o600);
     // No temporary files left behind.
-    let names: Vec<_> = fs::read_dir(f.docker_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(f.docker_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["config.json"]);
 }
 
@@ -497,8 +606,14 @@ fn credentials_save_creates_private_dir_and_file() {
     s.save("127.0.0.1:5000", &creds("me", "pw")).unwrap();
     assert_mode(&f.docker_dir(), 0o700);
     assert_mode(&f.docker_file(), 0o600);
-    assert_eq!(f.read_docker(), json!({"auths": {"127.0.0.1:5000": {"auth": b64("me:pw")}}}));
-    assert_eq!(s.get("127.0.0.1:5000", None).unwrap(), Some(creds("me", "pw")));
+    assert_eq!(
+        f.read_docker(),
+        json!({"auths": {"127.0.0.1:5000": {"auth": b64("me:pw")}}})
+    );
+    assert_eq!(
+        s.get("127.0.0.1:5000", None).unwrap(),
+        Some(creds("me", "pw"))
+    );
 }
 
 #[test]
@@ -510,26 +625,39 @@ fn credentials_save_erase_url_form_keys() {
     }}));
     let s = f.store();
     s.save("127.0.0.1:5000", &creds("new", "n")).unwrap();
-    assert_eq!(s.get("127.0.0.1:5000", None).unwrap(), Some(creds("new", "n")));
+    assert_eq!(
+        s.get("127.0.0.1:5000", None).unwrap(),
+        Some(creds("new", "n"))
+    );
     assert!(s.erase("127.0.0.1:5000").unwrap());
     assert!(s.get("127.0.0.1:5000", None).unwrap().is_none());
     // Repository-scoped keys are not the registry's login.
     assert!(!s.erase("quay.io").unwrap());
-    assert_eq!(s.get("quay.io", Some("org/x")).unwrap(), Some(creds("scoped", "s")));
+    assert_eq!(
+        s.get("quay.io", Some("org/x")).unwrap(),
+        Some(creds("scoped", "s"))
+    );
 }
 
 #[test]
 fn credentials_save_identity_token() {
     let f = Fixture::new();
     let s = f.store();
-    s.save("myacr.azurecr.io", &Credentials::identity_token("rt")).unwrap();
-    assert_eq!(f.read_docker(), json!({"auths": {"myacr.azurecr.io": {"identitytoken": "rt"}}}));
+    s.save("myacr.azurecr.io", &Credentials::identity_token("rt"))
+        .unwrap();
+    assert_eq!(
+        f.read_docker(),
+        json!({"auths": {"myacr.azurecr.io": {"identitytoken": "rt"}}})
+    );
     let got = s.get("myacr.azurecr.io", None).unwrap().unwrap();
     assert!(got.is_identity_token());
     assert_eq!(got.secret.expose(), "rt");
     // A later password login replaces the token.
     s.save("myacr.azurecr.io", &creds("u", "p")).unwrap();
-    assert_eq!(f.read_docker(), json!({"auths": {"myacr.azurecr.io": {"auth": b64("u:p")}}}));
+    assert_eq!(
+        f.read_docker(),
+        json!({"auths": {"myacr.azurecr.io": {"auth": b64("u:p")}}})
+    );
 }
 
 #[test]
@@ -538,7 +666,10 @@ fn credentials_save_rejects_unusable_credentials() {
     let s = f.store();
     for bad in [creds("", "p"), creds("a:b", "p"), creds("a", "")] {
         let err = s.save("ghcr.io", &bad).unwrap_err();
-        assert!(matches!(err, CredentialError::InvalidCredentials { .. }), "{err}");
+        assert!(
+            matches!(err, CredentialError::InvalidCredentials { .. }),
+            "{err}"
+        );
     }
     assert!(!f.docker_file().exists());
 }
@@ -552,9 +683,17 @@ fn credentials_save_follows_symlinked_config() {
     fs::create_dir_all(f.docker_dir()).unwrap();
     std::os::unix::fs::symlink(&real, f.docker_file()).unwrap();
     f.store().save("ghcr.io", &creds("a", "b")).unwrap();
-    assert!(fs::symlink_metadata(f.docker_file()).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(f.docker_file())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let doc: serde_json::Value = serde_json::from_slice(&fs::read(&real).unwrap()).unwrap();
-    assert_eq!(doc, json!({"psFormat": "x", "auths": {"ghcr.io": {"auth": b64("a:b")}}}));
+    assert_eq!(
+        doc,
+        json!({"psFormat": "x", "auths": {"ghcr.io": {"auth": b64("a:b")}}})
+    );
 }
 
 #[cfg(unix)]
@@ -614,19 +753,30 @@ impl Fixture {
 
     /// Puts credentials straight into a fake helper's store.
     fn seed_helper(&self, name: &str, url: &str, user: &str, secret: &str) {
-        let dir = self.helper_dir().join(format!("docker-credential-{name}.store"));
+        let dir = self
+            .helper_dir()
+            .join(format!("docker-credential-{name}.store"));
         fs::create_dir_all(&dir).unwrap();
         let key: String = url
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let body = json!({"ServerURL": url, "Username": user, "Secret": secret});
         fs::write(dir.join(key), body.to_string()).unwrap();
     }
 
     fn helper_log(&self, name: &str) -> String {
-        fs::read_to_string(self.helper_dir().join(format!("docker-credential-{name}.log")))
-            .unwrap_or_default()
+        fs::read_to_string(
+            self.helper_dir()
+                .join(format!("docker-credential-{name}.log")),
+        )
+        .unwrap_or_default()
     }
 }
 
@@ -643,10 +793,16 @@ fn credentials_helper_get_store_erase_round_trip() {
     let s = f.store();
 
     // The helper has nothing yet: the auths entry is next.
-    assert_eq!(s.get("ghcr.io", None).unwrap(), Some(creds("plain", "text")));
+    assert_eq!(
+        s.get("ghcr.io", None).unwrap(),
+        Some(creds("plain", "text"))
+    );
 
     let saved = s.save("ghcr.io", &creds("alice", "from-helper")).unwrap();
-    assert_eq!(saved, SavedTo::Helper("docker-credential-porthole-test".into()));
+    assert_eq!(
+        saved,
+        SavedTo::Helper("docker-credential-porthole-test".into())
+    );
     assert!(f.helper_log("porthole-test").contains("store ghcr.io"));
     // The plain-text secret is gone from the file; the rest stays.
     assert_eq!(
@@ -666,10 +822,19 @@ fn credentials_helper_get_store_erase_round_trip() {
 
     // Docker Hub: helpers get Docker's URL, and a `{}` entry is left as Docker does.
     s.save("docker.io", &creds("hub", "hubpw")).unwrap();
-    assert!(f.helper_log("porthole-test").contains("store https://index.docker.io/v1/"));
+    assert!(
+        f.helper_log("porthole-test")
+            .contains("store https://index.docker.io/v1/")
+    );
     assert_eq!(f.read_docker()["auths"][DOCKER_HUB_SERVER_URL], json!({}));
-    assert_eq!(s.get("docker.io", Some("library/alpine")).unwrap(), Some(creds("hub", "hubpw")));
-    assert!(f.helper_log("porthole-test").contains("get https://index.docker.io/v1/"));
+    assert_eq!(
+        s.get("docker.io", Some("library/alpine")).unwrap(),
+        Some(creds("hub", "hubpw"))
+    );
+    assert!(
+        f.helper_log("porthole-test")
+            .contains("get https://index.docker.io/v1/")
+    );
 
     assert!(s.erase("ghcr.io").unwrap());
     assert!(f.helper_log("porthole-test").contains("erase ghcr.io"));
@@ -720,7 +885,8 @@ fn credentials_helper_identity_token() {
     f.install_helper("porthole-test", FAKE_HELPER);
     f.write_docker(json!({"credHelpers": {"https://myacr.azurecr.io": "porthole-test"}}));
     let s = f.store();
-    s.save("myacr.azurecr.io", &Credentials::identity_token("refresh")).unwrap();
+    s.save("myacr.azurecr.io", &Credentials::identity_token("refresh"))
+        .unwrap();
     let got = s.get("myacr.azurecr.io", None).unwrap().unwrap();
     assert!(got.is_identity_token());
     assert_eq!(got.secret.expose(), "refresh");
@@ -745,7 +911,10 @@ fn credentials_helper_missing() {
             matches!(&err, CredentialError::HelperNotFound { helper } if helper == "docker-credential-porthole-missing-helper"),
             "{msg}"
         );
-        assert!(msg.contains("docker-credential-porthole-missing-helper") && msg.contains("install"), "{msg}");
+        assert!(
+            msg.contains("docker-credential-porthole-missing-helper") && msg.contains("install"),
+            "{msg}"
+        );
     }
     // Other registries do not need the helper.
     assert!(s.get("quay.io", None).unwrap().is_none());
@@ -761,10 +930,15 @@ fn credentials_helper_failure_never_echoes_the_secret() {
     );
     f.write_docker(json!({"credsStore": "porthole-broken"}));
     let s = f.store();
-    let err = s.save("ghcr.io", &creds("alice", "super\"secret")).unwrap_err();
+    let err = s
+        .save("ghcr.io", &creds("alice", "super\"secret"))
+        .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, CredentialError::HelperFailed { .. }), "{msg}");
-    assert!(msg.contains("docker-credential-porthole-broken") && msg.contains("keychain exploded"), "{msg}");
+    assert!(
+        msg.contains("docker-credential-porthole-broken") && msg.contains("keychain exploded"),
+        "{msg}"
+    );
     assert!(!msg.contains("super"), "{msg}");
     assert!(!format!("{err:?}").contains("super"));
 
@@ -777,7 +951,10 @@ fn credentials_helper_failure_never_echoes_the_secret() {
 #[test]
 fn credentials_helper_garbage_output() {
     let f = Fixture::new();
-    f.install_helper("porthole-garbage", "#!/bin/sh\ncat >/dev/null\necho '{\"Secret\": 12345678}'\n");
+    f.install_helper(
+        "porthole-garbage",
+        "#!/bin/sh\ncat >/dev/null\necho '{\"Secret\": 12345678}'\n",
+    );
     f.write_docker(json!({"credsStore": "porthole-garbage"}));
     let err = f.store().get("ghcr.io", None).unwrap_err();
     let msg = err.to_string();
@@ -794,6 +971,9 @@ fn credentials_helper_timeout() {
     let s = f.store().with_helper_timeout(Duration::from_millis(200));
     let started = std::time::Instant::now();
     let err = s.get("ghcr.io", None).unwrap_err();
-    assert!(matches!(err, CredentialError::HelperTimedOut { .. }), "{err}");
+    assert!(
+        matches!(err, CredentialError::HelperTimedOut { .. }),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
