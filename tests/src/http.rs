@@ -48,7 +48,11 @@ impl Server {
     }
 
     /// Serves `handler` on another listener too, stopped with this server.
-    pub(crate) fn also_listen(&self, listener: TcpListener, handler: Handler) -> std::io::Result<()> {
+    pub(crate) fn also_listen(
+        &self,
+        listener: TcpListener,
+        handler: Handler,
+    ) -> std::io::Result<()> {
         serve(listener, handler, self.shutdown.clone())
     }
 
@@ -63,7 +67,11 @@ impl Drop for Server {
     }
 }
 
-fn serve(listener: TcpListener, handler: Handler, shutdown: CancellationToken) -> std::io::Result<()> {
+fn serve(
+    listener: TcpListener,
+    handler: Handler,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     runtime::handle().spawn(async move {
         let listener = match tokio::net::TcpListener::from_std(listener) {
@@ -75,7 +83,11 @@ fn serve(listener: TcpListener, handler: Handler, shutdown: CancellationToken) -
                 () = shutdown.cancelled() => return,
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => stream,
-                    Err(_) => continue,
+                    Err(_) => {
+                        // Out of file descriptors, say: back off instead of spinning.
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        continue;
+                    }
                 },
             };
             let handler = handler.clone();
@@ -99,11 +111,14 @@ fn serve(listener: TcpListener, handler: Handler, shutdown: CancellationToken) -
 
 /// Binds `ip:0`, panicking with a readable message if the loopback address cannot be bound.
 pub(crate) fn bind_loopback(ip: &str) -> TcpListener {
-    TcpListener::bind((ip, 0)).unwrap_or_else(|err| panic!("cannot bind a test server on {ip}: {err}"))
+    TcpListener::bind((ip, 0))
+        .unwrap_or_else(|err| panic!("cannot bind a test server on {ip}: {err}"))
 }
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 pub(crate) fn empty() -> Body {
@@ -164,7 +179,11 @@ pub(crate) async fn send_async(
     let response = client().request(request).await?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
-    Ok(SimpleResponse { status: parts.status, headers: parts.headers, body })
+    Ok(SimpleResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
 }
 
 /// Sends one request and reads the whole response, blocking the calling thread.
@@ -178,12 +197,16 @@ pub fn send(
     body: impl Into<Bytes>,
 ) -> Result<SimpleResponse, BoxError> {
     let url = url.to_owned();
-    let headers: Vec<(String, String)> =
-        headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
     let body = body.into();
     runtime::block_on(async move {
-        let headers: Vec<(&str, &str)> =
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         send_async(method, &url, &headers, body).await
     })
 }

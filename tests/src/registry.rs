@@ -78,7 +78,11 @@ impl TestRegistry {
                     "auth:\n  htpasswd:\n    realm: porthole-test\n    path: {}\n",
                     yaml_str(&file)
                 );
-                (yaml, Some((user.to_owned(), password.to_owned())), "htpasswd")
+                (
+                    yaml,
+                    Some((user.to_owned(), password.to_owned())),
+                    "htpasswd",
+                )
             }
             RegistryAuth::Token(issuer) => {
                 let bundle = root.join("issuer.pem");
@@ -171,7 +175,9 @@ validation:
 
     /// The user and password that can push: the htpasswd user, or the token issuer's first user.
     pub fn credentials(&self) -> Option<(&str, &str)> {
-        self.credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
+        self.credentials
+            .as_ref()
+            .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// `"none"`, `"htpasswd"` or `"token"`.
@@ -244,7 +250,10 @@ validation:
         if let Some(child) = self.child.as_mut()
             && let Ok(Some(status)) = child.try_wait()
         {
-            panic!("docker-registry exited early ({status}); log:\n{}", self.logs());
+            panic!(
+                "docker-registry exited early ({status}); log:\n{}",
+                self.logs()
+            );
         }
     }
 }
@@ -252,7 +261,11 @@ validation:
 impl Drop for TestRegistry {
     fn drop(&mut self) {
         if std::thread::panicking() && self.dir.is_some() {
-            eprintln!("--- docker-registry {} log (tail) ---\n{}", self.addr, self.logs());
+            eprintln!(
+                "--- docker-registry {} log (tail) ---\n{}",
+                self.addr,
+                self.logs()
+            );
         }
         if let Some(mut child) = self.child.take() {
             stop(&mut child, Duration::from_secs(5));
@@ -297,7 +310,10 @@ fn registry_binary() -> PathBuf {
 
 fn parse_listening(line: &str) -> Option<String> {
     let rest = &line[line.find("listening on ")? + "listening on ".len()..];
-    let addr: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+    let addr: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect();
     // `[::]:5000` would mean the config was ignored; only loopback is acceptable.
     addr.starts_with("127.").then_some(addr)
 }
@@ -306,7 +322,11 @@ fn parse_listening(line: &str) -> Option<String> {
 fn probe_status(addr: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET /v2/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET /v2/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
@@ -330,6 +350,9 @@ mod tests {
     fn finds_the_port_in_the_listening_line() {
         let line = r#"time="2026-01-01T00:00:00Z" level=info msg="listening on 127.0.0.1:36911" go.version=go1.19.8"#;
         assert_eq!(parse_listening(line).as_deref(), Some("127.0.0.1:36911"));
-        assert_eq!(parse_listening("level=info msg=\"redis not configured\""), None);
+        assert_eq!(
+            parse_listening("level=info msg=\"redis not configured\""),
+            None
+        );
     }
 }

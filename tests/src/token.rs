@@ -68,7 +68,11 @@ impl Access {
         Some(Self {
             kind: kind.to_owned(),
             name: name.to_owned(),
-            actions: actions.split(',').filter(|a| !a.is_empty()).map(str::to_owned).collect(),
+            actions: actions
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
@@ -180,8 +184,12 @@ impl TokenIssuer {
             .expect("generate the token issuer's key");
         let mut params = rcgen::CertificateParams::new(vec![ISSUER.to_owned()])
             .expect("token issuer certificate parameters");
-        params.distinguished_name.push(rcgen::DnType::CommonName, ISSUER);
-        let cert = params.self_signed(&key_pair).expect("self-sign the token issuer's certificate");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, ISSUER);
+        let cert = params
+            .self_signed(&key_pair)
+            .expect("self-sign the token issuer's certificate");
         let rng = SystemRandom::new();
         let key = EcdsaKeyPair::from_pkcs8(
             &ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -204,8 +212,8 @@ impl TokenIssuer {
             let state = handler_state.clone();
             Box::pin(async move { state.handle(&req) })
         });
-        let server = Server::start(h::bind_loopback("127.0.0.1"), handler)
-            .expect("start the token issuer");
+        let server =
+            Server::start(h::bind_loopback("127.0.0.1"), handler).expect("start the token issuer");
         Self { state, server }
     }
 
@@ -319,21 +327,41 @@ impl IssuerState {
             return error(status, "UNAVAILABLE", "failure injected by the test");
         }
         if req.method() != http::Method::GET || req.uri().path() != "/token" {
-            return error(StatusCode::NOT_FOUND, "NOT_FOUND", "only GET /token is served");
+            return error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "only GET /token is served",
+            );
         }
         if service.is_some_and(|s| s != SERVICE) {
-            return error(StatusCode::BAD_REQUEST, "INVALID_SERVICE", "unknown service");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_SERVICE",
+                "unknown service",
+            );
         }
         let subject = match basic {
             Some(Some((user, password))) => {
-                let known = self.config.users.iter().any(|(u, p)| *u == user && *p == password);
+                let known = self
+                    .config
+                    .users
+                    .iter()
+                    .any(|(u, p)| *u == user && *p == password);
                 if !known {
-                    return error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "wrong user or password");
+                    return error(
+                        StatusCode::UNAUTHORIZED,
+                        "UNAUTHORIZED",
+                        "wrong user or password",
+                    );
                 }
                 Some(user)
             }
             Some(None) => {
-                return error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "malformed Basic credentials");
+                return error(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHORIZED",
+                    "malformed Basic credentials",
+                );
             }
             None if self.config.allow_anonymous_pull => None,
             None => {
@@ -372,7 +400,10 @@ impl IssuerState {
 
     fn sign(&self, subject: &str, access: &[Access], now: SystemTime) -> String {
         static JTI: AtomicU64 = AtomicU64::new(0);
-        let iat = now.duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
+        let iat = now
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs();
         let mut exp = iat + self.config.expires_in.as_secs();
         if self.config.hard_expiry {
             exp -= REGISTRY_LEEWAY.as_secs();
@@ -397,9 +428,14 @@ impl IssuerState {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let signature =
-            self.key.sign(&self.rng, signing_input.as_bytes()).expect("sign the token");
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+        let signature = self
+            .key
+            .sign(&self.rng, signing_input.as_bytes())
+            .expect("sign the token");
+        format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.as_ref())
+        )
     }
 }
 
@@ -419,7 +455,10 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
 
 /// Formats `time` as RFC 3339 in UTC, e.g. `2024-05-01T12:00:00Z`.
 fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Howard Hinnant's civil_from_days, for days since 1970-01-01.
     let z = days.cast_signed() + 719_468;

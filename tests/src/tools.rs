@@ -10,7 +10,9 @@ use std::process::{Command, Output};
 /// `PATH` lookup of an executable.
 pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 fn require(tool: &str) -> PathBuf {
@@ -37,7 +39,10 @@ where
     if !output.status.success() {
         panic!(
             "`{tool} {}` failed ({}):\n{}{}",
-            args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "),
+            args.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
             output.status,
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
@@ -56,10 +61,20 @@ where
 }
 
 fn transport(reference: &str) -> String {
-    let has_transport = ["docker://", "oci:", "oci-archive:", "dir:", "docker-archive:"]
-        .iter()
-        .any(|t| reference.starts_with(t));
-    if has_transport { reference.to_owned() } else { format!("docker://{reference}") }
+    let has_transport = [
+        "docker://",
+        "oci:",
+        "oci-archive:",
+        "dir:",
+        "docker-archive:",
+    ]
+    .iter()
+    .any(|t| reference.starts_with(t));
+    if has_transport {
+        reference.to_owned()
+    } else {
+        format!("docker://{reference}")
+    }
 }
 
 fn inspect_args(reference: &str, raw: bool, creds: Option<(&str, &str)>) -> Vec<String> {

@@ -113,6 +113,8 @@ impl Fixture {
             ("XDG_CONFIG_HOME".into(), at("config")),
             ("XDG_CACHE_HOME".into(), at("cache")),
             ("XDG_RUNTIME_DIR".into(), at("runtime")),
+            // Mesa's shader cache only adds noise to the logs of a short run.
+            ("MESA_SHADER_CACHE_DISABLE".into(), "true".into()),
         ]
     }
 

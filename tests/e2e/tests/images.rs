@@ -69,6 +69,15 @@ async fn script(client: &Client, source: &str) -> Result<Value, String> {
 }
 
 async fn screenshot(client: &Client, name: &str) -> Outcome {
+    // The DOM can be ahead of the pixels: let the webview paint twice before the picture.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            Vec::new(),
+        )
+        .await
+        .map_err(|error| format!("waiting for a paint: {error}"))?;
     let png = client
         .screenshot()
         .await
@@ -100,6 +109,8 @@ async fn images_page_lists_the_images_in_the_store() {
             .for_element(Locator::Css("[data-testid=image-row]"))
             .await
             .map_err(|error| format!("no image row appeared: {error}"))?;
+        // First the picture, so that a failing run still shows what the page looked like.
+        screenshot(client, "images.png").await?;
         let cell = async |id: &str| -> Result<String, String> {
             let element = rows
                 .find(Locator::Css(&format!("[data-testid={id}]")))
@@ -143,8 +154,7 @@ async fn images_page_lists_the_images_in_the_store() {
         )
         .await?;
         ensure_eq!(styled, Value::from("collapse"), "the app's stylesheet");
-
-        screenshot(client, "images.png").await
+        Ok(())
     })
     .await;
 }

@@ -35,7 +35,12 @@ pub(crate) struct FaultBody {
 
 impl FaultBody {
     pub(crate) fn new(inner: Body, fault: BodyFault) -> Self {
-        Self { inner, fault, pos: 0, cut_timer: None }
+        Self {
+            inner,
+            fault,
+            pos: 0,
+            cut_timer: None,
+        }
     }
 }
 
@@ -50,8 +55,9 @@ impl HttpBody for FaultBody {
         let this = self.get_mut();
         match this.fault {
             BodyFault::Cut(limit) if this.pos >= limit => {
-                let timer =
-                    this.cut_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_BEFORE_CUT)));
+                let timer = this
+                    .cut_timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_BEFORE_CUT)));
                 ready!(timer.as_mut().poll(cx));
                 return Poll::Ready(Some(Err(format!(
                     "FaultProxy cut the connection after {limit} body bytes"
@@ -162,7 +168,11 @@ mod tests {
     #[tokio::test]
     async fn padding_is_exactly_as_long_as_asked_and_json_when_it_fits() {
         for len in [0u64, 5, 32, 100_000] {
-            let bytes = PaddingBody::new(len).collect().await.expect("padding").to_bytes();
+            let bytes = PaddingBody::new(len)
+                .collect()
+                .await
+                .expect("padding")
+                .to_bytes();
             assert_eq!(bytes.len() as u64, len);
             if len >= 32 {
                 let v: serde_json::Value = serde_json::from_slice(&bytes).expect("valid JSON");

@@ -33,9 +33,16 @@ pub(crate) enum Action {
     CutAfter(u64),
     StallAfter(u64),
     FlipByte(u64),
-    Respond { status: u16, headers: Vec<(String, String)>, body: Bytes },
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    },
     Redirect(StorageHost),
-    Oversize { len: u64, framing: Framing },
+    Oversize {
+        len: u64,
+        framing: Framing,
+    },
     Delay(Duration),
 }
 
@@ -61,7 +68,12 @@ pub struct Fault {
 
 impl Fault {
     fn new(action: Action, method: Option<Method>) -> Self {
-        Self { pattern: String::new(), method, remaining: Some(1), action }
+        Self {
+            pattern: String::new(),
+            method,
+            remaining: Some(1),
+            action,
+        }
     }
 
     /// Forwards the response headers (with the upstream `Content-Length`) and `bytes` bytes of
@@ -85,7 +97,11 @@ impl Fault {
     /// Answers with `status` and an empty body instead of forwarding. Any method.
     pub fn status(status: u16) -> Self {
         Self::new(
-            Action::Respond { status, headers: Vec::new(), body: Bytes::new() },
+            Action::Respond {
+                status,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            },
             None,
         )
     }
@@ -96,9 +112,7 @@ impl Fault {
         Self::status(429)
             .header("Retry-After", &retry_after_secs.to_string())
             .header("Content-Type", "application/json")
-            .body(
-                r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited by the test"}]}"#,
-            )
+            .body(r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited by the test"}]}"#)
     }
 
     /// Answers `307` with a `Location` on a storage server at `host` (another origin), which

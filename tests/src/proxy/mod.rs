@@ -116,7 +116,11 @@ impl FaultProxy {
         });
         let server = Server::start(listener, handler(shared.clone(), Origin::Proxy))
             .expect("start the fault proxy");
-        Self { shared, server, storages: Mutex::new(Vec::new()) }
+        Self {
+            shared,
+            server,
+            storages: Mutex::new(Vec::new()),
+        }
     }
 
     /// Starts a proxy in front of `registry`.
@@ -154,28 +158,46 @@ impl FaultProxy {
 
     /// How many rules can still fire (unlimited ones included): 0 once every fault has happened.
     pub fn unused_faults(&self) -> usize {
-        self.shared.faults.lock().expect("faults").iter().filter(|f| f.remaining != Some(0)).count()
+        self.shared
+            .faults
+            .lock()
+            .expect("faults")
+            .iter()
+            .filter(|f| f.remaining != Some(0))
+            .count()
     }
 
     /// Every request the proxy received, in the order their responses started.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.log().into_iter().filter(|r| r.origin == Origin::Proxy).collect()
+        self.log()
+            .into_iter()
+            .filter(|r| r.origin == Origin::Proxy)
+            .collect()
     }
 
     /// Every request the storage servers received (redirected downloads).
     pub fn storage_requests(&self) -> Vec<RecordedRequest> {
-        self.log().into_iter().filter(|r| r.origin != Origin::Proxy).collect()
+        self.log()
+            .into_iter()
+            .filter(|r| r.origin != Origin::Proxy)
+            .collect()
     }
 
     /// How many requests (any method) reached the proxy with a path containing `pattern`.
     pub fn request_count(&self, pattern: &str) -> usize {
-        self.requests().iter().filter(|r| r.path.contains(pattern)).count()
+        self.requests()
+            .iter()
+            .filter(|r| r.path.contains(pattern))
+            .count()
     }
 
     /// How many `method` requests reached the proxy with a path containing `pattern`: e.g.
     /// `request_count_for(Method::GET, "/blobs/sha256:…")` to check a shared layer was fetched once.
     pub fn request_count_for(&self, method: Method, pattern: &str) -> usize {
-        self.requests().iter().filter(|r| r.method == method && r.path.contains(pattern)).count()
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.contains(pattern))
+            .count()
     }
 
     /// Forgets every recorded request (fault rules are kept).
@@ -185,7 +207,11 @@ impl FaultProxy {
 
     /// The base URL (`http://HOST:PORT`) of the storage server for `host`, starting it if needed.
     pub fn storage_url(&self, host: StorageHost) -> String {
-        let mut authorities = self.shared.storage_authorities.lock().expect("storage servers");
+        let mut authorities = self
+            .shared
+            .storage_authorities
+            .lock()
+            .expect("storage servers");
         if let Some(authority) = authorities.get(&host) {
             return format!("http://{authority}");
         }
@@ -229,14 +255,19 @@ impl Shared {
                 tokio::time::sleep(*delay).await;
                 self.forward(req, origin).await
             }
-            Some(Action::Respond { status, headers, body }) => {
+            Some(Action::Respond {
+                status,
+                headers,
+                body,
+            }) => {
                 let mut response = Response::new(h::full(body.clone()));
                 *response.status_mut() =
                     StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 for (name, value) in headers {
-                    if let (Ok(name), Ok(value)) =
-                        (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
-                    {
+                    if let (Ok(name), Ok(value)) = (
+                        HeaderName::try_from(name.as_str()),
+                        HeaderValue::try_from(value.as_str()),
+                    ) {
                         response.headers_mut().append(name, value);
                     }
                 }
@@ -245,13 +276,17 @@ impl Shared {
             Some(Action::Redirect(host)) if origin == Origin::Proxy => self.redirect(*host, &req),
             Some(Action::Redirect(_)) => self.forward(req, origin).await,
             Some(Action::CutAfter(n)) => self.forward_with(req, origin, BodyFault::Cut(*n)).await,
-            Some(Action::StallAfter(n)) => self.forward_with(req, origin, BodyFault::Stall(*n)).await,
+            Some(Action::StallAfter(n)) => {
+                self.forward_with(req, origin, BodyFault::Stall(*n)).await
+            }
             Some(Action::FlipByte(n)) => self.forward_with(req, origin, BodyFault::Flip(*n)).await,
             Some(Action::Oversize { len, framing }) => {
                 let (mut parts, _) = self.forward(req, origin).await.into_parts();
                 parts.headers.remove(header::CONTENT_LENGTH);
                 if *framing == Framing::ContentLength {
-                    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(*len));
+                    parts
+                        .headers
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(*len));
                 }
                 Response::from_parts(parts, PaddingBody::new(*len).boxed())
             }
@@ -268,7 +303,12 @@ impl Shared {
         response
     }
 
-    async fn forward_with(&self, req: Request<Incoming>, origin: Origin, fault: BodyFault) -> Response<Body> {
+    async fn forward_with(
+        &self,
+        req: Request<Incoming>,
+        origin: Origin,
+        fault: BodyFault,
+    ) -> Response<Body> {
         let (parts, body) = self.forward(req, origin).await.into_parts();
         Response::from_parts(parts, FaultBody::new(body, fault).boxed())
     }
@@ -295,10 +335,15 @@ impl Shared {
         };
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
-        if let Some(location) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+        if let Some(location) = parts
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        {
             let upstream_prefix = format!("http://{}", self.upstream);
             if let Some(rest) = location.strip_prefix(&upstream_prefix)
-                && let Ok(rewritten) = HeaderValue::try_from(format!("http://{}{rest}", self.authority))
+                && let Ok(rewritten) =
+                    HeaderValue::try_from(format!("http://{}{rest}", self.authority))
             {
                 parts.headers.insert(header::LOCATION, rewritten);
             }
@@ -307,13 +352,30 @@ impl Shared {
     }
 
     fn redirect(&self, host: StorageHost, req: &Request<Incoming>) -> Response<Body> {
-        let Some(authority) = self.storage_authorities.lock().expect("storage").get(&host).cloned()
+        let Some(authority) = self
+            .storage_authorities
+            .lock()
+            .expect("storage")
+            .get(&host)
+            .cloned()
         else {
             return bad_gateway("redirect fault without a storage server");
         };
-        let id = self.next_ticket.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        let name = req.uri().path().rsplit('/').next().unwrap_or("blob").to_owned();
+        let id = self
+            .next_ticket
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path_and_query = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let name = req
+            .uri()
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or("blob")
+            .to_owned();
         self.tickets.lock().expect("tickets").insert(
             id,
             Ticket {
@@ -324,10 +386,13 @@ impl Shared {
         let mut response = Response::new(h::empty());
         *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
         let location = format!("http://{authority}/storage/{id}/{name}?X-Porthole-Signature=test");
+        response.headers_mut().insert(
+            header::LOCATION,
+            HeaderValue::try_from(location).expect("ASCII location"),
+        );
         response
             .headers_mut()
-            .insert(header::LOCATION, HeaderValue::try_from(location).expect("ASCII location"));
-        response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(0));
         response
     }
 }

@@ -40,8 +40,12 @@ pub(crate) fn start(shared: &Arc<Shared>, host: StorageHost) -> (Server, String)
 
 /// Request headers passed on to the upstream, and response headers passed back: what an object
 /// store would honour and send (no `Docker-*` headers).
-const REQUEST_HEADERS: [HeaderName; 4] =
-    [header::RANGE, header::IF_RANGE, header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE];
+const REQUEST_HEADERS: [HeaderName; 4] = [
+    header::RANGE,
+    header::IF_RANGE,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+];
 const RESPONSE_HEADERS: [HeaderName; 6] = [
     header::CONTENT_LENGTH,
     header::CONTENT_RANGE,
