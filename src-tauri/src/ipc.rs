@@ -181,6 +181,59 @@ mod tests {
     }
 
     #[test]
+    fn store_errors_map_to_codes() {
+        let digest = |c: char| {
+            format!("sha256:{}", c.to_string().repeat(64))
+                .parse()
+                .unwrap()
+        };
+        let mismatch = StoreError::DigestMismatch {
+            expected: digest('a'),
+            found: digest('b'),
+        };
+        assert_eq!(IpcError::from(mismatch).code, IpcErrorCode::DigestMismatch);
+        let missing = StoreError::NotFound {
+            what: "nginx:latest".into(),
+            root: "/store".into(),
+        };
+        let error = IpcError::from(missing);
+        assert_eq!(error.code, IpcErrorCode::NotFound);
+        assert!(error.message.contains("nginx:latest"), "{}", error.message);
+        let io = StoreError::Io {
+            action: "read",
+            path: "/store/index.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(IpcError::from(io).code, IpcErrorCode::Internal);
+    }
+
+    #[test]
+    fn image_rows_carry_display_ready_ids() {
+        let id: porthole_engine::Digest = format!("sha256:0123456789ab{}", "c".repeat(52))
+            .parse()
+            .unwrap();
+        let summary = ImageSummary {
+            reference: Some("docker.io/library/nginx:latest".into()),
+            repository: Some("docker.io/library/nginx".into()),
+            tag: Some("latest".into()),
+            digest: porthole_engine::Digest::of(b"manifest"),
+            id: id.clone(),
+            created: Some("2025-06-12T12:00:00Z".into()),
+            size: 74_812_345,
+            platform: Some(porthole_engine::Platform::new("linux", "arm64", None)),
+            index_digest: None,
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            problem: None,
+        };
+        let row = serde_json::to_value(ImageRow::from(summary)).unwrap();
+        assert_eq!(row["shortId"], "0123456789ab");
+        assert_eq!(row["id"], id.to_string());
+        assert_eq!(row["platform"], "linux/arm64");
+        assert_eq!(row["indexDigest"], serde_json::Value::Null);
+        assert_eq!(row["size"], 74_812_345);
+    }
+
+    #[test]
     fn error_codes_serialize_camel_case() {
         let error = IpcError::new(IpcErrorCode::DigestMismatch, "boom");
         assert_eq!(

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod digest;
+pub mod layers;
 pub mod platform;
 pub mod pull;
 pub mod reference;

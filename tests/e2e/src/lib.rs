@@ -9,6 +9,7 @@
 pub mod driver;
 pub mod fixture;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 pub use driver::{Driver, Session};
@@ -43,8 +44,9 @@ pub fn prerequisites(test: &str) -> Option<Prerequisites> {
             panic!("e2e test {test} cannot run ({REQUIRED_ENV}=1): {why}")
         }
         Err(why) => {
-            println!("e2e SKIPPED: {test}: {why}");
-            eprintln!("e2e SKIPPED: {test}: {why}");
+            // Straight to stderr, not through `eprintln!`, which the test harness captures:
+            // a skip must show in a plain `cargo test` run.
+            let _ = writeln!(std::io::stderr(), "e2e SKIPPED: {test}: {why}");
             None
         }
     }

@@ -19,9 +19,9 @@ macro_rules! ensure_eq {
     }};
 }
 
-/// Runs `check` against the app started on `fixture`'s store, then closes the app and stops
-/// tauri-driver whatever happened.
-async fn with_app<F>(test: &str, fixture: &Fixture, check: F)
+/// Runs `check` against the app started on `fixture`'s store (with `extra_env` added), then
+/// closes the app and stops tauri-driver whatever happened.
+async fn with_app<F>(test: &str, fixture: &Fixture, extra_env: &[(&str, &str)], check: F)
 where
     F: AsyncFnOnce(&Client) -> Outcome,
 {
@@ -29,13 +29,18 @@ where
         return;
     };
     let log = target_dir().join("e2e-logs").join(format!("{test}.log"));
-    let driver = Driver::start(&prerequisites, &fixture.env(), &log)
+    let mut env = fixture.env();
+    env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.into())));
+    let driver = Driver::start(&prerequisites, &env, &log)
         .unwrap_or_else(|error| panic!("starting tauri-driver: {error}"));
     let session = driver
         .session()
         .await
         .unwrap_or_else(|error| panic!("{error}"));
-    let outcome = check(session.client()).await;
+    let outcome = match built_for_tests(session.client()).await {
+        Ok(()) => check(session.client()).await,
+        Err(error) => Err(error),
+    };
     session.close().await;
     let log = driver.log().to_path_buf();
     drop(driver);
@@ -45,6 +50,25 @@ where
             log.display()
         );
     }
+}
+
+/// The built app serves `ui/dist` itself, at `tauri://localhost`. A plain `cargo build` gives
+/// an app that loads the Vite dev server (`devUrl`) instead, and shows nothing without it:
+/// say so rather than time out waiting for the page.
+async fn built_for_tests(client: &Client) -> Outcome {
+    let mut href = Value::Null;
+    for _ in 0..50 {
+        href = script(client, "return window.location.href;").await?;
+        if href.as_str().is_some_and(|h| h.starts_with("tauri://")) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "the app shows {href} instead of tauri://localhost: is it a dev build, which loads the \
+         Vite dev server? Build it with `npm --prefix ui run build && cargo build --features \
+         tauri/custom-protocol -p porthole-app`"
+    ))
 }
 
 async fn text_of(client: &Client, css: &str) -> Result<String, String> {
@@ -102,7 +126,9 @@ async fn images_page_lists_the_images_in_the_store() {
     let short_id = image.id.short().to_owned();
     let size = format_size(image.size);
 
-    with_app("images_page_lists_the_images_in_the_store", &fixture, async |client| {
+    // GTK's default (light) theme: that is what prefers-color-scheme reports.
+    let light = [("GTK_THEME", "Adwaita")];
+    with_app("images_page_lists_the_images_in_the_store", &fixture, &light, async |client| {
         let rows = client
             .wait()
             .at_most(WAIT)
@@ -154,6 +180,24 @@ async fn images_page_lists_the_images_in_the_store() {
         )
         .await?;
         ensure_eq!(styled, Value::from("collapse"), "the app's stylesheet");
+        // Least privilege: the capability grants the app's own commands only, so a plugin
+        // command the UI does not use (the store plugin is registered) is refused.
+        let store_plugin = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.__TAURI_INTERNALS__.invoke('plugin:store|load', { path: 'e2e.json' })
+                   .then(() => done('allowed'), (error) => done('denied: ' + error));",
+                Vec::new(),
+            )
+            .await
+            .map_err(|error| format!("calling the store plugin: {error}"))?;
+        let denied = store_plugin.as_str().is_some_and(|s| s.starts_with("denied: "));
+        if !denied {
+            return Err(format!(
+                "an ungranted plugin command was not refused: {store_plugin}"
+            ));
+        }
+        println!("e2e: plugin:store|load was refused as expected ({store_plugin})");
         Ok(())
     })
     .await;
@@ -165,12 +209,68 @@ async fn images_page_shows_the_empty_state() {
     with_app(
         "images_page_shows_the_empty_state",
         &fixture,
+        &[],
         async |client| {
             let empty = text_of(client, "[data-testid=images-empty]").await?;
             if !empty.contains("No images yet") {
                 return Err(format!("the empty state says {empty:?}"));
             }
             screenshot(client, "images-empty.png").await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_page_follows_a_dark_system_theme() {
+    let fixture = Fixture::empty();
+    fixture.add_image(
+        "ghcr.io/porthole-e2e/a-rather-long-repository-name/for-the-name-column:2025.06.15-build.1234",
+        "2025.06.15-build.1234",
+        312_000,
+        Duration::from_secs(40 * 86_400),
+    );
+    fixture.add_image(
+        "docker.io/library/e2e-fixture:1.0",
+        "1.0",
+        2_500_000,
+        Duration::from_secs(3600 * 5),
+    );
+    // WebKitGTK reports prefers-color-scheme: dark for a dark GTK theme.
+    let dark = [("GTK_THEME", "Adwaita:dark")];
+    with_app(
+        "images_page_follows_a_dark_system_theme",
+        &fixture,
+        &dark,
+        async |client| {
+            client
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css("[data-testid=image-row]"))
+                .await
+                .map_err(|error| format!("no image row appeared: {error}"))?;
+            let dark = script(
+                client,
+                "return matchMedia('(prefers-color-scheme: dark)').matches;",
+            )
+            .await?;
+            ensure_eq!(dark, Value::from(true), "prefers-color-scheme: dark");
+            let background = script(
+                client,
+                "return getComputedStyle(document.documentElement).backgroundColor;",
+            )
+            .await?;
+            ensure_eq!(
+                background,
+                Value::from("rgb(23, 25, 30)"),
+                "dark page background"
+            );
+            let names = client
+                .find_all(Locator::Css("[data-testid=image-name]"))
+                .await
+                .map_err(|error| error.to_string())?;
+            ensure_eq!(names.len(), 2, "number of rows");
+            screenshot(client, "images-dark.png").await
         },
     )
     .await;

@@ -267,6 +267,12 @@ async fn resolve(
     };
     let mut last_error = None;
     for endpoint in endpoints {
+        // A mirror that cannot be reached is skipped at once: the next source follows.
+        let client = if endpoint.mirror {
+            &client.failing_fast_when_unreachable()
+        } else {
+            client
+        };
         let fetched = client
             .fetch_manifest(
                 &endpoint,

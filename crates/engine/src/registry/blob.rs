@@ -224,10 +224,18 @@ impl RegistryClient {
                 }
             }
             let before = pos;
+            let stall_timeout = self.retry_policy().stall_timeout;
             let outcome = loop {
                 let next = tokio::select! {
                     _ = cancel.cancelled() => return Err(RegistryError::Cancelled),
-                    c = response.chunk() => c,
+                    c = tokio::time::timeout(stall_timeout, response.chunk()) => c,
+                };
+                let Ok(next) = next else {
+                    break Some(RegistryError::Stalled {
+                        registry: registry.clone(),
+                        what: what.clone(),
+                        timeout: stall_timeout,
+                    });
                 };
                 match next {
                     Ok(Some(chunk)) => {
@@ -308,6 +316,21 @@ impl RegistryClient {
     /// Fetch a small blob (an image config) into memory, refusing more than `limit` bytes,
     /// and check it against its digest and size.
     pub async fn fetch_small_blob(
+        &self,
+        endpoint: &Endpoint,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        limit: u64,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<u8>, RegistryError> {
+        self.retry_broken_body(cancel, move || {
+            self.fetch_small_blob_once(endpoint, repository, digest, size, limit, cancel)
+        })
+        .await
+    }
+
+    async fn fetch_small_blob_once(
         &self,
         endpoint: &Endpoint,
         repository: &str,

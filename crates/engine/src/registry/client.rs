@@ -52,6 +52,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// The longest `Retry-After` we are willing to wait; longer ones fail at once.
     pub max_retry_after: Duration,
+    /// How long a blob download may go without a byte before its connection counts as
+    /// broken and the download resumes on a new one (a stalled server or middlebox).
+    pub stall_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -61,6 +64,7 @@ impl Default for RetryPolicy {
             first_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(60),
+            stall_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -76,6 +80,9 @@ impl RetryPolicy {
 #[derive(Clone)]
 pub struct RegistryClient {
     inner: Arc<Inner>,
+    /// Whether a host that cannot be connected to at all is retried (see
+    /// [`RegistryClient::failing_fast_when_unreachable`]).
+    retry_unreachable: bool,
 }
 
 struct Inner {
@@ -137,6 +144,7 @@ impl RegistryClient {
                 tokens: TokenCache::default(),
                 creds_cache: Mutex::default(),
             }),
+            retry_unreachable: true,
         })
     }
 
@@ -154,6 +162,18 @@ impl RegistryClient {
         });
         RegistryClient {
             inner: Arc::new(Inner { retry, ..inner }),
+            retry_unreachable: self.retry_unreachable,
+        }
+    }
+
+    /// The same client (sharing its caches), except that a host that refuses the connection
+    /// or cannot be resolved fails at once instead of being retried with backoff. For a
+    /// docker.io mirror while resolving: another source follows, so a dead mirror should
+    /// cost a failed connection, not the whole retry schedule, as with Docker.
+    pub(crate) fn failing_fast_when_unreachable(&self) -> RegistryClient {
+        RegistryClient {
+            inner: self.inner.clone(),
+            retry_unreachable: false,
         }
     }
 
@@ -296,7 +316,11 @@ impl RegistryClient {
                 .send_authenticated(endpoint, repository, &method, &url, &headers, cancel)
                 .await;
             match result {
-                Err(e) if e.is_transient() && attempt + 1 < self.inner.retry.attempts => {
+                Err(e)
+                    if e.is_transient()
+                        && attempt + 1 < self.inner.retry.attempts
+                        && (self.retry_unreachable || !e.is_unreachable()) =>
+                {
                     let wait = match &e {
                         RegistryError::RateLimited {
                             retry_after: Some(d),
@@ -310,6 +334,35 @@ impl RegistryClient {
                         _ => self.inner.retry.delay(attempt),
                     };
                     tracing::debug!(registry = %endpoint.host, %url, attempt, error = %e, ?wait, "retrying");
+                    attempt += 1;
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(RegistryError::Cancelled),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs `fetch` (a request and the reading of its whole, small body: a manifest, a
+    /// config) again when the body breaks off mid-way. [`RegistryClient::send`] retries
+    /// requests that fail; this retries reads that fail, on the same schedule.
+    pub(crate) async fn retry_broken_body<T, F, Fut>(
+        &self,
+        cancel: &CancellationToken,
+        mut fetch: F,
+    ) -> Result<T, RegistryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, RegistryError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match fetch().await {
+                Err(e @ RegistryError::Body { .. }) if attempt + 1 < self.inner.retry.attempts => {
+                    let wait = self.inner.retry.delay(attempt);
+                    tracing::debug!(error = %e, attempt, ?wait, "the body broke off; fetching again");
                     attempt += 1;
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(RegistryError::Cancelled),

@@ -22,6 +22,15 @@ pub enum RegistryError {
         source: reqwest::Error,
     },
     #[error(
+        "the connection to registry {registry} stalled while reading {what}: nothing arrived for {}s",
+        timeout.as_secs_f32()
+    )]
+    Stalled {
+        registry: String,
+        what: String,
+        timeout: Duration,
+    },
+    #[error(
         "registry {registry} refused the credentials for {repository}: check them with `porthole login {registry}`"
     )]
     CredentialsRefused {
@@ -133,10 +142,18 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// The host could not be connected to at all: refused, unresolvable, or timed out
+    /// while connecting (as opposed to a connection that broke later).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, RegistryError::Connect { source, .. } if source.is_connect())
+    }
+
     /// Errors that a retry (after a pause) may cure.
     pub fn is_transient(&self) -> bool {
         match self {
-            RegistryError::Connect { .. } | RegistryError::Body { .. } => true,
+            RegistryError::Connect { .. }
+            | RegistryError::Body { .. }
+            | RegistryError::Stalled { .. } => true,
             RegistryError::RateLimited { .. } => true,
             RegistryError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             _ => false,

@@ -55,6 +55,20 @@ impl RegistryClient {
         expected: Option<&Digest>,
         cancel: &CancellationToken,
     ) -> Result<FetchedManifest, RegistryError> {
+        self.retry_broken_body(cancel, move || {
+            self.fetch_manifest_once(endpoint, repository, reference, expected, cancel)
+        })
+        .await
+    }
+
+    async fn fetch_manifest_once(
+        &self,
+        endpoint: &Endpoint,
+        repository: &str,
+        reference: &str,
+        expected: Option<&Digest>,
+        cancel: &CancellationToken,
+    ) -> Result<FetchedManifest, RegistryError> {
         let url = endpoint.url(repository, &format!("manifests/{reference}"));
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, accept_header());

@@ -19,6 +19,7 @@ function image(overrides: Partial<ImageRow> = {}): ImageRow {
     size: 74_812_345,
     platform: 'linux/amd64',
     indexDigest: null,
+    problem: null,
     ...overrides,
   };
 }
@@ -125,12 +126,29 @@ describe('ImagesView', () => {
     expect(row.querySelector('[data-testid="image-created"]')?.textContent?.trim()).toBe('Unknown');
   });
 
-  it('shows the empty state when the store has no images', async () => {
-    mockCommands({ list_images: () => [] });
+  it('marks an image the store cannot fully read', async () => {
+    const problem = 'blob sha256:1234 is missing from the store; pull the image again';
+    mockCommands({ list_images: () => [image({ problem })] });
+    render();
+    await settle();
+    const badge = byTestId('image-problem') as HTMLElement;
+    expect(badge.textContent).toBe(`Damaged: ${problem}`);
+    expect(badge.title).toBe(problem);
+  });
+
+  it('shows the empty state when the store has no images, and refreshes from it', async () => {
+    let rows: ImageRow[] = [];
+    mockCommands({ list_images: () => rows });
     render();
     await settle();
     expect(byTestId('images-empty')?.textContent).toContain('No images yet');
     expect(byTestId('images-table')).toBeNull();
+
+    rows = [image()];
+    (byTestId('images-empty-refresh') as HTMLButtonElement).click();
+    await settle();
+    expect(byTestId('images-empty')).toBeNull();
+    expect(allByTestId('image-row')).toHaveLength(1);
   });
 
   it('shows the error message and retries', async () => {

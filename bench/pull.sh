@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Pull benchmark: porthole vs skopeo, pulling the same images from a local registry.
+# A benchmark, not a test: it prints numbers and never fails on them. See bench/README.md.
+#
+#   bench/pull.sh                      # everything, 5 runs per tool and image, --jobs 4
+#   BENCH_RUNS=3 BENCH_JOBS=6 bench/pull.sh
+#   BENCH_IMAGES="big twenty" bench/pull.sh
+#
+# Needs (Debian): docker-registry skopeo debootstrap time openssl python3 gzip (pigz if present).
+# debootstrap needs root and the Debian mirror; fixtures are cached under bench/out/.
+set -euo pipefail
+
+RUNS=${BENCH_RUNS:-5}
+JOBS=${BENCH_JOBS:-4}
+IMAGES=${BENCH_IMAGES:-"debian-minbase big twenty"}
+BIG_SIZE=${BENCH_BIG_SIZE:-1G}          # the mixed layer's uncompressed size
+TWENTY_LAYER=${BENCH_TWENTY_LAYER:-48M} # each of the twenty layers' uncompressed size
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+OUT=$BENCH/out
+FIX=$OUT/fixtures
+mkdir -p "$FIX"
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for tool in docker-registry skopeo openssl python3 gzip curl; do
+    command -v "$tool" >/dev/null || die "$tool not found (apt-get install docker-registry skopeo openssl python3 gzip curl)"
+done
+[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
+
+# --- 1. the release CLI ------------------------------------------------------------------
+log "building the release CLI"
+(cd "$ROOT" && cargo build --release -p porthole-cli)
+TARGET=${CARGO_TARGET_DIR:-target}
+[[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
+PORTHOLE=$TARGET/release/porthole
+[[ -x $PORTHOLE ]] || die "no binary at $PORTHOLE"
+
+# --- 2. the fixtures (cached) ------------------------------------------------------------
+# Each layer is FIX/NAME.tar.gz + FIX/NAME.json; the .json is written last, so its presence
+# means the layer is complete.
+pack_layer() { # NAME PRODUCER...: run PRODUCER (a tar on stdout) unless NAME is cached
+    local name=$1; shift
+    [[ -f $FIX/$name.json ]] && return 0
+    log "making layer $name"
+    "$@" | python3 "$BENCH/fixtures.py" pack "$FIX/$name"
+}
+
+debian_rootfs() {
+    local dir=$OUT/debian-minbase
+    if [[ ! -d $dir/rootfs ]]; then
+        command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install -y debootstrap)"
+        [[ $(id -u) = 0 ]] || die "debootstrap needs root"
+        log "debootstrap --variant=minbase bookworm (a few minutes)"
+        rm -rf "$dir/rootfs.tmp"
+        mkdir -p "$dir"
+        debootstrap --variant=minbase bookworm "$dir/rootfs.tmp" >"$dir/debootstrap.log" 2>&1 \
+            || die "debootstrap failed, see $dir/debootstrap.log"
+        mv "$dir/rootfs.tmp" "$dir/rootfs"
+    fi
+    # As an image would ship it: no device nodes, no downloaded .debs or apt lists.
+    tar -C "$dir/rootfs" -cf - --numeric-owner --sort=name \
+        --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
+        --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/lib/apt/lists/*' .
+}
+
+declare -A LAYERS
+for image in $IMAGES; do
+    case $image in
+        debian-minbase)
+            pack_layer debian-minbase debian_rootfs
+            LAYERS[$image]=$FIX/debian-minbase ;;
+        big)
+            pack_layer "big-$BIG_SIZE" python3 "$BENCH/fixtures.py" gen-mixed big "$BIG_SIZE"
+            LAYERS[$image]=$FIX/big-$BIG_SIZE ;;
+        twenty)
+            LAYERS[$image]=""
+            for i in $(seq -w 1 20); do
+                pack_layer "twenty-$TWENTY_LAYER-$i" python3 "$BENCH/fixtures.py" gen-random "t$i" "$TWENTY_LAYER"
+                LAYERS[$image]+=" $FIX/twenty-$TWENTY_LAYER-$i"
+            done ;;
+        *) die "unknown image $image (debian-minbase, big, twenty)" ;;
+    esac
+done
+
+# --- 3. the registry ---------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench.XXXXXX")
+REGISTRY_PID=""
+cleanup() {
+    if [[ -n $REGISTRY_PID ]]; then
+        kill "$REGISTRY_PID" 2>/dev/null || true
+        wait "$REGISTRY_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"$WORK/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry
+  delete:
+    enabled: true
+http:
+  secret: porthole-bench
+EOF
+REGISTRY_HTTP_ADDR=127.0.0.1:0 docker-registry serve "$WORK/config.yml" >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+PORT=""
+for _ in $(seq 100); do
+    PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$WORK/registry.log" | head -1 | cut -d: -f2 || true)
+    [[ -n $PORT ]] && break
+    kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry.log" >&2; die "the registry exited"; }
+    sleep 0.1
+done
+[[ -n $PORT ]] || { cat "$WORK/registry.log" >&2; die "the registry did not say where it listens"; }
+REG=127.0.0.1:$PORT
+log "registry (pid $REGISTRY_PID) on $REG, storage in $WORK/registry"
+
+# --- 4. push -----------------------------------------------------------------------------
+META_IMAGES=()
+for image in $IMAGES; do
+    # shellcheck disable=SC2086  # the layer list is space-separated paths without spaces
+    summary=$(python3 "$BENCH/fixtures.py" layout "$WORK/oci-$image" bench ${LAYERS[$image]})
+    log "pushing $image: $summary"
+    skopeo copy -q --dest-tls-verify=false "oci:$WORK/oci-$image:bench" "docker://$REG/bench/$image:bench"
+    rm -rf "$WORK/oci-$image"
+    META_IMAGES+=("$(python3 -c 'import json,sys; d=json.loads(sys.argv[2]); d["name"]=sys.argv[1]; print(json.dumps(d))' "$image" "$summary")")
+done
+
+# --- 5. measure --------------------------------------------------------------------------
+SKOPEO_PAR=()
+if skopeo copy --help 2>&1 | grep -q -- '--image-parallel-copies'; then
+    SKOPEO_PAR=(--image-parallel-copies "$JOBS")
+    SKOPEO_NOTE="skopeo --image-parallel-copies $JOBS"
+else
+    SKOPEO_NOTE="this skopeo has no --image-parallel-copies: it copies up to 6 layers at once (containers/image default)"
+    log "note: $SKOPEO_NOTE"
+fi
+export PORTHOLE_CONFIG=$WORK/porthole-config.json  # no user config (mirrors, jobs) leaks in
+echo '{}' >"$PORTHOLE_CONFIG"
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+measure() { # IMAGE TOOL RUN CMD...: time CMD, append a row to RESULTS
+    local image=$1 tool=$2 run=$3; shift 3
+    local t=$WORK/time.txt
+    if ! /usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$WORK/$tool.log" 2>&1; then
+        cat "$WORK/$tool.log" >&2
+        die "$tool failed on $image (run $run)"
+    fi
+    read -r secs rss user sys <"$t"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$image" "$tool" "$run" "$secs" "$rss" "$user" "$sys" >>"$RESULTS"
+    log "$image $tool run $run: ${secs}s (CPU ${user}s user ${sys}s sys), peak RSS $((rss / 1024)) MiB"
+}
+for image in $IMAGES; do
+    ref=$REG/bench/$image:bench
+    for run in $(seq "$RUNS"); do
+        dest=$WORK/dest
+        rm -rf "$dest"
+        measure "$image" porthole "$run" "$PORTHOLE" --store "$dest" pull --jobs "$JOBS" "$ref"
+        rm -rf "$dest"
+        measure "$image" skopeo "$run" skopeo copy --src-tls-verify=false "${SKOPEO_PAR[@]}" \
+            "docker://$ref" "oci:$dest:bench"
+        rm -rf "$dest"
+    done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- 6. report ---------------------------------------------------------------------------
+python3 - "$WORK/meta.json" "$RUNS" "$JOBS" "$SKOPEO_NOTE" "$LOAD_BEFORE" "$LOAD_AFTER" \
+    "$(skopeo --version)" "$(docker-registry --version 2>&1 | head -1)" \
+    "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+    "$("$PORTHOLE" --version 2>/dev/null || echo porthole)" "${META_IMAGES[@]}" <<'EOF'
+import json, os, sys, time
+out, runs, jobs, note, lb, la, skopeo, registry, rev, porthole, *images = sys.argv[1:]
+json.dump({
+    "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    "runs": int(runs), "jobs": int(jobs), "skopeo_parallelism": note,
+    "loadavg_before": lb, "loadavg_after": la, "cpus": os.cpu_count(),
+    "skopeo": skopeo, "registry": registry, "porthole": porthole, "git_head": rev,
+    "images": [json.loads(i) for i in images],
+}, open(out, "w"), indent=1)
+EOF
+cp "$RESULTS" "$OUT/pull-results.tsv"
+echo
+python3 "$BENCH/fixtures.py" summarize "$RESULTS" "$WORK/meta.json" "$OUT/pull-results.json"
+echo "load average before: $LOAD_BEFORE, after: $LOAD_AFTER ($(nproc) CPUs)"

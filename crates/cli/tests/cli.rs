@@ -1,0 +1,496 @@
+//! The `porthole` binary against real registries (porthole-tests' harness): what a person and
+//! a script see (JSON documents, one-line errors, exit codes), a pull killed with SIGKILL,
+//! docker.io mirrors, and login/logout.
+//!
+//! Every run gets its own HOME, DOCKER_CONFIG, config file and store, and no other
+//! environment, so the tests never read or write the user's files and never reach a network
+//! other than loopback.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use porthole_tests::fixtures::{MediaTypes, catalog};
+use porthole_tests::proxy::Fault;
+use porthole_tests::{FaultProxy, Method, RegistryAuth, TestRegistry, TokenIssuer};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_porthole");
+
+/// An isolated home for `porthole` runs.
+struct Porthole {
+    home: TempDir,
+}
+
+impl Porthole {
+    fn new() -> Porthole {
+        let home = tempfile::tempdir().expect("home");
+        std::fs::create_dir_all(home.path().join("docker")).expect("docker config dir");
+        Porthole { home }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.home.path().join("store")
+    }
+
+    fn docker_config(&self) -> PathBuf {
+        self.home.path().join("docker").join("config.json")
+    }
+
+    /// `porthole --store STORE`, with an environment of its own.
+    fn command(&self) -> Command {
+        let home = self.home.path();
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("DOCKER_CONFIG", home.join("docker"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env("PORTHOLE_CONFIG", home.join("porthole.json"))
+            .arg("--store")
+            .arg(self.store())
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run porthole")
+    }
+
+    /// Runs with `--json`, expects success and exactly one JSON document on stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self
+            .command()
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("run porthole");
+        assert_success(&output, args);
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "porthole {args:?} printed no single JSON document ({e}):\n{}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })
+    }
+
+    fn login(&self, server: &str, user: &str, password: &str) -> Output {
+        let mut child = self
+            .command()
+            .args(["login", server, "-u", user, "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn porthole login");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write the password");
+        child.wait_with_output().expect("porthole login")
+    }
+
+    fn auths(&self) -> Value {
+        let text = std::fs::read_to_string(self.docker_config()).unwrap_or_else(|_| "{}".into());
+        let config: Value = serde_json::from_str(&text).expect("config.json is JSON");
+        config.get("auths").cloned().unwrap_or(Value::Null)
+    }
+}
+
+fn assert_success(output: &Output, args: &[&str]) {
+    assert!(
+        output.status.success(),
+        "porthole {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A failure reads as one line on stderr: `porthole: error: …`.
+fn assert_one_error_line(output: &Output, needle: &str) {
+    assert!(!output.status.success(), "expected a failure");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got:\n{stderr}");
+    assert!(lines[0].starts_with("porthole: error: "), "{stderr}");
+    assert!(
+        lines[0].contains(needle),
+        "expected `{needle}` in: {stderr}"
+    );
+}
+
+fn blob_count(store: &Path) -> usize {
+    std::fs::read_dir(store.join("blobs").join("sha256"))
+        .map(Iterator::count)
+        .unwrap_or(0)
+}
+
+#[test]
+fn pull_images_inspect_rm_gc_fsck_in_json() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::multi_layer(2, 20_000);
+    let pushed = image.push(&registry, "cli/app", "v1");
+    let porthole = Porthole::new();
+
+    let report = porthole.json(&["pull", &pushed.reference()]);
+    let reference = format!("{}/cli/app:v1", registry.addr());
+    assert_eq!(report["reference"], reference.as_str());
+    assert_eq!(report["digest"], image.manifest_digest.as_str());
+    assert_eq!(report["id"], image.config_digest.as_str());
+    assert_eq!(report["platform"], "linux/amd64");
+    let layers = report["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 2);
+    for (layer, built) in layers.iter().zip(&image.layers) {
+        assert_eq!(layer["digest"], built.digest.as_str());
+        assert_eq!(layer["size"], built.size);
+        assert_eq!(
+            layer["media_type"],
+            built.media_type(MediaTypes::Oci).as_str()
+        );
+        assert_eq!(layer["downloaded"], built.size);
+        assert_eq!(layer["already_present"], false);
+    }
+
+    // Pulling again finds everything in place.
+    let again = porthole.json(&["pull", &pushed.reference()]);
+    assert!(
+        again["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .all(|l| l["already_present"] == true && l["downloaded"] == 0),
+        "{again:#}"
+    );
+
+    let images = porthole.json(&["images"]);
+    let rows = images.as_array().expect("an array of images");
+    assert_eq!(rows.len(), 1, "{images:#}");
+    let row = &rows[0];
+    assert_eq!(row["reference"], reference.as_str());
+    assert_eq!(
+        row["repository"],
+        format!("{}/cli/app", registry.addr()).as_str()
+    );
+    assert_eq!(row["tag"], "v1");
+    assert_eq!(row["digest"], image.manifest_digest.as_str());
+    assert_eq!(row["id"], image.config_digest.as_str());
+    assert_eq!(row["created"], "2024-01-01T00:00:00Z");
+    let size: u64 = image.config_size() + image.layers.iter().map(|l| l.size).sum::<u64>();
+    assert_eq!(row["size"], size);
+    assert_eq!(row["platform"], "linux/amd64");
+
+    // Human output names the image too.
+    let table = porthole.run(&["images"]);
+    assert_success(&table, &["images"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.starts_with("REPOSITORY"), "{table}");
+    assert!(
+        table.contains(&format!("{}/cli/app", registry.addr())),
+        "{table}"
+    );
+
+    let short_id = &image.config_digest["sha256:".len().."sha256:".len() + 12];
+    for what in [reference.as_str(), short_id] {
+        let inspect = porthole.json(&["inspect", what]);
+        assert_eq!(inspect["digest"], image.manifest_digest.as_str(), "{what}");
+        assert_eq!(inspect["id"], image.config_digest.as_str(), "{what}");
+        assert_eq!(
+            inspect["manifest"]["config"]["digest"],
+            image.config_digest.as_str()
+        );
+        assert_eq!(inspect["config"]["rootfs"]["type"], "layers");
+        assert_eq!(inspect["platform"], "linux/amd64");
+    }
+
+    assert_eq!(blob_count(&porthole.store()), 4);
+    assert_success(&porthole.run(&["rm", &reference]), &["rm"]);
+    assert_eq!(porthole.json(&["images"]), serde_json::json!([]));
+    let gc = porthole.json(&["gc"]);
+    assert_eq!(gc["blobsRemoved"], 4, "{gc:#}");
+    assert_eq!(blob_count(&porthole.store()), 0);
+    let fsck = porthole.run(&["fsck"]);
+    assert_success(&fsck, &["fsck"]);
+
+    let missing = porthole.run(&["inspect", &reference]);
+    assert_one_error_line(&missing, "no image named");
+}
+
+#[test]
+fn errors_are_one_line_on_stderr() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let porthole = Porthole::new();
+
+    let bad = porthole.run(&["pull", "Not A Reference!"]);
+    assert_one_error_line(&bad, "Not A Reference!");
+    assert_eq!(bad.stdout, b"");
+
+    let absent = porthole.run(&["pull", &registry.reference("no/such", "v1")]);
+    assert_one_error_line(&absent, "not found");
+
+    let json = porthole
+        .command()
+        .args(["--json", "pull", "Not A Reference!"])
+        .output()
+        .expect("run porthole");
+    assert_one_error_line(&json, "porthole: error:");
+    assert_eq!(json.stdout, b"", "no JSON document for a failure");
+}
+
+#[test]
+fn platform_flag_picks_from_a_manifest_list() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let index = catalog::multi_arch(MediaTypes::Docker);
+    let pushed = index.push(&registry, "cli/multi", "v1");
+    let porthole = Porthole::new();
+
+    let report = porthole.json(&["pull", &pushed.reference(), "--platform", "linux/arm64"]);
+    let arm64 = index.image_for("linux/arm64/v8").expect("arm64 image");
+    assert_eq!(report["digest"], arm64.manifest_digest.as_str());
+    assert_eq!(report["index_digest"], index.digest.as_str());
+    assert_eq!(report["platform"], "linux/arm64");
+
+    let missing = porthole.run(&["pull", &pushed.reference(), "--platform", "windows/amd64"]);
+    assert_one_error_line(&missing, "linux/arm/v7");
+}
+
+/// SIGKILL mid-download leaves a partial that the next pull resumes, and a consistent store.
+#[test]
+fn a_killed_pull_resumes_and_the_store_stays_consistent() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::big_layer(4 << 20, 31);
+    let pushed = image.push(&registry, "cli/big", "v1");
+    let proxy = FaultProxy::in_front_of(&registry);
+    let layer = &image.layers[0];
+    proxy.inject(Fault::stall_after(1 << 20).on(&format!("/blobs/{}", layer.digest)));
+    let porthole = Porthole::new();
+    let reference = pushed.reference_via(&proxy.addr());
+
+    let mut child = porthole
+        .command()
+        .args(["--json", "pull", &reference])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn porthole pull");
+    let hex = layer.digest.trim_start_matches("sha256:");
+    let partial = porthole
+        .store()
+        .join("ingest")
+        .join(format!("sha256-{hex}.partial"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&partial).map_or(0, |m| m.len()) == 0 {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("porthole pull exited ({status}) before the layer started");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no partial download at {}",
+            partial.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL porthole pull");
+    child.wait().expect("reap porthole pull");
+    let kept = std::fs::metadata(&partial)
+        .expect("the partial survives")
+        .len();
+    assert!(kept > 0 && kept <= 1 << 20, "{kept}");
+    assert_eq!(porthole.json(&["images"]), serde_json::json!([]));
+
+    let report = porthole.json(&["pull", &reference]);
+    assert_eq!(report["digest"], image.manifest_digest.as_str());
+    assert_eq!(report["layers"][0]["downloaded"], layer.size - kept);
+    let gets: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == Method::GET && r.path.ends_with(&layer.digest))
+        .collect();
+    assert_eq!(gets.len(), 2, "{gets:#?}");
+    assert_eq!(
+        gets[1].header("range"),
+        Some(format!("bytes={kept}-").as_str())
+    );
+    assert!(!partial.exists());
+    let blob = std::fs::read(porthole.store().join("blobs/sha256").join(hex)).expect("layer blob");
+    assert_eq!(blob, layer.blob.to_vec());
+    assert_success(&porthole.run(&["fsck"]), &["fsck"]);
+}
+
+/// Ctrl-C cancels cleanly: one error line, the partial kept, nothing named, fsck clean.
+#[test]
+fn an_interrupted_pull_says_so_and_keeps_its_partial() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::big_layer(2 << 20, 32);
+    let pushed = image.push(&registry, "cli/big", "v1");
+    let proxy = FaultProxy::in_front_of(&registry);
+    let layer = &image.layers[0];
+    proxy.inject(Fault::stall_after(1 << 20).on(&format!("/blobs/{}", layer.digest)));
+    let porthole = Porthole::new();
+
+    let child = porthole
+        .command()
+        .args(["pull", &pushed.reference_via(&proxy.addr())])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn porthole pull");
+    let hex = layer.digest.trim_start_matches("sha256:");
+    let partial = porthole
+        .store()
+        .join("ingest")
+        .join(format!("sha256-{hex}.partial"));
+    wait_for_bytes(&partial);
+    let interrupt = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(interrupt.success());
+    let output = child.wait_with_output().expect("porthole pull");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("porthole: error: ") && last.contains("cancelled"),
+        "{stderr}"
+    );
+    assert!(std::fs::metadata(&partial).expect("partial").len() > 0);
+    assert_eq!(porthole.json(&["images"]), serde_json::json!([]));
+    assert_success(&porthole.run(&["fsck"]), &["fsck"]);
+}
+
+/// Waits until the file at `path` holds some bytes.
+fn wait_for_bytes(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(path).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "nothing written to {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A port nothing listens on.
+fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+#[test]
+fn docker_hub_names_are_pulled_from_mirrors() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::simple(MediaTypes::Oci);
+    image.push(&registry, "library/nginx", "latest");
+    let mirror = registry.url();
+
+    let by_flag = Porthole::new();
+    let report = by_flag.json(&["--registry-mirror", &mirror, "pull", "nginx"]);
+    assert_eq!(report["reference"], "docker.io/library/nginx:latest");
+    assert_eq!(report["digest"], image.manifest_digest.as_str());
+    assert_eq!(report["source"], registry.addr());
+    let images = by_flag.json(&["images"]);
+    assert_eq!(
+        images[0]["reference"], "docker.io/library/nginx:latest",
+        "{images:#}"
+    );
+    assert_eq!(images[0]["repository"], "docker.io/library/nginx");
+
+    let by_env = Porthole::new();
+    let output = by_env
+        .command()
+        .env("PORTHOLE_REGISTRY_MIRRORS", &mirror)
+        .args(["--json", "pull", "nginx"])
+        .output()
+        .expect("run porthole");
+    assert_success(&output, &["pull", "nginx"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["digest"], image.manifest_digest.as_str());
+    assert_eq!(report["source"], registry.addr());
+    assert_eq!(
+        by_env.json(&["images"])[0]["reference"],
+        "docker.io/library/nginx:latest"
+    );
+
+    // A dead mirror first: the next mirror serves the pull, and promptly. (Docker Hub itself,
+    // the last resort, is unreachable here; the pull must not need it.)
+    let proxy = FaultProxy::in_front_of(&registry);
+    let fallback = Porthole::new();
+    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let started = Instant::now();
+    let output = fallback
+        .command()
+        .args(["--json", "--registry-mirror", &dead])
+        .args(["--registry-mirror", &proxy.url(), "pull", "nginx:latest"])
+        .output()
+        .expect("run porthole");
+    assert_success(&output, &["pull", "nginx:latest"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["source"], proxy.addr().as_str());
+    assert_eq!(report["digest"], image.manifest_digest.as_str());
+    assert!(
+        proxy.request_count("/v2/library/nginx/manifests/latest") >= 1,
+        "{:#?}",
+        proxy.requests()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn login_and_logout_keep_credentials_in_docker_config() {
+    let registry = TestRegistry::start(RegistryAuth::Htpasswd {
+        user: "bob",
+        password: "hunter2",
+    });
+    let image = catalog::simple(MediaTypes::Oci);
+    let pushed = image.push(&registry, "private/app", "v1");
+    let porthole = Porthole::new();
+    let server = registry.addr();
+
+    let refused = porthole.login(server, "bob", "wrong");
+    assert_one_error_line(&refused, "refused the credentials");
+    assert_eq!(porthole.auths().get(server), None, "nothing saved");
+
+    let anonymous = porthole.run(&["pull", &pushed.reference()]);
+    assert_one_error_line(&anonymous, "requires you to sign in");
+
+    let login = porthole.login(server, "bob", "hunter2");
+    assert_success(&login, &["login"]);
+    assert!(String::from_utf8_lossy(&login.stdout).contains("Login Succeeded"));
+    let expected = base64::engine::general_purpose::STANDARD.encode("bob:hunter2");
+    assert_eq!(porthole.auths()[server]["auth"], expected.as_str());
+
+    let report = porthole.json(&["pull", &pushed.reference()]);
+    assert_eq!(report["digest"], image.manifest_digest.as_str());
+
+    let logout = porthole.run(&["logout", server]);
+    assert_success(&logout, &["logout"]);
+    assert_eq!(porthole.auths().get(server), None, "{}", porthole.auths());
+    let again = porthole.run(&["pull", &pushed.reference()]);
+    assert_one_error_line(&again, "requires you to sign in");
+
+    // A token registry checks the password at its token service.
+    let issuer = TokenIssuer::builder().user("alice", "secret").start();
+    let token_registry = TestRegistry::start(RegistryAuth::Token(&issuer));
+    let server = token_registry.addr();
+    assert_one_error_line(
+        &porthole.login(server, "alice", "wrong"),
+        "refused the credentials",
+    );
+    assert_success(&porthole.login(server, "alice", "secret"), &["login"]);
+    assert!(porthole.auths()[server]["auth"].is_string());
+}

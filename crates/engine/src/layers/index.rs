@@ -1,0 +1,564 @@
+//! One layer's index: every path its tar writes or whites out, with type, size, mode,
+//! owner and link target, sorted in tree order ([`paths::tree_cmp`]).
+//!
+//! The paths live in one string and the records are fixed-size, so an index of 100,000
+//! entries is two allocations and loads (see `cache.rs`) without touching each path.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::decode::Codec;
+use super::paths::{self, tree_cmp};
+use crate::digest::Digest;
+
+/// A layer with more entries than this is refused (the index of one entry costs about
+/// 100 bytes while it is built; real layers have well under a million).
+pub const MAX_ENTRIES: usize = 4_000_000;
+/// Paths and link targets of one layer, in bytes (offsets are `u32`).
+pub const MAX_NAME_BYTES: usize = 1 << 30;
+
+/// The type of a file in an image, as the CLI and the UI name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileType {
+    File,
+    Dir,
+    Symlink,
+    /// A hard link to `link_target`, a path of the same image.
+    Hardlink,
+    Char,
+    Block,
+    Fifo,
+}
+
+impl FileType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileType::File => "file",
+            FileType::Dir => "dir",
+            FileType::Symlink => "symlink",
+            FileType::Hardlink => "hardlink",
+            FileType::Char => "char",
+            FileType::Block => "block",
+            FileType::Fifo => "fifo",
+        }
+    }
+}
+
+/// A range of [`LayerIndex`]'s name string.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Span {
+    fn get(self, names: &str) -> &str {
+        // Spans are checked against the string when an index is built or loaded.
+        names
+            .get(self.start as usize..self.start as usize + self.len as usize)
+            .unwrap_or("")
+    }
+}
+
+pub(crate) const WHITEOUT: u8 = 1;
+pub(crate) const OPAQUE: u8 = 2;
+pub(crate) const IMPLICIT: u8 = 4;
+
+/// One record of the index, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RawEntry {
+    pub path: Span,
+    pub link: Span,
+    pub size: u64,
+    pub mtime: i64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    /// `None`: the layer only whites this path out.
+    pub kind: Option<FileType>,
+    pub flags: u8,
+}
+
+/// One path of a layer, borrowed from its [`LayerIndex`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerEntry<'a> {
+    /// Relative to the root, without a leading `/` (see [`paths`](super::paths)).
+    pub path: &'a str,
+    /// What the layer writes here; `None` when it only whites the path out.
+    pub kind: Option<FileType>,
+    /// Bytes of a regular file's content; 0 for everything else (a hard link's content is
+    /// its target's).
+    pub size: u64,
+    /// Permission bits with setuid, setgid and sticky (`0o7777`).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    /// Seconds since the epoch.
+    pub mtime: i64,
+    /// A symlink's target as written; a hard link's target path (relative to the root).
+    pub link_target: Option<&'a str>,
+    /// The layer removes what the layers below have at this path (`.wh.<name>`).
+    pub whiteout: bool,
+    /// The layer hides what the layers below have inside this directory (`.wh..wh..opq`).
+    pub opaque: bool,
+    /// The tar has no entry for this directory, only for paths inside it.
+    pub implicit: bool,
+}
+
+/// Everything one layer does to the filesystem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerIndex {
+    pub(crate) digest: Digest,
+    pub(crate) diff_id: Digest,
+    pub(crate) media_type: String,
+    pub(crate) codec: Codec,
+    pub(crate) compressed_size: u64,
+    pub(crate) uncompressed_size: u64,
+    /// A `.wh..wh..opq` at the top: everything below is hidden.
+    pub(crate) root_opaque: bool,
+    pub(crate) entries: Vec<RawEntry>,
+    pub(crate) names: String,
+}
+
+impl LayerIndex {
+    /// The layer's blob digest (compressed).
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    /// SHA-256 of the uncompressed tar stream.
+    pub fn diff_id(&self) -> &Digest {
+        &self.diff_id
+    }
+
+    /// The media type the layer was indexed under.
+    pub fn media_type(&self) -> &str {
+        &self.media_type
+    }
+
+    /// The codec the bytes turned out to use.
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    pub fn compressed_size(&self) -> u64 {
+        self.compressed_size
+    }
+
+    pub fn uncompressed_size(&self) -> u64 {
+        self.uncompressed_size
+    }
+
+    /// Whether the layer hides everything below it.
+    pub fn root_opaque(&self) -> bool {
+        self.root_opaque
+    }
+
+    /// How many paths the index holds (whiteouts and implicit directories included).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The paths the tar itself writes: no whiteouts, no implicit directories.
+    pub fn file_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.kind.is_some() && e.flags & IMPLICIT == 0)
+            .count()
+    }
+
+    /// Every path, in tree order.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = LayerEntry<'_>> + '_ {
+        self.entries.iter().map(|raw| self.view(raw))
+    }
+
+    /// The entry at position `i` of [`LayerIndex::entries`].
+    pub fn entry(&self, i: usize) -> Option<LayerEntry<'_>> {
+        self.entries.get(i).map(|raw| self.view(raw))
+    }
+
+    /// The entry for `path` (normalised, as the index keeps paths).
+    pub fn get(&self, path: &str) -> Option<LayerEntry<'_>> {
+        self.position(path).ok().and_then(|i| self.entry(i))
+    }
+
+    /// Where `path` is, or would be, in tree order.
+    pub(crate) fn position(&self, path: &str) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|e| tree_cmp(e.path.get(&self.names), path))
+    }
+
+    pub(crate) fn path_of(&self, raw: &RawEntry) -> &str {
+        raw.path.get(&self.names)
+    }
+
+    pub(crate) fn view<'a>(&'a self, raw: &RawEntry) -> LayerEntry<'a> {
+        LayerEntry {
+            path: raw.path.get(&self.names),
+            kind: raw.kind,
+            size: raw.size,
+            mode: raw.mode,
+            uid: raw.uid,
+            gid: raw.gid,
+            mtime: raw.mtime,
+            link_target: matches!(raw.kind, Some(FileType::Symlink | FileType::Hardlink))
+                .then(|| raw.link.get(&self.names)),
+            whiteout: raw.flags & WHITEOUT != 0,
+            opaque: raw.flags & OPAQUE != 0,
+            implicit: raw.flags & IMPLICIT != 0,
+        }
+    }
+
+    /// Checks what a loaded index must hold for lookups to work: spans inside the names
+    /// and on character boundaries, entries strictly in tree order.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let in_names = |s: Span| {
+            let (start, end) = (s.start as usize, s.start as usize + s.len as usize);
+            self.names.is_char_boundary(start)
+                && end <= self.names.len()
+                && self.names.is_char_boundary(end)
+        };
+        let mut previous: Option<&str> = None;
+        for (i, raw) in self.entries.iter().enumerate() {
+            if !in_names(raw.path) || !in_names(raw.link) {
+                return Err(format!("entry {i} points outside the name table"));
+            }
+            let path = raw.path.get(&self.names);
+            if paths::normalize(path.as_bytes()).as_deref() != Some(path) {
+                return Err(format!("entry {i} has a path that is not normalised"));
+            }
+            if previous.is_some_and(|p| tree_cmp(p, path) != Ordering::Less) {
+                return Err(format!("entry {i} is out of order"));
+            }
+            previous = Some(path);
+        }
+        Ok(())
+    }
+}
+
+/// What a tar entry says about one path, before the layer is complete.
+#[derive(Clone, Debug)]
+pub(crate) struct Meta {
+    pub kind: FileType,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub mtime: i64,
+}
+
+/// Collects a layer's entries in archive order, then sorts them, resolves duplicates
+/// (the last entry for a path wins, as when a tar is extracted) and adds the directories
+/// that the tar implies but does not list.
+#[derive(Default)]
+pub(crate) struct IndexBuilder {
+    names: String,
+    /// Entries in archive order; the position is the sequence number.
+    pending: Vec<RawEntry>,
+    root_opaque: bool,
+}
+
+/// Why the builder refused an entry.
+#[derive(Debug)]
+pub(crate) enum BuildLimit {
+    Entries,
+    Names,
+}
+
+impl IndexBuilder {
+    pub fn new() -> IndexBuilder {
+        IndexBuilder::default()
+    }
+
+    fn span(&mut self, text: &str) -> Result<Span, BuildLimit> {
+        if self.names.len() + text.len() > MAX_NAME_BYTES {
+            return Err(BuildLimit::Names);
+        }
+        let start = self.names.len() as u32;
+        self.names.push_str(text);
+        Ok(Span {
+            start,
+            len: text.len() as u32,
+        })
+    }
+
+    fn push(&mut self, path: &str, link: &str, meta: Option<Meta>, flags: u8) -> Result<(), BuildLimit> {
+        if self.pending.len() >= MAX_ENTRIES {
+            return Err(BuildLimit::Entries);
+        }
+        let path = self.span(path)?;
+        let link = self.span(link)?;
+        let m = meta.as_ref();
+        self.pending.push(RawEntry {
+            path,
+            link,
+            size: m.map_or(0, |m| m.size),
+            mtime: m.map_or(0, |m| m.mtime),
+            mode: m.map_or(0, |m| m.mode),
+            uid: m.map_or(0, |m| m.uid),
+            gid: m.map_or(0, |m| m.gid),
+            kind: m.map(|m| m.kind),
+            flags,
+        });
+        Ok(())
+    }
+
+    /// The tar writes `path` (normalised, not the root).
+    pub fn add(&mut self, path: &str, meta: Meta, link: &str) -> Result<(), BuildLimit> {
+        self.push(path, link, Some(meta), 0)
+    }
+
+    /// The tar whites `path` out (`.wh.<name>`).
+    pub fn whiteout(&mut self, path: &str) -> Result<(), BuildLimit> {
+        self.push(path, "", None, WHITEOUT)
+    }
+
+    /// The tar makes `dir` opaque (`.wh..wh..opq`); `""` is the root.
+    pub fn opaque(&mut self, dir: &str) -> Result<(), BuildLimit> {
+        if dir.is_empty() {
+            self.root_opaque = true;
+            return Ok(());
+        }
+        self.push(dir, "", None, OPAQUE)
+    }
+
+    /// The finished entries (tree order) and their name string.
+    pub fn finish(self) -> (Vec<RawEntry>, String, bool) {
+        let IndexBuilder {
+            names,
+            pending,
+            root_opaque,
+        } = self;
+        let path = |i: u32| pending[i as usize].path.get(&names);
+        let mut order: Vec<u32> = (0..pending.len() as u32).collect();
+        // Stable: entries for the same path stay in archive order.
+        order.sort_by(|&a, &b| tree_cmp(path(a), path(b)));
+
+        let mut out = Layout {
+            entries: Vec::with_capacity(pending.len()),
+            names: String::with_capacity(names.len()),
+            stack: Vec::new(),
+        };
+        let mut i = 0;
+        while i < order.len() {
+            // All the records for one path: flags add up, the last real entry wins.
+            let first = order[i];
+            let mut merged = pending[first as usize];
+            let mut seq = first;
+            let mut j = i + 1;
+            while j < order.len() && path(order[j]) == path(first) {
+                let next = pending[order[j] as usize];
+                let flags = merged.flags | next.flags;
+                if next.kind.is_some() {
+                    merged = next;
+                    seq = order[j];
+                }
+                merged.flags = flags;
+                j += 1;
+            }
+            if merged.kind.is_none() && merged.flags & OPAQUE != 0 {
+                // An opaque marker in a directory the tar does not list.
+                merged.kind = Some(FileType::Dir);
+                merged.flags |= IMPLICIT;
+                merged.mode = 0o755;
+            }
+            let link = merged.link.get(&names);
+            out.place(path(first), link, merged, seq);
+            i = j;
+        }
+        (out.entries, out.names, root_opaque)
+    }
+}
+
+/// The tree as it is laid out, with the chain of directories above the last entry.
+struct Layout {
+    entries: Vec<RawEntry>,
+    names: String,
+    /// (position in `entries`, archive sequence number) of the ancestors of the next path.
+    stack: Vec<(usize, u32)>,
+}
+
+impl Layout {
+    fn path(&self, at: usize) -> &str {
+        self.entries[at].path.get(&self.names)
+    }
+
+    fn emit(&mut self, path: &str, link: &str, mut raw: RawEntry) -> usize {
+        let start = self.names.len() as u32;
+        self.names.push_str(path);
+        raw.path = Span {
+            start,
+            len: path.len() as u32,
+        };
+        let start = self.names.len() as u32;
+        self.names.push_str(link);
+        raw.link = Span {
+            start,
+            len: link.len() as u32,
+        };
+        self.entries.push(raw);
+        self.entries.len() - 1
+    }
+
+    /// Places one path's merged record after its ancestors.
+    fn place(&mut self, path: &str, link: &str, raw: RawEntry, seq: u32) {
+        while let Some(&(top, _)) = self.stack.last() {
+            if paths::is_inside(path, self.path(top)) {
+                break;
+            }
+            self.stack.pop();
+        }
+        // Ancestors must be directories. One that the layer wrote as something else
+        // before this entry became a directory when this entry was extracted; one written
+        // after it replaced the directory, and this entry with it.
+        for k in 0..self.stack.len() {
+            let (at, ancestor_seq) = self.stack[k];
+            let ancestor = &mut self.entries[at];
+            match ancestor.kind {
+                Some(FileType::Dir) => {}
+                Some(_) if ancestor_seq > seq && ancestor.flags & IMPLICIT == 0 => return,
+                _ => {
+                    ancestor.kind = Some(FileType::Dir);
+                    ancestor.flags |= IMPLICIT;
+                    ancestor.size = 0;
+                    ancestor.mode = 0o755;
+                    ancestor.uid = 0;
+                    ancestor.gid = 0;
+                    ancestor.link = Span::default();
+                }
+            }
+        }
+        // Directories the tar implies but does not list.
+        let known = self.stack.last().map_or(0, |&(top, _)| self.path(top).len());
+        let mut cut = known;
+        while let Some(slash) = path[cut + usize::from(cut > 0)..].find('/') {
+            cut = cut + usize::from(cut > 0) + slash;
+            let implicit = RawEntry {
+                path: Span::default(),
+                link: Span::default(),
+                size: 0,
+                mtime: 0,
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+                kind: Some(FileType::Dir),
+                flags: IMPLICIT,
+            };
+            let at = self.emit(&path[..cut], "", implicit);
+            self.stack.push((at, 0));
+        }
+        let at = self.emit(path, link, raw);
+        self.stack.push((at, seq));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(kind: FileType, size: u64) -> Meta {
+        Meta {
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+        }
+    }
+
+    fn build(f: impl FnOnce(&mut IndexBuilder)) -> LayerIndex {
+        let mut b = IndexBuilder::new();
+        f(&mut b);
+        let (entries, names, root_opaque) = b.finish();
+        let index = LayerIndex {
+            digest: Digest::of(b"layer"),
+            diff_id: Digest::of(b"diff"),
+            media_type: String::new(),
+            codec: Codec::Uncompressed,
+            compressed_size: 0,
+            uncompressed_size: 0,
+            root_opaque,
+            entries,
+            names,
+        };
+        index.validate().unwrap();
+        index
+    }
+
+    fn listing(index: &LayerIndex) -> Vec<String> {
+        index
+            .entries()
+            .map(|e| {
+                let kind = e.kind.map_or("-", FileType::as_str);
+                let mut flags = String::new();
+                for (on, c) in [(e.whiteout, 'w'), (e.opaque, 'o'), (e.implicit, 'i')] {
+                    if on {
+                        flags.push(c);
+                    }
+                }
+                format!("{} {kind} {flags}", e.path).trim_end().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adds_implied_directories_and_sorts_in_tree_order() {
+        let index = build(|b| {
+            b.add("usr/bin/env", meta(FileType::File, 5), "").unwrap();
+            b.add("usr-local", meta(FileType::Dir, 0), "").unwrap();
+            b.add("usr", meta(FileType::Dir, 0), "").unwrap();
+            b.add("a/b/c/d", meta(FileType::File, 1), "").unwrap();
+        });
+        assert_eq!(
+            listing(&index),
+            [
+                "a dir i",
+                "a/b dir i",
+                "a/b/c dir i",
+                "a/b/c/d file",
+                "usr dir",
+                "usr/bin dir i",
+                "usr/bin/env file",
+                "usr-local dir"
+            ]
+        );
+        assert_eq!(index.file_count(), 4);
+        assert_eq!(index.get("usr/bin/env").unwrap().size, 5);
+        assert!(index.get("usr/bin/e").is_none());
+    }
+
+    #[test]
+    fn the_last_entry_for_a_path_wins_and_whiteouts_stay() {
+        let index = build(|b| {
+            b.add("etc/motd", meta(FileType::File, 1), "").unwrap();
+            b.whiteout("etc/motd").unwrap();
+            b.add("etc/motd", meta(FileType::File, 2), "").unwrap();
+            b.opaque("var").unwrap();
+            b.opaque("").unwrap();
+        });
+        assert_eq!(
+            listing(&index),
+            ["etc dir i", "etc/motd file w", "var dir oi"]
+        );
+        assert_eq!(index.get("etc/motd").unwrap().size, 2);
+        assert!(index.root_opaque());
+    }
+
+    #[test]
+    fn a_file_written_over_a_directory_drops_what_was_inside() {
+        let index = build(|b| {
+            b.add("a/x", meta(FileType::File, 1), "").unwrap();
+            b.add("a", meta(FileType::File, 3), "").unwrap();
+            b.add("b", meta(FileType::File, 3), "").unwrap();
+            b.add("b/y", meta(FileType::File, 1), "").unwrap();
+        });
+        assert_eq!(listing(&index), ["a file", "b dir i", "b/y file"]);
+    }
+}

@@ -1,0 +1,125 @@
+//! Layer analysis without a container engine: decode each layer as it is pulled (or later,
+//! from the store), index its files, and stack the indexes into the image's final
+//! filesystem with what each build step added, modified, removed and wasted.
+//!
+//! The parts, in the order the bytes meet them:
+//! - `decode`: which codec (gzip, zstd, none) by magic bytes over media type; streaming
+//!   decoders.
+//! - `tar_walk`: tar entries to index records; whiteouts; paths resolved under the root
+//!   (`paths`).
+//! - `index`: one layer's [`LayerIndex`]; `cache`: its file in the store
+//!   (`porthole-cache/layers/sha256-<hex>.idx`, versioned, rebuilt when stale or damaged).
+//! - `stream` runs the above in one pass and computes the diff_id; `indexer` runs it on a
+//!   thread fed by the pull ([`LayerIndexer`]).
+//! - `history`: build steps from the config; `merge`: the stacking (OCI whiteout rules,
+//!   changes, dive's wasted space); `image`: [`ImageLayers`] and its queries.
+//!
+//! Everything here is blocking (decompression and tar walking): call it from a blocking
+//! thread, never from the async executor.
+
+mod cache;
+mod decode;
+mod error;
+mod history;
+mod image;
+mod index;
+mod indexer;
+mod merge;
+pub mod paths;
+mod stream;
+mod tar_walk;
+
+use std::fs::File;
+use std::io::{self, BufReader};
+
+pub use cache::{CACHE_FORMAT_VERSION, cache_dir, cache_path};
+pub use decode::Codec;
+pub use error::LayerError;
+pub use history::HistoryEntry;
+pub use image::{
+    Efficiency, FileChange, FileEntry, ImageLayers, LayerEfficiency, LayerStep, WastedFile,
+};
+pub use index::{FileType, LayerEntry, LayerIndex, MAX_ENTRIES};
+pub use indexer::LayerIndexer;
+pub use merge::ChangeKind;
+
+use crate::digest::Digest;
+use crate::store::{Store, StoreError};
+
+impl LayerIndexer {
+    /// Indexes a layer blob that is already in the store (same code path as a pull's:
+    /// the blob is streamed, never loaded whole). Does not read or write the cache; see
+    /// [`LayerIndex::cached_or_build`].
+    pub fn index_blob(
+        store: &Store,
+        digest: &Digest,
+        media_type: &str,
+    ) -> Result<LayerIndex, LayerError> {
+        let path = store.blob_path(digest);
+        let file = File::open(&path).map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                LayerError::Store(StoreError::MissingBlob {
+                    digest: digest.clone(),
+                    path: path.clone(),
+                })
+            } else {
+                LayerError::Io {
+                    action: "open",
+                    path: path.clone(),
+                    source,
+                }
+            }
+        })?;
+        LayerIndex::from_reader(digest, media_type, BufReader::with_capacity(256 * 1024, file))
+    }
+}
+
+impl LayerIndex {
+    /// Indexes a layer blob read from `blob` (compressed or not; the bytes decide).
+    pub fn from_reader(
+        digest: &Digest,
+        media_type: &str,
+        blob: impl io::Read,
+    ) -> Result<LayerIndex, LayerError> {
+        stream::index_stream(digest, media_type, blob)
+    }
+
+    /// The cached index of layer `digest`, if the store has a usable one.
+    pub fn load_cached(store: &Store, digest: &Digest) -> Option<LayerIndex> {
+        cache::read(store, digest).ok()
+    }
+
+    /// Writes this index to the store's cache (replacing any older file whole).
+    pub fn save(&self, store: &Store) -> Result<(), LayerError> {
+        cache::write(store, self)
+    }
+
+    /// The cached index of layer `digest`, or one built from its blob and cached.
+    pub fn cached_or_build(
+        store: &Store,
+        digest: &Digest,
+        media_type: &str,
+    ) -> Result<LayerIndex, LayerError> {
+        if let Ok(index) = cache::read(store, digest) {
+            return Ok(index);
+        }
+        let index = LayerIndexer::index_blob(store, digest, media_type)?;
+        if let Err(e) = index.save(store) {
+            tracing::warn!("cannot cache the index of layer {digest}: {e}");
+        }
+        Ok(index)
+    }
+
+    /// Checks the diff_id against the one the image config promises.
+    pub fn verify_diff_id(&self, expected: &Digest) -> Result<(), LayerError> {
+        if self.diff_id() == expected {
+            Ok(())
+        } else {
+            Err(LayerError::DiffIdMismatch {
+                layer: self.digest().clone(),
+                expected: expected.clone(),
+                found: self.diff_id().clone(),
+            })
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Walks a layer's tar stream entry by entry and tells the index builder what each entry
+//! does: writes a path, whites one out, or makes a directory opaque.
+//!
+//! tar-rs does the parsing (ustar, GNU and PAX headers, GNU long names and links, PAX
+//! path, linkpath, size, uid and gid); this module adds what an image layer needs on top:
+//! paths resolved under the root ([`paths::normalize`]), OCI whiteouts, the PAX `mtime`, and
+//! errors that say where the archive broke. Content is skipped (read through, so that the
+//! caller's hash sees every byte), never buffered.
+
+use std::cell::Cell;
+use std::io::{self, Read};
+use std::rc::Rc;
+
+use tar::EntryType;
+
+use super::index::{BuildLimit, FileType, IndexBuilder, Meta};
+use super::paths;
+
+/// The OCI whiteout prefix: `.wh.<name>` removes `<name>` from the layers below.
+pub const WHITEOUT_PREFIX: &str = ".wh.";
+/// The OCI opaque marker: the directory holding it hides its lower contents.
+pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
+
+/// Why a walk stopped.
+#[derive(Debug)]
+pub(crate) enum WalkError {
+    /// The stream is not a valid tar (or it ended early): where and why.
+    Malformed { offset: u64, reason: String },
+    Limit(BuildLimit),
+}
+
+/// A reader that counts what it handed out and remembers whether it reached the end.
+struct Counted<R> {
+    inner: R,
+    position: Rc<Cell<u64>>,
+    ended: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended.set(true);
+        }
+        self.position.set(self.position.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads the tar in `input` to its end-of-archive marker (or its last whole entry: umoci
+/// writes tars without the marker) and feeds `builder`. Returns `input`, positioned after
+/// what the walk read, so that the caller can read the rest for the diff_id.
+pub(crate) fn walk<R: Read>(input: R, builder: &mut IndexBuilder) -> Result<R, WalkError> {
+    let position = Rc::new(Cell::new(0u64));
+    let ended = Rc::new(Cell::new(false));
+    let counted = Counted {
+        inner: input,
+        position: position.clone(),
+        ended: ended.clone(),
+    };
+    let mut archive = tar::Archive::new(counted);
+    // Where the next header starts: the offset to report when it cannot be parsed.
+    let mut next_header = 0u64;
+    let malformed = |offset: u64, source: io::Error| {
+        // When the stream ran out, say so, and where it did.
+        let (offset, reason) = if ended.get() {
+            (
+                position.get(),
+                format!("the archive ends in the middle of an entry ({source})"),
+            )
+        } else {
+            (offset, source.to_string())
+        };
+        WalkError::Malformed { offset, reason }
+    };
+    {
+        let entries = archive.entries().map_err(|e| malformed(0, e))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| malformed(next_header, e))?;
+            let header_at = entry.raw_header_position();
+            next_header = entry
+                .raw_file_position()
+                .saturating_add(entry.size().div_ceil(512).saturating_mul(512));
+            visit(&mut entry, builder).map_err(|e| match e {
+                VisitError::Header(source) => malformed(header_at, source),
+                VisitError::Limit(l) => WalkError::Limit(l),
+            })?;
+        }
+    }
+    Ok(archive.into_inner().inner)
+}
+
+enum VisitError {
+    Header(io::Error),
+    Limit(BuildLimit),
+}
+
+impl From<BuildLimit> for VisitError {
+    fn from(l: BuildLimit) -> VisitError {
+        VisitError::Limit(l)
+    }
+}
+
+fn visit<R: Read>(entry: &mut tar::Entry<'_, R>, builder: &mut IndexBuilder) -> Result<(), VisitError> {
+    let kind = match entry.header().entry_type() {
+        // A global PAX header describes the archive, not a file.
+        EntryType::XGlobalHeader => return Ok(()),
+        EntryType::Directory => FileType::Dir,
+        EntryType::Symlink => FileType::Symlink,
+        EntryType::Link => FileType::Hardlink,
+        EntryType::Char => FileType::Char,
+        EntryType::Block => FileType::Block,
+        EntryType::Fifo => FileType::Fifo,
+        // Regular, contiguous, GNU sparse, and types POSIX says to read as regular files.
+        _ => FileType::File,
+    };
+    let Some(path) = paths::normalize(&entry.path_bytes()) else {
+        // The root itself (`/`, `./`): nothing to index.
+        return Ok(());
+    };
+
+    let name = paths::file_name(&path);
+    if let Some(target) = name.strip_prefix(WHITEOUT_PREFIX) {
+        let dir = paths::parent(&path);
+        if name == OPAQUE_MARKER {
+            builder.opaque(dir)?;
+        } else if target.starts_with(WHITEOUT_PREFIX) || matches!(target, "" | "." | "..") {
+            // Other `.wh..wh.` names are aufs bookkeeping; `.wh..` would name a parent.
+        } else if dir.is_empty() {
+            builder.whiteout(target)?;
+        } else {
+            builder.whiteout(&format!("{dir}/{target}"))?;
+        }
+        return Ok(());
+    }
+
+    let header = entry.header();
+    let mode = header.mode().map_err(VisitError::Header)? & 0o7777;
+    let uid = header.uid().map_err(VisitError::Header)?;
+    let gid = header.gid().map_err(VisitError::Header)?;
+    let mut mtime = i64::try_from(header.mtime().map_err(VisitError::Header)?).unwrap_or(i64::MAX);
+    let link = match kind {
+        FileType::Symlink => entry
+            .link_name_bytes()
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+            .unwrap_or_default(),
+        FileType::Hardlink => entry
+            .link_name_bytes()
+            .and_then(|l| paths::normalize(&l))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let size = if kind == FileType::File {
+        entry.size()
+    } else {
+        0
+    };
+    if let Some(pax) = entry.pax_extensions().map_err(VisitError::Header)? {
+        for ext in pax.flatten() {
+            if ext.key_bytes() == b"mtime"
+                && let Some(secs) = ext.value().ok().and_then(pax_seconds)
+            {
+                mtime = secs;
+            }
+        }
+    }
+    builder.add(
+        &path,
+        Meta {
+            kind,
+            size,
+            mode,
+            uid,
+            gid,
+            mtime,
+        },
+        &link,
+    )?;
+    Ok(())
+}
+
+/// The whole seconds of a PAX time (`1700000000.123456789`, possibly negative).
+fn pax_seconds(value: &str) -> Option<i64> {
+    value.split('.').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pax_times_keep_their_whole_seconds() {
+        assert_eq!(pax_seconds("1700000000.123456789"), Some(1_700_000_000));
+        assert_eq!(pax_seconds("-5.5"), Some(-5));
+        assert_eq!(pax_seconds("12"), Some(12));
+        assert_eq!(pax_seconds("x"), None);
+    }
+}
