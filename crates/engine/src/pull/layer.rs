@@ -12,9 +12,10 @@ use crate::registry::blob::{BlobProgress, BlobSink, BlobSource, Chunk};
 use crate::registry::{Endpoint, RegistryClient};
 use crate::store::{Ingest, Store, StoreError};
 
-/// Chunks in flight between the network and the writer (hyper's chunks are 8–16 KiB,
-/// so this bounds a layer's buffer to about a megabyte).
-const CHANNEL_DEPTH: usize = 64;
+/// Chunks in flight between the network and the writer. hyper hands over reads of up to
+/// ~400 KiB, so this bounds a layer's queue to about 3 MiB: enough to keep the writer busy,
+/// small enough that `--jobs` layers at once stay within a few tens of MiB.
+const CHANNEL_DEPTH: usize = 8;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn fetch_layer(
