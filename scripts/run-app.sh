@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 npm --prefix ui run build
-cargo build --release --features tauri/custom-protocol -p porthole-app
+cargo build --release --features porthole-app/custom-protocol -p porthole-app
 cargo build --release -p porthole-cli
 echo "The CLI is at ${CARGO_TARGET_DIR:-target}/release/porthole"
 exec "${CARGO_TARGET_DIR:-target}/release/porthole-app"

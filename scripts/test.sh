@@ -13,8 +13,8 @@ npm --prefix ui run check
 npm --prefix ui test
 echo "== UI build (the app embeds it)"
 npm --prefix ui run build
-echo "== clippy";    cargo clippy --workspace --all-targets -- -D warnings
-echo "== app build"; cargo build -p porthole-app --features tauri/custom-protocol
+echo "== clippy";    cargo clippy --workspace --all-targets --features porthole-app/custom-protocol -- -D warnings
+echo "== app build"; cargo build -p porthole-app --features porthole-app/custom-protocol
 echo "== CLI build"; cargo build -p porthole-cli
 echo "== Rust tests (the e2e test drives the real app under Xvfb)"
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --no-fail-fast
+PORTHOLE_E2E_REQUIRED=1 xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --features porthole-app/custom-protocol --no-fail-fast
