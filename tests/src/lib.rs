@@ -8,6 +8,8 @@
 //!   requests on demand, and counts what passes through.
 //! - [`fixtures`]: real images (OCI and Docker, multi-platform, zstd, uncompressed, big layers)
 //!   built in memory and pushed with `skopeo`, with every digest a test needs.
+//! - [`hub::HubReplay`]: a replay server for Docker Hub's web API (search, tags, details) with
+//!   recorded response shapes, paging, 429/5xx/slow/garbage answers on demand.
 //! - [`tools`]: `skopeo inspect`, `skopeo copy`, `umoci unpack` as independent cross-checks.
 //! - [`client::RegistryClient`]: raw pushes and authenticated requests for odd cases.
 //!
@@ -37,6 +39,7 @@
 pub mod client;
 pub mod fixtures;
 mod http;
+pub mod hub;
 pub mod proxy;
 pub mod registry;
 mod runtime;

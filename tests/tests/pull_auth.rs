@@ -150,7 +150,7 @@ async fn token_registry_pull_uses_one_cached_token_for_every_request() {
 async fn an_expired_token_is_refreshed_after_the_registry_refuses_it() {
     let issuer = TokenIssuer::builder()
         .user("alice", "secret")
-        .expires_in(Duration::from_secs(2))
+        .expires_in(Duration::from_secs(3))
         .hard_expiry(true)
         .start();
     let registry = TestRegistry::start(RegistryAuth::Token(&issuer));
@@ -175,7 +175,8 @@ async fn an_expired_token_is_refreshed_after_the_registry_refuses_it() {
     let issued_first = issuer.tokens_issued();
     assert!(issued_first >= 1);
 
-    // The engine keeps tokens for at least 60 s, but this one dies after 2.
+    // The engine keeps tokens for at least 60 s, but this one dies after 3 (2 to 3 s after
+    // it was issued, as `iat` is in whole seconds).
     std::thread::sleep(Duration::from_millis(3_100));
     proxy.reset_log();
     pull_into(

@@ -16,7 +16,7 @@ use porthole_tests::fixtures::{
 };
 use porthole_tests::proxy::{Fault, Framing, StorageHost};
 use porthole_tests::{FaultProxy, Method, RegistryAuth, TestRegistry, TokenIssuer};
-use pull_support::{Client, Events, TestStore, pull_into, pull_observed, pull_with_jobs};
+use pull_support::{Client, Events, TestStore, pull_into, pull_observed};
 use tokio_util::sync::CancellationToken;
 
 /// A registry holding `image` as `faults/app:v1`, and a proxy in front of it.
@@ -345,15 +345,16 @@ async fn a_redirected_download_cut_mid_way_resumes_through_the_registry() {
     let (_registry, proxy, reference) = behind_proxy(&image);
     let layer = &image.layers[0];
     proxy.inject(
-        Fault::redirect_to_storage(StorageHost::Localhost)
+        Fault::redirect_to_storage(StorageHost::OtherPort)
             .on("/blobs/")
             .always(),
     );
-    proxy.inject(Fault::cut_after(300_000).on("/storage/").times(1));
+    // The redirect rule comes first, so this one only sees the storage host's requests
+    // (`/storage/<ticket>/<digest>`) for the layer.
+    proxy.inject(Fault::cut_after(300_000).on(&layer.digest));
     let store = TestStore::new();
 
-    // The config comes first (one job): the cut hits the layer.
-    pull_with_jobs(&Client::anonymous().client, &store, &reference, 1)
+    pull_into(&Client::anonymous().client, &store, &reference, None)
         .await
         .expect("the pull recovers");
 
@@ -483,4 +484,103 @@ async fn a_foreign_layer_is_fetched_from_its_url() {
         None,
         "registry credentials leaked"
     );
+}
+
+/// A registry whose manifest misstates a layer's size: the pull fails with a size mismatch
+/// (not a retry loop, nor a bare HTTP status), and stores nothing under that digest.
+#[tokio::test]
+async fn a_layer_whose_size_differs_from_its_descriptor_is_refused() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let layer = LayerBuilder::new()
+        .file(
+            "data.bin",
+            porthole_tests::fixtures::random_bytes(50, 100_000),
+        )
+        .build();
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": { "type": "layers", "diff_ids": [layer.diff_id] },
+    })
+    .to_string();
+    let raw = RawClient::for_registry(&registry);
+    raw.push_blob("sizes/app", config.as_bytes());
+    raw.push_blob("sizes/app", &layer.blob);
+    let client = Client::anonymous();
+    for (tag, stated) in [
+        ("longer", layer.size + 1000),
+        ("shorter", layer.size - 1000),
+    ] {
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media_type::OCI_MANIFEST,
+            "config": {
+                "mediaType": media_type::OCI_CONFIG,
+                "digest": sha256_digest(config.as_bytes()),
+                "size": config.len(),
+            },
+            "layers": [
+                { "mediaType": media_type::OCI_LAYER_GZIP, "digest": layer.digest, "size": stated },
+            ],
+        })
+        .to_string();
+        raw.push_manifest(
+            "sizes/app",
+            tag,
+            manifest.as_bytes(),
+            media_type::OCI_MANIFEST,
+        );
+        let store = TestStore::new();
+        let started = Instant::now();
+        let err = pull_into(
+            &client.client,
+            &store,
+            &registry.reference("sizes/app", tag),
+            None,
+        )
+        .await
+        .expect_err("a misstated size");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{tag}: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(
+                &err,
+                PullError::Registry(RegistryError::SizeMismatch { expected, .. }) if *expected == stated
+            ),
+            "{tag}: {err:?}"
+        );
+        assert!(!store.blob_path(&layer.digest).exists(), "{tag}");
+        assert!(store.store.images().expect("images").is_empty());
+        store.assert_fsck_clean();
+
+        if stated > layer.size {
+            // Resuming from a partial that already holds the whole (real) blob: the registry
+            // answers 416 to `Range: bytes=<size>-`, and that too is a size mismatch.
+            let ingest = store.root().join("ingest");
+            std::fs::create_dir_all(&ingest).expect("ingest dir");
+            let hex = layer.digest.trim_start_matches("sha256:");
+            std::fs::write(ingest.join(format!("sha256-{hex}.partial")), &layer.blob)
+                .expect("write a partial");
+            let err = pull_into(
+                &client.client,
+                &store,
+                &registry.reference("sizes/app", tag),
+                None,
+            )
+            .await
+            .expect_err("a misstated size, resumed");
+            assert!(
+                matches!(
+                    &err,
+                    PullError::Registry(RegistryError::SizeMismatch { expected, found, .. })
+                        if *expected == stated && *found == layer.size
+                ),
+                "{tag}, resumed: {err:?}"
+            );
+        }
+    }
 }

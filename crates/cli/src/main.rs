@@ -41,6 +41,12 @@ pub enum Command {
     Images,
     /// Show an image's manifest, config and summary.
     Inspect(commands::inspect::Args),
+    /// List an image's build steps with what each layer added, modified, removed and wasted.
+    Layers(commands::layers::Args),
+    /// List an image's files (the final filesystem, or what one step changed).
+    Files(commands::files::Args),
+    /// Show an image's wasted space and efficiency score, as dive computes them.
+    Efficiency(commands::efficiency::Args),
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

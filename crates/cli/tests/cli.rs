@@ -211,6 +211,25 @@ fn pull_images_inspect_rm_gc_fsck_in_json() {
         assert_eq!(inspect["platform"], "linux/amd64");
     }
 
+    // fsck notices a damaged blob, and says so with its exit status.
+    let layer_path = porthole
+        .store()
+        .join("blobs/sha256")
+        .join(image.layers[1].digest.trim_start_matches("sha256:"));
+    let original = std::fs::read(&layer_path).expect("layer blob");
+    let mut damaged = original.clone();
+    damaged[100] ^= 0xff;
+    std::fs::write(&layer_path, &damaged).expect("damage the blob");
+    let fsck = porthole.run(&["fsck"]);
+    assert!(!fsck.status.success(), "fsck passed a corrupt blob");
+    let report = String::from_utf8_lossy(&fsck.stdout);
+    assert!(
+        report.contains(&format!("corrupt: {}", image.layers[1].digest)),
+        "{report}"
+    );
+    std::fs::write(&layer_path, &original).expect("repair the blob");
+    assert_success(&porthole.run(&["fsck"]), &["fsck"]);
+
     assert_eq!(blob_count(&porthole.store()), 4);
     assert_success(&porthole.run(&["rm", &reference]), &["rm"]);
     assert_eq!(porthole.json(&["images"]), serde_json::json!([]));

@@ -70,6 +70,10 @@ pub struct Config {
     /// The platform pulled when none is given, e.g. `linux/arm64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_platform: Option<String>,
+    /// The Docker Hub web API (search, tags) base URL; `$PORTHOLE_HUB_URL` overrides it.
+    /// Default: `https://hub.docker.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_url: Option<String>,
     /// Anything else in the file (the app's own settings) is kept as it is.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,

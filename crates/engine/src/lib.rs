@@ -4,7 +4,9 @@
 
 pub mod config;
 pub mod digest;
+pub mod hub;
 pub mod layers;
+pub mod packages;
 pub mod platform;
 pub mod pull;
 pub mod reference;

@@ -1,8 +1,11 @@
 //! One file per command; `run` builds what they share (store, config, registry client).
 
+pub mod efficiency;
+pub mod files;
 pub mod fsck_gc;
 pub mod images;
 pub mod inspect;
+pub mod layers;
 pub mod login;
 pub mod pull;
 pub mod rm;
@@ -61,6 +64,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pull(args) => pull::run(&ctx, args).await,
         Command::Images => images::run(&ctx).await,
         Command::Inspect(args) => inspect::run(&ctx, args).await,
+        Command::Layers(args) => layers::run(&ctx, args).await,
+        Command::Files(args) => files::run(&ctx, args).await,
+        Command::Efficiency(args) => efficiency::run(&ctx, args).await,
         Command::Rm(args) => rm::run(&ctx, args).await,
         Command::Gc => fsck_gc::gc(&ctx).await,
         Command::Fsck => fsck_gc::fsck(&ctx).await,

@@ -70,6 +70,16 @@ pub(crate) enum Miss {
     Io(io::Error),
 }
 
+impl std::fmt::Display for Miss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Miss::Absent => f.write_str("not cached"),
+            Miss::Unusable(reason) => write!(f, "cached index unusable ({reason})"),
+            Miss::Io(e) => write!(f, "cached index unreadable ({e})"),
+        }
+    }
+}
+
 pub(crate) fn encode(index: &LayerIndex) -> Result<Vec<u8>, postcard::Error> {
     let body = postcard::to_stdvec(&Stored {
         digest: index.digest.clone(),
@@ -95,7 +105,8 @@ pub(crate) fn decode(bytes: &[u8], expected: &Digest) -> Result<LayerIndex, Stri
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
         return Err("not a porthole layer index".into());
     }
-    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let version = word(8);
     if version != CACHE_FORMAT_VERSION {
         return Err(format!(

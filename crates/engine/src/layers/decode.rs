@@ -113,10 +113,9 @@ pub fn peek<R: Read>(mut input: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
 /// A streaming decoder of `codec` over `input`: the uncompressed tar bytes.
 pub fn decoder<'a, R: Read + 'a>(codec: Codec, input: R) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match codec {
-        Codec::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
-            64 * 1024,
-            input,
-        ))),
+        Codec::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+            BufReader::with_capacity(64 * 1024, input),
+        )),
         // Reads every frame in a row and skips skippable frames (the zstd:chunked manifest
         // and footer). The window is capped at zstd's default of 128 MiB (2^27).
         Codec::Zstd => Box::new(zstd::stream::read::Decoder::new(input)?),
@@ -145,13 +144,34 @@ mod tests {
     #[test]
     fn media_types_name_their_codec() {
         for (mt, codec) in [
-            ("application/vnd.oci.image.layer.v1.tar+gzip", Some(Codec::Gzip)),
-            ("application/vnd.oci.image.layer.v1.tar+zstd", Some(Codec::Zstd)),
-            ("application/vnd.oci.image.layer.v1.tar", Some(Codec::Uncompressed)),
-            ("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", Some(Codec::Gzip)),
-            ("application/vnd.docker.image.rootfs.diff.tar.gzip", Some(Codec::Gzip)),
-            ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", Some(Codec::Gzip)),
-            ("application/vnd.docker.image.rootfs.diff.tar", Some(Codec::Uncompressed)),
+            (
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+                Some(Codec::Gzip),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar+zstd",
+                Some(Codec::Zstd),
+            ),
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                Some(Codec::Uncompressed),
+            ),
+            (
+                "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+                Some(Codec::Gzip),
+            ),
+            (
+                "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                Some(Codec::Gzip),
+            ),
+            (
+                "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+                Some(Codec::Gzip),
+            ),
+            (
+                "application/vnd.docker.image.rootfs.diff.tar",
+                Some(Codec::Uncompressed),
+            ),
             ("application/octet-stream", None),
         ] {
             assert_eq!(Codec::from_media_type(mt), codec, "{mt}");

@@ -22,7 +22,9 @@ pub enum LayerError {
         expected: Digest,
         found: Digest,
     },
-    #[error("layer {layer} is not a valid tar archive at byte {offset} of its uncompressed stream: {reason}")]
+    #[error(
+        "layer {layer} is not a valid tar archive at byte {offset} of its uncompressed stream: {reason}"
+    )]
     MalformedTar {
         layer: Digest,
         /// Offset in the uncompressed tar stream of the header (or the data) that is broken.

@@ -89,8 +89,13 @@ pub(crate) fn plan(store: &Store, manifest: &Digest) -> Result<Plan, LayerError>
         reason,
     };
     let bytes = store.read_blob(manifest, MAX_MANIFEST_SIZE)?;
-    let m: RawManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| bad("manifest", manifest, format!("it is not an image manifest: {e}")))?;
+    let m: RawManifest = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(
+            "manifest",
+            manifest,
+            format!("it is not an image manifest: {e}"),
+        )
+    })?;
     let config: Digest = m
         .config
         .digest

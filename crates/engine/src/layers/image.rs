@@ -360,9 +360,7 @@ impl ImageLayers {
         };
         let mut out = Vec::new();
         for (layer, changes) in self.merged.changes.iter().enumerate() {
-            if let Ok(at) =
-                changes.binary_search_by(|c| tree_cmp(self.path_of(c.version), &path))
-            {
+            if let Ok(at) = changes.binary_search_by(|c| tree_cmp(self.path_of(c.version), &path)) {
                 let c = changes[at];
                 out.push(FileChange {
                     entry: self.file_entry(c.version, self.step_of[layer]),
@@ -494,7 +492,7 @@ fn load_indexes(store: &Store, layers: &[LayerRef]) -> Result<Vec<LayerIndex>, L
         match cache::read(store, &l.digest) {
             Ok(index) => *lock(&slots[i]) = Some(Ok(index)),
             Err(miss) => {
-                tracing::debug!(layer = %l.digest, ?miss, "layer index not cached; building it");
+                tracing::debug!("layer {}: {miss}; building its index", l.digest);
                 missing.push(i);
             }
         }

@@ -230,7 +230,7 @@ impl LayerIndex {
                 return Err(format!("entry {i} points outside the name table"));
             }
             let path = raw.path.get(&self.names);
-            if paths::normalize(path.as_bytes()).as_deref() != Some(path) {
+            if !paths::is_normalized(path) {
                 return Err(format!("entry {i} has a path that is not normalised"));
             }
             if previous.is_some_and(|p| tree_cmp(p, path) != Ordering::Less) {
@@ -288,7 +288,13 @@ impl IndexBuilder {
         })
     }
 
-    fn push(&mut self, path: &str, link: &str, meta: Option<Meta>, flags: u8) -> Result<(), BuildLimit> {
+    fn push(
+        &mut self,
+        path: &str,
+        link: &str,
+        meta: Option<Meta>,
+        flags: u8,
+    ) -> Result<(), BuildLimit> {
         if self.pending.len() >= MAX_ENTRIES {
             return Err(BuildLimit::Entries);
         }
@@ -340,37 +346,50 @@ impl IndexBuilder {
         // Stable: entries for the same path stay in archive order.
         order.sort_by(|&a, &b| tree_cmp(path(a), path(b)));
 
-        let mut out = Layout {
-            entries: Vec::with_capacity(pending.len()),
-            names: String::with_capacity(names.len()),
-            stack: Vec::new(),
-        };
+        // All the records for one path: flags add up, the last real entry wins.
+        let mut merged: Vec<(RawEntry, u32)> = Vec::with_capacity(order.len());
         let mut i = 0;
         while i < order.len() {
-            // All the records for one path: flags add up, the last real entry wins.
             let first = order[i];
-            let mut merged = pending[first as usize];
-            let mut seq = first;
+            let (mut raw, mut seq) = (pending[first as usize], first);
             let mut j = i + 1;
             while j < order.len() && path(order[j]) == path(first) {
                 let next = pending[order[j] as usize];
-                let flags = merged.flags | next.flags;
+                let flags = raw.flags | next.flags;
                 if next.kind.is_some() {
-                    merged = next;
-                    seq = order[j];
+                    (raw, seq) = (next, order[j]);
                 }
-                merged.flags = flags;
+                raw.flags = flags;
                 j += 1;
             }
-            if merged.kind.is_none() && merged.flags & OPAQUE != 0 {
-                // An opaque marker in a directory the tar does not list.
-                merged.kind = Some(FileType::Dir);
-                merged.flags |= IMPLICIT;
-                merged.mode = 0o755;
-            }
-            let link = merged.link.get(&names);
-            out.place(path(first), link, merged, seq);
+            merged.push((raw, seq));
             i = j;
+        }
+        // A whiteout or opaque marker creates nothing (umoci extracts none of them into a
+        // missing directory), unless the layer also writes something inside that path:
+        // then it is a directory the tar implies. The first real entry after a path in
+        // tree order is inside it exactly when any is.
+        let mut next_real: Option<&str> = None;
+        for (raw, _) in merged.iter_mut().rev() {
+            let p = raw.path.get(&names);
+            if raw.kind.is_none() && next_real.is_some_and(|r| paths::is_inside(r, p)) {
+                raw.kind = Some(FileType::Dir);
+                raw.flags |= IMPLICIT;
+                raw.mode = 0o755;
+            }
+            if raw.kind.is_some() {
+                next_real = Some(p);
+            }
+        }
+
+        let mut out = Layout {
+            entries: Vec::with_capacity(merged.len()),
+            names: String::with_capacity(names.len()),
+            stack: Vec::new(),
+        };
+        for (raw, seq) in merged {
+            let (p, link) = (raw.path.get(&names), raw.link.get(&names));
+            out.place(p, link, raw, seq);
         }
         (out.entries, out.names, root_opaque)
     }
@@ -414,6 +433,18 @@ impl Layout {
             }
             self.stack.pop();
         }
+        if raw.kind.is_none() {
+            // A marker inside something that this layer writes as a file is moot (the
+            // file already replaced whatever was below); otherwise it stands alone.
+            let moot = self.stack.iter().any(|&(at, _)| {
+                matches!(self.entries[at].kind, Some(k) if k != FileType::Dir)
+            });
+            if !moot {
+                let at = self.emit(path, link, raw);
+                self.stack.push((at, seq));
+            }
+            return;
+        }
         // Ancestors must be directories. One that the layer wrote as something else
         // before this entry became a directory when this entry was extracted; one written
         // after it replaced the directory, and this entry with it.
@@ -421,9 +452,9 @@ impl Layout {
             let (at, ancestor_seq) = self.stack[k];
             let ancestor = &mut self.entries[at];
             match ancestor.kind {
-                Some(FileType::Dir) => {}
+                Some(FileType::Dir) | None => {}
                 Some(_) if ancestor_seq > seq && ancestor.flags & IMPLICIT == 0 => return,
-                _ => {
+                Some(_) => {
                     ancestor.kind = Some(FileType::Dir);
                     ancestor.flags |= IMPLICIT;
                     ancestor.size = 0;
@@ -435,7 +466,10 @@ impl Layout {
             }
         }
         // Directories the tar implies but does not list.
-        let known = self.stack.last().map_or(0, |&(top, _)| self.path(top).len());
+        let known = self
+            .stack
+            .last()
+            .map_or(0, |&(top, _)| self.path(top).len());
         let mut cut = known;
         while let Some(slash) = path[cut + usize::from(cut > 0)..].find('/') {
             cut = cut + usize::from(cut > 0) + slash;
@@ -545,10 +579,26 @@ mod tests {
         });
         assert_eq!(
             listing(&index),
-            ["etc dir i", "etc/motd file w", "var dir oi"]
+            ["etc dir i", "etc/motd file w", "var - o"]
         );
         assert_eq!(index.get("etc/motd").unwrap().size, 2);
         assert!(index.root_opaque());
+    }
+
+    #[test]
+    fn markers_create_nothing_unless_the_layer_writes_inside_them() {
+        let index = build(|b| {
+            b.whiteout("x/gone").unwrap();
+            b.opaque("y/z").unwrap();
+            b.whiteout("w").unwrap();
+            b.add("w/new", meta(FileType::File, 1), "").unwrap();
+            b.add("f", meta(FileType::File, 1), "").unwrap();
+            b.whiteout("f/moot").unwrap();
+        });
+        assert_eq!(
+            listing(&index),
+            ["f file", "w dir wi", "w/new file", "x/gone - w", "y/z - o"]
+        );
     }
 
     #[test]

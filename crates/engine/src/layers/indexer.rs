@@ -12,9 +12,9 @@ use std::thread::JoinHandle;
 
 use bytes::{Buf, Bytes};
 
+use super::LayerError;
 use super::index::LayerIndex;
 use super::stream::{self, CancelledRead};
-use super::LayerError;
 use crate::digest::Digest;
 
 /// Chunks in flight between the feeder and the decoder thread.
@@ -145,7 +145,10 @@ impl LayerIndexer {
             Err(reason) => return Err(internal(reason.clone())),
         };
         run.tx = None;
-        let thread = run.thread.take().ok_or_else(|| internal("the decoder thread is gone".into()))?;
+        let thread = run
+            .thread
+            .take()
+            .ok_or_else(|| internal("the decoder thread is gone".into()))?;
         thread
             .join()
             .map_err(|_| internal("the decoder thread panicked".into()))?

@@ -116,7 +116,11 @@ struct Visits {
 
 impl Visits {
     fn add(&mut self, size: u64, version: Version) {
-        self.min = if self.count == 0 { size } else { self.min.min(size) };
+        self.min = if self.count == 0 {
+            size
+        } else {
+            self.min.min(size)
+        };
         self.count += 1;
         self.cumulative += size;
         self.sample.get_or_insert(version);
@@ -354,7 +358,8 @@ impl<'a> Merger<'_, 'a> {
 
     /// Every layer's entry for one path (`group`, lowest layer first).
     fn path(&mut self, path: &'a str, group: &[Version]) {
-        while self.stack.len() > 1 && !paths::is_inside(path, self.stack[self.stack.len() - 1].path) {
+        while self.stack.len() > 1 && !paths::is_inside(path, self.stack[self.stack.len() - 1].path)
+        {
             self.pop();
         }
         let depth = self.stack.len();
@@ -371,10 +376,22 @@ impl<'a> Merger<'_, 'a> {
             let replaces_dir = matches!(raw.kind, Some(k) if k != FileType::Dir);
             if whiteout {
                 // The path itself goes; dive counts what was inside it at this whiteout.
-                insert_kill(&mut kills, Kill { layer: v.layer, origin: None });
+                insert_kill(
+                    &mut kills,
+                    Kill {
+                        layer: v.layer,
+                        origin: None,
+                    },
+                );
             }
             if whiteout || opaque {
-                insert_kill(&mut own_kills, Kill { layer: v.layer, origin: Some(depth) });
+                insert_kill(
+                    &mut own_kills,
+                    Kill {
+                        layer: v.layer,
+                        origin: Some(depth),
+                    },
+                );
                 pending.push(Pending {
                     layer: v.layer,
                     version: v,
@@ -383,7 +400,13 @@ impl<'a> Merger<'_, 'a> {
                     visit: whiteout && raw.kind.is_none(),
                 });
             } else if replaces_dir {
-                insert_kill(&mut own_kills, Kill { layer: v.layer, origin: None });
+                insert_kill(
+                    &mut own_kills,
+                    Kill {
+                        layer: v.layer,
+                        origin: None,
+                    },
+                );
             }
         }
         let mut descendant_kills = inherited.clone();

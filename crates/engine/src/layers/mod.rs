@@ -70,7 +70,11 @@ impl LayerIndexer {
                 }
             }
         })?;
-        LayerIndex::from_reader(digest, media_type, BufReader::with_capacity(256 * 1024, file))
+        LayerIndex::from_reader(
+            digest,
+            media_type,
+            BufReader::with_capacity(256 * 1024, file),
+        )
     }
 }
 
@@ -100,8 +104,9 @@ impl LayerIndex {
         digest: &Digest,
         media_type: &str,
     ) -> Result<LayerIndex, LayerError> {
-        if let Ok(index) = cache::read(store, digest) {
-            return Ok(index);
+        match cache::read(store, digest) {
+            Ok(index) => return Ok(index),
+            Err(miss) => tracing::debug!("layer {digest}: {miss}; building its index"),
         }
         let index = LayerIndexer::index_blob(store, digest, media_type)?;
         if let Err(e) = index.save(store) {

@@ -28,6 +28,12 @@ pub fn normalize(raw: &[u8]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
+/// Whether `path` is already in the form [`normalize`] gives (and not the root), without
+/// allocating: no empty, `.` or `..` component.
+pub fn is_normalized(path: &str) -> bool {
+    !path.is_empty() && path.split('/').all(|c| !matches!(c, "" | "." | ".."))
+}
+
 /// The order of a depth-first walk: component by component, so `a` < `a/b` < `a-b`.
 /// (Plain byte order would put `a-b` between `a` and `a/b`, as `-` sorts before `/`.)
 pub fn tree_cmp(a: &str, b: &str) -> Ordering {
@@ -43,7 +49,8 @@ pub fn tree_cmp(a: &str, b: &str) -> Ordering {
 /// Whether `path` is `dir` or inside it (`dir` empty: the root, which holds everything).
 pub fn is_within(path: &str, dir: &str) -> bool {
     dir.is_empty()
-        || (path.starts_with(dir) && (path.len() == dir.len() || path.as_bytes()[dir.len()] == b'/'))
+        || (path.starts_with(dir)
+            && (path.len() == dir.len() || path.as_bytes()[dir.len()] == b'/'))
 }
 
 /// Whether `path` is strictly inside `dir`.
@@ -92,6 +99,12 @@ mod tests {
         assert_eq!(n(".."), None);
         assert_eq!(n(""), None);
         assert_eq!(normalize(b"caf\xe9"), Some("caf\u{fffd}".into()));
+        for ok in ["a", "a/b", "a/.b", "a..b/c"] {
+            assert!(is_normalized(ok), "{ok}");
+        }
+        for bad in ["", "/a", "a/", "a//b", "./a", "a/..", "a/./b"] {
+            assert!(!is_normalized(bad), "{bad}");
+        }
     }
 
     #[test]

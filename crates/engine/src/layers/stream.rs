@@ -94,12 +94,11 @@ pub(crate) fn index_stream<R: Read>(
     };
     let read_error = |e: io::Error| reading(layer, read_failure.borrow_mut().take().unwrap_or(e));
     let (head, input) = decode::peek(input).map_err(read_error)?;
-    let codec = decode::choose(&head, media_type).map_err(|format| {
-        LayerError::UnsupportedCompression {
+    let codec =
+        decode::choose(&head, media_type).map_err(|format| LayerError::UnsupportedCompression {
             layer: layer.clone(),
             format,
-        }
-    })?;
+        })?;
     // What failed when the tar stream broke: reading the blob, then decompressing it, and
     // only then the tar itself.
     let underlying = || -> Option<LayerError> {
@@ -123,10 +122,7 @@ pub(crate) fn index_stream<R: Read>(
     let mut builder = IndexBuilder::new();
     tar = match tar_walk::walk(tar, &mut builder) {
         Ok(rest) => rest,
-        Err(WalkError::Malformed {
-            offset,
-            reason,
-        }) => {
+        Err(WalkError::Malformed { offset, reason }) => {
             return Err(underlying().unwrap_or_else(|| LayerError::MalformedTar {
                 layer: layer.clone(),
                 offset,

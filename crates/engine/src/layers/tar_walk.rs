@@ -25,7 +25,10 @@ pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
 #[derive(Debug)]
 pub(crate) enum WalkError {
     /// The stream is not a valid tar (or it ended early): where and why.
-    Malformed { offset: u64, reason: String },
+    Malformed {
+        offset: u64,
+        reason: String,
+    },
     Limit(BuildLimit),
 }
 
@@ -101,7 +104,10 @@ impl From<BuildLimit> for VisitError {
     }
 }
 
-fn visit<R: Read>(entry: &mut tar::Entry<'_, R>, builder: &mut IndexBuilder) -> Result<(), VisitError> {
+fn visit<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    builder: &mut IndexBuilder,
+) -> Result<(), VisitError> {
     let kind = match entry.header().entry_type() {
         // A global PAX header describes the archive, not a file.
         EntryType::XGlobalHeader => return Ok(()),
@@ -135,10 +141,11 @@ fn visit<R: Read>(entry: &mut tar::Entry<'_, R>, builder: &mut IndexBuilder) -> 
     }
 
     let header = entry.header();
-    let mode = header.mode().map_err(VisitError::Header)? & 0o7777;
-    let uid = header.uid().map_err(VisitError::Header)?;
-    let gid = header.gid().map_err(VisitError::Header)?;
-    let mut mtime = i64::try_from(header.mtime().map_err(VisitError::Header)?).unwrap_or(i64::MAX);
+    let raw = header.as_old();
+    let mode = numeric(&raw.mode, header.mode().map(u64::from))? as u32 & 0o7777;
+    let uid = numeric(&raw.uid, header.uid())?;
+    let gid = numeric(&raw.gid, header.gid())?;
+    let mut mtime = i64::try_from(numeric(&raw.mtime, header.mtime())?).unwrap_or(i64::MAX);
     let link = match kind {
         FileType::Symlink => entry
             .link_name_bytes()
@@ -177,6 +184,16 @@ fn visit<R: Read>(entry: &mut tar::Entry<'_, R>, builder: &mut IndexBuilder) -> 
         &link,
     )?;
     Ok(())
+}
+
+/// A numeric header field, read as Go's archive/tar (and so Docker) reads it: a field of
+/// only NULs and spaces is 0; anything else must parse.
+fn numeric(field: &[u8], parsed: io::Result<u64>) -> Result<u64, VisitError> {
+    match parsed {
+        Ok(n) => Ok(n),
+        Err(_) if field.iter().all(|&b| b == 0 || b == b' ') => Ok(0),
+        Err(e) => Err(VisitError::Header(e)),
+    }
 }
 
 /// The whole seconds of a PAX time (`1700000000.123456789`, possibly negative).

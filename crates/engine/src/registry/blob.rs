@@ -203,6 +203,15 @@ impl RegistryClient {
                     }
                 }
                 StatusCode::RANGE_NOT_SATISFIABLE if pos >= blob.size => return Ok(pos),
+                StatusCode::RANGE_NOT_SATISFIABLE => {
+                    // The blob ends before `pos`: shorter than its descriptor says.
+                    return Err(RegistryError::SizeMismatch {
+                        registry,
+                        what,
+                        expected: blob.size,
+                        found: content_range_total(response.headers()).unwrap_or(pos),
+                    });
+                }
                 StatusCode::NOT_FOUND => {
                     return Err(RegistryError::NotFound {
                         registry,
@@ -222,6 +231,18 @@ impl RegistryClient {
                         url: response.url().to_string(),
                     });
                 }
+            }
+            // A server that says how much it will send must agree with the descriptor;
+            // otherwise the digest check could only fail, after the whole download.
+            if let Some(len) = response.content_length()
+                && pos + len != blob.size
+            {
+                return Err(RegistryError::SizeMismatch {
+                    registry,
+                    what,
+                    expected: blob.size,
+                    found: pos + len,
+                });
             }
             let before = pos;
             let stall_timeout = self.retry_policy().stall_timeout;
@@ -298,6 +319,19 @@ impl RegistryClient {
             _ = tokio::time::sleep(wait) => Ok(()),
         }
     }
+}
+
+/// The total size in a `Content-Range` header (`bytes 0-99/1234`, `bytes */1234`).
+fn content_range_total(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_RANGE)?
+        .to_str()
+        .ok()?
+        .rsplit_once('/')?
+        .1
+        .trim()
+        .parse()
+        .ok()
 }
 
 async fn send(
@@ -394,5 +428,23 @@ impl RegistryClient {
             });
         }
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_totals() {
+        let total = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_RANGE, HeaderValue::from_static(value));
+            content_range_total(&headers)
+        };
+        assert_eq!(total("bytes 0-99/1234"), Some(1234));
+        assert_eq!(total("bytes */1234"), Some(1234));
+        assert_eq!(total("bytes 0-99/*"), None);
+        assert_eq!(content_range_total(&HeaderMap::new()), None);
     }
 }

@@ -99,12 +99,18 @@ struct Inner {
     creds_cache: Mutex<HashMap<String, Option<Credentials>>>,
 }
 
-fn build_http(extra_roots: Vec<reqwest::Certificate>) -> Result<reqwest::Client, reqwest::Error> {
+/// Install rustls' ring provider once per process (reqwest is built without a default
+/// one). Every HTTP client of the engine calls this before it is built.
+pub(crate) fn install_crypto_provider() {
     static PROVIDER: OnceLock<()> = OnceLock::new();
     PROVIDER.get_or_init(|| {
         // Ignore the error: another part of the process may have installed one already.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+fn build_http(extra_roots: Vec<reqwest::Certificate>) -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
@@ -310,10 +316,29 @@ impl RegistryClient {
         headers: HeaderMap,
         cancel: &CancellationToken,
     ) -> Result<Response, RegistryError> {
+        let scope = format!("repository:{repository}:pull");
+        self.send_scoped(endpoint, repository, &scope, method, url, headers, cancel)
+            .await
+    }
+
+    /// [`RegistryClient::send`] with a token `scope` of the caller's choosing, e.g.
+    /// `registry:catalog:*` for `/v2/_catalog`; `what` names the resource in errors.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_scoped(
+        &self,
+        endpoint: &Endpoint,
+        what: &str,
+        scope: &str,
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        cancel: &CancellationToken,
+    ) -> Result<Response, RegistryError> {
+        let repository = what;
         let mut attempt = 0;
         loop {
             let result = self
-                .send_authenticated(endpoint, repository, &method, &url, &headers, cancel)
+                .send_authenticated(endpoint, repository, scope, &method, &url, &headers, cancel)
                 .await;
             match result {
                 Err(e)
@@ -374,16 +399,17 @@ impl RegistryClient {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_authenticated(
         &self,
         endpoint: &Endpoint,
         repository: &str,
+        scope: &str,
         method: &Method,
         url: &Url,
         headers: &HeaderMap,
         cancel: &CancellationToken,
     ) -> Result<Response, RegistryError> {
-        let scope = format!("repository:{repository}:pull");
         let known = self
             .inner
             .challenges
@@ -393,7 +419,7 @@ impl RegistryClient {
             .cloned();
         let mut auth = match &known {
             Some(challenge) => {
-                self.authorization(endpoint, repository, challenge, &scope, false, cancel)
+                self.authorization(endpoint, repository, challenge, scope, false, cancel)
                     .await?
             }
             None => None,
@@ -425,7 +451,7 @@ impl RegistryClient {
                     .insert(endpoint.host.clone(), challenge.clone());
                 let challenge_scope = match &challenge {
                     Challenge::Bearer { scope: Some(s), .. } if s.contains(repository) => s.clone(),
-                    _ => scope.clone(),
+                    _ => scope.to_owned(),
                 };
                 auth = self
                     .authorization(

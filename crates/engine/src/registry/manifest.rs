@@ -61,6 +61,41 @@ impl RegistryClient {
         .await
     }
 
+    /// `HEAD` the manifest that `reference` (a tag or a digest) names in `repository` and
+    /// return the response headers: `Docker-Content-Digest`, `Content-Type`,
+    /// `Content-Length`, and Docker Hub's `ratelimit-limit`/`ratelimit-remaining` (a HEAD
+    /// does not count against Docker Hub's pull limit).
+    pub async fn head_manifest(
+        &self,
+        endpoint: &Endpoint,
+        repository: &str,
+        reference: &str,
+        cancel: &CancellationToken,
+    ) -> Result<HeaderMap, RegistryError> {
+        let url = endpoint.url(repository, &format!("manifests/{reference}"));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, accept_header());
+        let response = self
+            .send(endpoint, repository, Method::HEAD, url, headers, cancel)
+            .await?;
+        match response.status() {
+            s if s.is_success() => Ok(response.headers().clone()),
+            StatusCode::NOT_FOUND => Err(RegistryError::NotFound {
+                registry: endpoint.host.clone(),
+                what: format!("{repository}:{reference}"),
+            }),
+            StatusCode::FORBIDDEN => Err(RegistryError::Denied {
+                registry: endpoint.host.clone(),
+                repository: repository.to_owned(),
+            }),
+            s => Err(RegistryError::Status {
+                registry: endpoint.host.clone(),
+                status: s.as_u16(),
+                url: response.url().to_string(),
+            }),
+        }
+    }
+
     async fn fetch_manifest_once(
         &self,
         endpoint: &Endpoint,

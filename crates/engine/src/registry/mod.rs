@@ -5,13 +5,17 @@
 //! - [`client`]: endpoints (mirrors, TLS, plain HTTP for loopback), retries, redirects.
 //! - [`manifest`]: manifests and indexes, negotiated, size-capped and digest-verified.
 //! - [`blob`]: blobs streamed in chunks, resumed with `Range` after a dropped connection.
+//! - [`catalog`]: a registry's repositories (`/v2/_catalog`) and tags (`tags/list`), paged.
+//! - [`resolve`]: a full reference typed into the search box: its platforms and sizes.
 
 pub mod auth;
 pub mod blob;
+pub mod catalog;
 pub mod client;
 pub mod credentials;
 mod error;
 pub mod manifest;
+pub mod resolve;
 
 pub use client::{Endpoint, RegistryClient};
 pub use error::RegistryError;
