@@ -234,7 +234,7 @@ fn pull_images_inspect_rm_gc_fsck_in_json() {
     assert_success(&porthole.run(&["rm", &reference]), &["rm"]);
     assert_eq!(porthole.json(&["images"]), serde_json::json!([]));
     let gc = porthole.json(&["gc"]);
-    assert_eq!(gc["blobsRemoved"], 4, "{gc:#}");
+    assert_eq!(gc["blobs_removed"], 4, "{gc:#}");
     assert_eq!(blob_count(&porthole.store()), 0);
     let fsck = porthole.run(&["fsck"]);
     assert_success(&fsck, &["fsck"]);

@@ -14,7 +14,7 @@ use crate::digest::{Digest, Hasher};
 
 /// A blob whose content is right but whose size differs from what its descriptor says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct BlobSizeMismatch {
     pub digest: Digest,
     pub expected: u64,
@@ -23,7 +23,7 @@ pub struct BlobSizeMismatch {
 
 /// What [`Store::fsck`] found. Sorted by digest.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct FsckReport {
     pub blobs_checked: usize,
     pub bytes_checked: u64,

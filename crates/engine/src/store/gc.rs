@@ -16,7 +16,7 @@ use crate::digest::Digest;
 
 /// What [`Store::gc`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct GcReport {
     pub blobs_removed: usize,
     /// Bytes of the removed blobs and partials.
