@@ -13,6 +13,8 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver imagemagick
   # registry and image fixtures
   docker-registry skopeo umoci debootstrap rpm jq zstd apache2-utils
+  # ground truth for the package detectors (Go build info, Berkeley DB rpm databases, jars)
+  golang-go db5.3-util zip unzip binutils time
 )
 
 sudo_cmd=()

@@ -20,6 +20,8 @@
 //!   details (`repository-library-nginx.json` for `library/nginx`).
 //! - `HEAD|GET /v2/<name>/manifests/<ref>`: a registry manifest answer carrying Docker Hub's
 //!   `ratelimit-limit: 100;w=21600` and `ratelimit-remaining: 76;w=21600`.
+//! - `GET /v2/<name>/tags/list?n=&last=`: the registry's tag list, paged with `Link` headers
+//!   (which distribution 2.8 does not do) for `library/nginx` and [`MANY_TAGS_REPO`].
 //!
 //! Anything else is a 404. Failures are injected per [`Route`] with [`HubReplay::inject`] (for
 //! the next N requests) or [`HubReplay::inject_always`]: a status (5xx, 404), a 429 with
@@ -81,6 +83,8 @@ pub enum Route {
     RepositoryLegacy,
     /// `/v2/<name>/manifests/<ref>` (the registry side).
     Manifest,
+    /// `/v2/<name>/tags/list` (the registry side).
+    TagsList,
     /// Anything else.
     Other,
 }
@@ -278,6 +282,10 @@ fn classify(path: &str) -> (Route, Option<(String, String)>) {
         ["v2", rest @ ..] if rest.len() >= 3 && rest[rest.len() - 2] == "manifests" => {
             (Route::Manifest, None)
         }
+        ["v2", rest @ ..] if rest.len() >= 3 && rest.ends_with(&["tags", "list"]) => (
+            Route::TagsList,
+            Some((String::new(), rest[..rest.len() - 2].join("/"))),
+        ),
         _ => (Route::Other, None),
     }
 }
@@ -379,6 +387,10 @@ impl State {
                 }
             }
             Route::Manifest => manifest(&entry.method),
+            Route::TagsList => {
+                let (_, name) = repo.expect("tags/list names a repository");
+                tags_list(&entry, &name)
+            }
             Route::Other => not_found(),
         }
     }
@@ -422,7 +434,7 @@ fn generated_v3(namespace: &str, name: &str, i: usize) -> Value {
     r["publisher"]["name"] = json!(namespace);
     r["short_description"] = json!(format!("Generated repository number {i}"));
     r["star_count"] = json!(1000 - i);
-    r["source"] = json!(if i % 3 == 0 {
+    r["source"] = json!(if i.is_multiple_of(3) {
         "verified_publisher"
     } else {
         "community"
@@ -431,7 +443,7 @@ fn generated_v3(namespace: &str, name: &str, i: usize) -> Value {
     repo["name"] = json!(name);
     repo["namespace"] = json!(namespace);
     repo["pull_count"] = json!((1_000_000 - i * 1000).to_string());
-    repo["is_trusted"] = json!(i % 3 == 0);
+    repo["is_trusted"] = json!(i.is_multiple_of(3));
     r
 }
 
@@ -637,6 +649,42 @@ fn repository(ns: &str, name: &str) -> Option<Value> {
         })),
         _ => None,
     }
+}
+
+/// The registry's `tags/list`, paged as distribution 3 and Docker Hub's registry do: `n` and
+/// `last`, and a `Link: <…>; rel="next"` header while more follow.
+fn tags_list(req: &HubRequest, name: &str) -> Response<Body> {
+    let all: Vec<String> = match name {
+        "library/nginx" => vec!["1.27".into(), "latest".into()],
+        MANY_TAGS_REPO => (0..MANY_TAGS_COUNT).map(|i| format!("v{i:02}")).collect(),
+        _ => {
+            return h::json(
+                StatusCode::NOT_FOUND,
+                &json!({ "errors": [{ "code": "NAME_UNKNOWN", "message": "repository name not known to registry" }] }),
+            );
+        }
+    };
+    let last = req.param("last").unwrap_or_default();
+    let rest: Vec<&String> = all.iter().filter(|t| t.as_str() > last).collect();
+    let n = req
+        .param("n")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(rest.len());
+    let page: Vec<&String> = rest.iter().take(n).copied().collect();
+    let mut response = h::json(StatusCode::OK, &json!({ "name": name, "tags": page }));
+    if rest.len() > n
+        && let Some(last) = page.last()
+    {
+        let link = format!(
+            "</v2/{name}/tags/list?last={}&n={n}>; rel=\"next\"",
+            encode(last)
+        );
+        response.headers_mut().insert(
+            http::header::LINK,
+            HeaderValue::from_str(&link).expect("a header value"),
+        );
+    }
+    response
 }
 
 fn manifest(method: &Method) -> Response<Body> {

@@ -57,6 +57,10 @@ pub enum Command {
     Login(commands::login::LoginArgs),
     /// Remove saved credentials for a registry.
     Logout(commands::login::LogoutArgs),
+    /// Search Docker Hub (or a registry's catalog with --registry) for images.
+    Search(commands::search::Args),
+    /// List a repository's tags with their platforms and sizes.
+    Tags(commands::tags::Args),
 }
 
 fn main() -> ExitCode {

@@ -78,12 +78,20 @@ mod packages_rpm {
 
     #[test]
     fn ndb_from_sle15_matches_rpm() {
-        check_real("ndb-sle15-bci", "Packages.db", "/usr/lib/sysimage/rpm/Packages.db");
+        check_real(
+            "ndb-sle15-bci",
+            "Packages.db",
+            "/usr/lib/sysimage/rpm/Packages.db",
+        );
     }
 
     #[test]
     fn sqlite_from_cbl_mariner_matches_rpm() {
-        check_real("sqlite-cbl-mariner-2.0", "rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite");
+        check_real(
+            "sqlite-cbl-mariner-2.0",
+            "rpmdb.sqlite",
+            "/var/lib/rpm/rpmdb.sqlite",
+        );
     }
 
     #[test]
@@ -134,7 +142,9 @@ mod packages_rpm {
             let install: String = files
                 .lines()
                 .map(|f| {
-                    format!("mkdir -p $(dirname %{{buildroot}}{f}) && echo {name} > %{{buildroot}}{f}\n")
+                    format!(
+                        "mkdir -p $(dirname %{{buildroot}}{f}) && echo {name} > %{{buildroot}}{f}\n"
+                    )
                 })
                 .collect();
             let spec = format!(
@@ -208,7 +218,10 @@ mod packages_rpm {
         let files: BTreeSet<String> = headers.iter().flat_map(|h| h.files.clone()).collect();
         assert_eq!(files, want_files, "rpmdb.sqlite files");
         let alpha = headers.iter().find(|h| h.name == "porthole-alpha").unwrap();
-        assert_eq!((alpha.epoch, alpha.evr().as_str()), (Some(2), "2:1.2.3-4.pt1"));
+        assert_eq!(
+            (alpha.epoch, alpha.evr().as_str()),
+            (Some(2), "2:1.2.3-4.pt1")
+        );
 
         // The same headers in a Berkeley DB hash file, as rpm < 4.16 kept them: key 0 is
         // rpm's counter, then one record per header number (a little-endian u32).
@@ -229,7 +242,11 @@ mod packages_rpm {
                 })
                 .collect()
         };
-        let mut dump = format!("{}\n{}\n", escape(&0u32.to_le_bytes()), escape(&3u32.to_le_bytes()));
+        let mut dump = format!(
+            "{}\n{}\n",
+            escape(&0u32.to_le_bytes()),
+            escape(&3u32.to_le_bytes())
+        );
         for (i, blob) in rpm::sqlite::blobs("rpmdb.sqlite", &bytes)
             .unwrap()
             .iter()
@@ -285,7 +302,18 @@ mod packages_rpm {
         ] {
             let bytes = fs::read(fixtures("rpm").join(case).join(file)).unwrap();
             // Cut short anywhere, and with bytes flipped at random.
-            for cut in [0, 1, 12, 16, 100, 4095, 4096, 4097, bytes.len() / 2, bytes.len() - 1] {
+            for cut in [
+                0,
+                1,
+                12,
+                16,
+                100,
+                4095,
+                4096,
+                4097,
+                bytes.len() / 2,
+                bytes.len() - 1,
+            ] {
                 let _ = rpm::read_headers(file, &bytes[..cut.min(bytes.len())]);
             }
             let rounds = if file == "rpmdb.sqlite" { 8 } else { 200 };
@@ -308,11 +336,19 @@ mod packages_rpm {
                 let at = rng.below(damaged.len());
                 damaged[at] = rng.next() as u8;
             }
-            let cut = if rng.below(4) == 0 { rng.below(damaged.len()) } else { damaged.len() };
+            let cut = if rng.below(4) == 0 {
+                rng.below(damaged.len())
+            } else {
+                damaged.len()
+            };
             let _ = rpm::header::parse(&damaged[..cut]);
         }
         // Garbage that claims each format.
-        for magic in [&b"SQLite format 3\0"[..], b"RpmP", b"\0\0\0\0\0\0\0\0\0\0\0\0\x61\x15\x06\0"] {
+        for magic in [
+            &b"SQLite format 3\0"[..],
+            b"RpmP",
+            b"\0\0\0\0\0\0\0\0\0\0\0\0\x61\x15\x06\0",
+        ] {
             let mut junk = magic.to_vec();
             junk.extend((0..9000).map(|_| rng.next() as u8));
             let _ = rpm::read_headers("junk", &junk);

@@ -9,6 +9,8 @@ pub mod layers;
 pub mod login;
 pub mod pull;
 pub mod rm;
+pub mod search;
+pub mod tags;
 
 use std::process::ExitCode;
 
@@ -72,6 +74,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fsck => fsck_gc::fsck(&ctx).await,
         Command::Login(args) => login::login(&ctx, args).await,
         Command::Logout(args) => login::logout(&ctx, args).await,
+        Command::Search(args) => search::run(&ctx, args).await,
+        Command::Tags(args) => tags::run(&ctx, args).await,
     }
 }
 

@@ -69,7 +69,7 @@ fn parse_count(s: &str) -> Option<u64> {
         return Some(n);
     }
     let f: f64 = number.parse().ok()?;
-    (f.is_finite() && f >= 0.0).then(|| (f * factor) as u64)
+    (f.is_finite() && f >= 0.0).then_some((f * factor) as u64)
 }
 
 fn bool_field(v: &Value, key: &str) -> Option<bool> {

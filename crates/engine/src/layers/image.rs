@@ -483,36 +483,23 @@ impl ImageLayers {
     }
 }
 
-/// Each layer's index, from the cache or built from its blob (several at a time).
+/// Each layer's index, from the cache or built from its blob and cached; several layers
+/// at a time (one per core), as decoding a cached index is also worth spreading.
 fn load_indexes(store: &Store, layers: &[LayerRef]) -> Result<Vec<LayerIndex>, LayerError> {
     let slots: Vec<Mutex<Option<Result<LayerIndex, LayerError>>>> =
         layers.iter().map(|_| Mutex::new(None)).collect();
-    let mut missing = Vec::new();
-    for (i, l) in layers.iter().enumerate() {
-        match cache::read(store, &l.digest) {
-            Ok(index) => *lock(&slots[i]) = Some(Ok(index)),
-            Err(miss) => {
-                tracing::debug!("layer {}: {miss}; building its index", l.digest);
-                missing.push(i);
-            }
-        }
-    }
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(missing.len());
+        .min(layers.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                while let Some(&i) = missing.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let l = &layers[i];
-                    let built = LayerIndexer::index_blob(store, &l.digest, &l.media_type);
-                    if let Ok(index) = &built
-                        && let Err(e) = cache::write(store, index)
-                    {
-                        tracing::warn!("cannot cache the index of layer {}: {e}", l.digest);
-                    }
-                    *lock(&slots[i]) = Some(built);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(l) = layers.get(i) else { break };
+                    let index = LayerIndex::cached_or_build(store, &l.digest, &l.media_type);
+                    *lock(&slots[i]) = Some(index);
                 }
             });
         }

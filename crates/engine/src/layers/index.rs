@@ -382,6 +382,8 @@ impl IndexBuilder {
             }
         }
 
+        add_implied_directories(&mut merged, &names);
+
         let mut out = Layout {
             entries: Vec::with_capacity(merged.len()),
             names: String::with_capacity(names.len()),
@@ -392,6 +394,63 @@ impl IndexBuilder {
             out.place(p, link, raw, seq);
         }
         (out.entries, out.names, root_opaque)
+    }
+}
+
+/// Adds a directory record for every ancestor of a real entry that the tar does not list
+/// (`a/b/c` alone implies `a` and `a/b`), keeping `merged` in tree order. Such a directory
+/// appears when its first entry is extracted, so it carries the latest sequence number of
+/// the entries inside it.
+fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
+    let listed = merged.len();
+    // The records above the current one: (path span, position in `merged`).
+    let mut stack: Vec<(Span, usize)> = Vec::new();
+    for i in 0..listed {
+        let (raw, seq) = merged[i];
+        let path = raw.path.get(names);
+        while stack
+            .last()
+            .is_some_and(|(s, _)| !paths::is_inside(path, s.get(names)))
+        {
+            stack.pop();
+        }
+        if raw.kind.is_some() {
+            // Walk the ancestors from the top, matching them against the stack.
+            let mut at = 0;
+            for (cut, _) in path.match_indices('/') {
+                let prefix = &path[..cut];
+                if stack.get(at).is_some_and(|(s, _)| s.get(names) == prefix) {
+                    let (_, j) = stack[at];
+                    if j >= listed {
+                        merged[j].1 = merged[j].1.max(seq);
+                    }
+                } else {
+                    let span = Span {
+                        start: raw.path.start,
+                        len: cut as u32,
+                    };
+                    let implied = RawEntry {
+                        path: span,
+                        link: Span::default(),
+                        size: 0,
+                        mtime: 0,
+                        mode: 0o755,
+                        uid: 0,
+                        gid: 0,
+                        kind: Some(FileType::Dir),
+                        flags: IMPLICIT,
+                    };
+                    merged.push((implied, seq));
+                    stack.insert(at, (span, merged.len() - 1));
+                }
+                at += 1;
+            }
+        }
+        stack.push((raw.path, i));
+    }
+    if merged.len() > listed {
+        // Two sorted runs: the listed records and the implied directories.
+        merged.sort_by(|a, b| tree_cmp(a.0.path.get(names), b.0.path.get(names)));
     }
 }
 
@@ -465,15 +524,17 @@ impl Layout {
                 }
             }
         }
-        // Directories the tar implies but does not list.
+        // `add_implied_directories` listed every ancestor, but one may have been dropped
+        // above (written before a file replaced its parent) while this later entry made
+        // it again: imply it here.
         let known = self
             .stack
             .last()
             .map_or(0, |&(top, _)| self.path(top).len());
         let mut cut = known;
         while let Some(slash) = path[cut + usize::from(cut > 0)..].find('/') {
-            cut = cut + usize::from(cut > 0) + slash;
-            let implicit = RawEntry {
+            cut += usize::from(cut > 0) + slash;
+            let implied = RawEntry {
                 path: Span::default(),
                 link: Span::default(),
                 size: 0,
@@ -484,8 +545,8 @@ impl Layout {
                 kind: Some(FileType::Dir),
                 flags: IMPLICIT,
             };
-            let at = self.emit(&path[..cut], "", implicit);
-            self.stack.push((at, 0));
+            let at = self.emit(&path[..cut], "", implied);
+            self.stack.push((at, seq));
         }
         let at = self.emit(path, link, raw);
         self.stack.push((at, seq));

@@ -109,7 +109,11 @@ pub fn is_installed(status: &str) -> bool {
     let words: Vec<&str> = status.split_whitespace().collect();
     matches!(
         words.as_slice(),
-        [_, "ok", "installed" | "triggers-awaited" | "triggers-pending"]
+        [
+            _,
+            "ok",
+            "installed" | "triggers-awaited" | "triggers-pending"
+        ]
     )
 }
 

@@ -80,7 +80,12 @@ impl<'a> Elf<'a> {
     /// The contents of the section called `name`, if present and stored in the file.
     pub fn section(&self, name: &str) -> Option<&'a [u8]> {
         let (shoff, shentsize, shnum, shstrndx) = if self.is64 {
-            (self.u64(0x28)?, self.u16(0x3a)?, self.u16(0x3c)?, self.u16(0x3e)?)
+            (
+                self.u64(0x28)?,
+                self.u16(0x3a)?,
+                self.u16(0x3c)?,
+                self.u16(0x3e)?,
+            )
         } else {
             (
                 u64::from(self.u32(0x20)?),
@@ -99,7 +104,10 @@ impl<'a> Elf<'a> {
             let (offset, size) = if self.is64 {
                 (self.u64(at + 0x18)?, self.u64(at + 0x20)?)
             } else {
-                (u64::from(self.u32(at + 0x10)?), u64::from(self.u32(at + 0x14)?))
+                (
+                    u64::from(self.u32(at + 0x10)?),
+                    u64::from(self.u32(at + 0x14)?),
+                )
             };
             Some((name, ty, offset, size))
         };
@@ -129,7 +137,11 @@ impl<'a> Elf<'a> {
         let header = if self.is64 {
             (self.u64(0x20), self.u16(0x36), self.u16(0x38))
         } else {
-            (self.u32(0x1c).map(u64::from), self.u16(0x2a), self.u16(0x2c))
+            (
+                self.u32(0x1c).map(u64::from),
+                self.u16(0x2a),
+                self.u16(0x2c),
+            )
         };
         let (Some(phoff), Some(phentsize), Some(phnum)) = header else {
             return out;
@@ -199,7 +211,6 @@ impl<'a> Elf<'a> {
             _ => return None,
         })
     }
-
 }
 
 /// Whether `path`/`mode` look like a binary worth opening: any file with an execute bit,

@@ -14,6 +14,12 @@
 //! bytes on each side, and is lines of `path`, `mod`, `dep`, `=>` (replaces the line
 //! before) and `build`.
 //!
+//! Packages: the main module (version `(devel)` unless built from a module proxy), each
+//! dependency, and `stdlib` at the Go version. A module replaced by another module is
+//! reported as the replacement (that is the code in the binary); one replaced by a local
+//! directory keeps its path at version `(devel)`. Binaries built in GOPATH mode (Debian's)
+//! carry no module lines, only `stdlib`.
+//!
 //! [`parse`]: Detector::parse
 
 use super::elf::{Elf, wants_binary};
@@ -104,10 +110,15 @@ impl BuildInfo {
         }
         if !self.go_version.is_empty() {
             let mut p = Package::new(PackageType::Go, "stdlib", &self.go_version, location);
-            let v = self.go_version.strip_prefix("go").unwrap_or(&self.go_version);
+            let v = self
+                .go_version
+                .strip_prefix("go")
+                .unwrap_or(&self.go_version);
             // `go1.21.5 X:boringcrypto` → `1.21.5`.
             let v = v.split_whitespace().next().unwrap_or(v);
-            p.purl = Purl::new("golang", "stdlib").version(v.to_owned()).to_string();
+            p.purl = Purl::new("golang", "stdlib")
+                .version(v.to_owned())
+                .to_string();
             p.arch = arch.clone();
             out.push(p);
         }
@@ -136,7 +147,7 @@ fn decode(elf: &Elf, mut data: &[u8]) -> Option<(String, String)> {
     let mut base = 0usize;
     loop {
         let i = memchr::memmem::find(data, MAGIC)?;
-        if (base + i) % ALIGN == 0 && data.len() - i >= HEADER {
+        if (base + i).is_multiple_of(ALIGN) && data.len() - i >= HEADER {
             data = data.get(i..)?;
             break;
         }
@@ -223,7 +234,10 @@ pub fn parse_modinfo(text: &str) -> BuildInfo {
             Some(Module {
                 path: (*rest.first()?).to_owned(),
                 version: rest.get(1).copied().unwrap_or("").to_owned(),
-                sum: rest.get(2).map(|s| (*s).to_owned()).filter(|s| !s.is_empty()),
+                sum: rest
+                    .get(2)
+                    .map(|s| (*s).to_owned())
+                    .filter(|s| !s.is_empty()),
                 replaces: None,
             })
         };
@@ -250,6 +264,12 @@ pub fn parse_modinfo(text: &str) -> BuildInfo {
                 };
                 if let Some(old) = target {
                     replacement.replaces = Some((old.path.clone(), old.version.clone()));
+                    // A directory replacement (`=> ./fork`) is local code: it keeps the
+                    // module's path, but no released version can be claimed for it.
+                    if replacement.path.starts_with(['.', '/']) {
+                        replacement.path = old.path.clone();
+                        replacement.version = "(devel)".to_owned();
+                    }
                     *old = replacement;
                 }
             }

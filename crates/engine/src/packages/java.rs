@@ -18,6 +18,8 @@ use super::{DetectContext, Detector, MIB, Package, PackageError, PackageType, fi
 pub const MAX_DEPTH: usize = 4;
 /// A nested archive larger than this (uncompressed) is not opened.
 const MAX_NESTED: u64 = 128 * MIB;
+/// All nested archives of one file together may not exceed this (uncompressed).
+const MAX_NESTED_TOTAL: u64 = 1024 * MIB;
 /// A manifest or pom.properties larger than this is not read.
 const MAX_TEXT: u64 = MIB;
 
@@ -46,7 +48,8 @@ impl Detector for JavaDetector {
         _ctx: &DetectContext,
     ) -> Result<Vec<Package>, PackageError> {
         let mut out = Vec::new();
-        archive(path, bytes, 0, &mut out).map_err(|source| PackageError::Zip {
+        let mut budget = MAX_NESTED_TOTAL;
+        archive(path, bytes, 0, &mut budget, &mut out).map_err(|source| PackageError::Zip {
             path: path.to_owned(),
             source,
         })?;
@@ -71,12 +74,12 @@ fn archive(
     location: &str,
     bytes: &[u8],
     depth: usize,
+    budget: &mut u64,
     out: &mut Vec<Package>,
 ) -> Result<(), zip::result::ZipError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))?;
     let mut poms = Vec::new();
     let mut manifest = None;
-    let mut nested = Vec::new();
     for i in 0..zip.len() {
         let Ok(entry) = zip.by_index(i) else {
             continue;
@@ -93,10 +96,15 @@ fn archive(
             }
         } else if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
             manifest = read_text(entry);
-        } else if depth < MAX_DEPTH && is_archive(&name) && entry.size() <= MAX_NESTED {
+        } else if depth < MAX_DEPTH && is_archive(&name) && entry.size() <= MAX_NESTED.min(*budget)
+        {
+            // One nested archive in memory at a time, and a total for the whole file, so
+            // that an archive of archives cannot exhaust memory.
             let mut buf = Vec::new();
             if entry.take(MAX_NESTED).read_to_end(&mut buf).is_ok() {
-                nested.push((name, buf));
+                *budget = budget.saturating_sub(buf.len() as u64);
+                let inner = format!("{location}:{name}");
+                let _ = archive(&inner, &buf, depth + 1, budget, out);
             }
         }
     }
@@ -121,14 +129,16 @@ fn archive(
     if !found && let Some((group, name, version)) = from_manifest(location, &manifest) {
         out.push(maven(&group, &name, &version, location, licenses));
     }
-    for (name, buf) in nested {
-        let inner = format!("{location}:{name}");
-        let _ = archive(&inner, &buf, depth + 1, out);
-    }
     Ok(())
 }
 
-fn maven(group: &str, artifact: &str, version: &str, location: &str, licenses: Vec<String>) -> Package {
+fn maven(
+    group: &str,
+    artifact: &str,
+    version: &str,
+    location: &str,
+    licenses: Vec<String>,
+) -> Package {
     let mut p = Package::new(PackageType::Maven, artifact, version, location);
     p.purl = Purl::new("maven", artifact)
         .namespace(group.to_owned())
@@ -176,7 +186,10 @@ pub fn manifest_fields(text: &str) -> BTreeMap<String, String> {
 
 /// `(group, name, version)` from a manifest and the archive's file name
 /// (`commons-io-2.11.0.jar` → `commons-io`, `2.11.0`).
-fn from_manifest(location: &str, manifest: &BTreeMap<String, String>) -> Option<(String, String, String)> {
+fn from_manifest(
+    location: &str,
+    manifest: &BTreeMap<String, String>,
+) -> Option<(String, String, String)> {
     let file = file_name(location.rsplit(':').next().unwrap_or(location));
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
     // The file name's version starts at the first `-` followed by a digit.
@@ -188,7 +201,12 @@ fn from_manifest(location: &str, manifest: &BTreeMap<String, String>) -> Option<
         Some(i) => (&stem[..i], Some(&stem[i + 1..])),
         None => (stem, None),
     };
-    let get = |k: &str| manifest.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let get = |k: &str| {
+        manifest
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let symbolic = get("Bundle-SymbolicName").map(|s| s.split(';').next().unwrap_or(s).trim());
     let name = if file_name_part.is_empty() {
         get("Implementation-Title").or(symbolic)?

@@ -217,7 +217,8 @@ pub fn detectors() -> &'static [&'static dyn Detector] {
 /// Runs every detector over an unpacked root filesystem: the OS is identified first
 /// ([`os_release::resolve`]), then each regular file that some detector wants is read and
 /// parsed. Symlinks are not followed (they could point outside `root`). Files too large for
-/// a detector are skipped; a file a detector cannot parse is an error.
+/// a detector are skipped, and so (with a warning) is a file a detector cannot parse; only
+/// a directory that cannot be read is an error.
 ///
 /// Packages come back sorted by type, name, version and location.
 pub fn detect_in_dir(root: &Path) -> Result<(Option<OsRelease>, Vec<Package>), PackageError> {
@@ -267,7 +268,12 @@ pub fn detect_in_dir(root: &Path) -> Result<(Option<OsRelease>, Vec<Package>), P
                 source,
             })?;
             for detector in wanted {
-                packages.extend(detector.parse(&path, &bytes, &ctx)?);
+                match detector.parse(&path, &bytes, &ctx) {
+                    Ok(found) => packages.extend(found),
+                    // One unreadable file (a corrupt jar, a broken package.json) must not
+                    // hide every other package in the image.
+                    Err(error) => tracing::warn!(detector = detector.name(), %error, "skipped"),
+                }
             }
         }
     }

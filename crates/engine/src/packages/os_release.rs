@@ -217,7 +217,13 @@ fn from_release_line(line: &str) -> Option<OsRelease> {
     .iter()
     .find(|(needle, _)| lower.contains(needle))
     .map_or_else(
-        || lower.split_whitespace().next().unwrap_or("linux").to_owned(),
+        || {
+            lower
+                .split_whitespace()
+                .next()
+                .unwrap_or("linux")
+                .to_owned()
+        },
         |(_, id)| (*id).to_owned(),
     );
     Some(OsRelease {

@@ -38,7 +38,10 @@ impl Detector for PhpDetector {
             },
             _ => return Ok(Vec::new()),
         };
-        Ok(list.iter().filter_map(|entry| package(entry, path)).collect())
+        Ok(list
+            .iter()
+            .filter_map(|entry| package(entry, path))
+            .collect())
     }
 }
 

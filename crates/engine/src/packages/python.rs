@@ -34,8 +34,13 @@ impl Detector for PythonDetector {
         _ctx: &DetectContext,
     ) -> Result<Vec<Package>, PackageError> {
         let text = String::from_utf8_lossy(bytes);
-        // The headers end at the first blank line; the body is the long description.
-        let head = super::dpkg::stanzas(&text).next().unwrap_or("");
+        // The headers end at the first empty line (a line of spaces continues a folded
+        // header, unlike in dpkg's format); the body is the long description.
+        let head = text
+            .split_inclusive('\n')
+            .take_while(|line| !line.trim_end_matches(['\r', '\n']).is_empty())
+            .collect::<String>();
+        let head = head.as_str();
         let fields = super::dpkg::fields(head);
         let get = |k| super::dpkg::field(&fields, k);
         let (Some(name), Some(version)) = (get("Name"), get("Version")) else {

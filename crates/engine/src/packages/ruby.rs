@@ -1,7 +1,8 @@
 //! Ruby gems: the `specifications/*.gemspec` files RubyGems writes for each installed gem
 //! (`Gem::Specification.new do |s| s.name = "rake".freeze; s.version = "13.0.6"; …`). The
 //! generated Ruby is read as text, never evaluated: `name`, `version` (a string or
-//! `Gem::Version.new("…")`) and `licenses`/`license`.
+//! `Gem::Version.new("…")`), `licenses`/`license` and `platform` (a native gem's, such as
+//! `x86_64-linux`, which becomes the purl's `platform` qualifier and the arch).
 
 use super::purl::Purl;
 use super::{DetectContext, Detector, MIB, Package, PackageError, PackageType, file_name, parent};
@@ -32,6 +33,7 @@ impl Detector for RubyDetector {
         let mut name = None;
         let mut version = None;
         let mut licenses = Vec::new();
+        let mut platform = None;
         for line in text.lines() {
             let line = line.trim();
             let Some((lhs, rhs)) = line.split_once('=') else {
@@ -45,6 +47,7 @@ impl Detector for RubyDetector {
                 "name" if name.is_none() => name = strings(rhs).into_iter().next(),
                 "version" if version.is_none() => version = strings(rhs).into_iter().next(),
                 "licenses" | "license" if licenses.is_empty() => licenses = strings(rhs),
+                "platform" if platform.is_none() => platform = strings(rhs).into_iter().next(),
                 _ => {}
             }
         }
@@ -52,7 +55,11 @@ impl Detector for RubyDetector {
             return Ok(Vec::new());
         };
         let mut p = Package::new(PackageType::Gem, &name, &version, path);
-        p.purl = Purl::new("gem", &name).version(version.clone()).to_string();
+        p.purl = Purl::new("gem", &name)
+            .version(version.clone())
+            .qualifier("platform", platform.clone().filter(|p| p != "ruby"))
+            .to_string();
+        p.arch = platform.filter(|p| p != "ruby");
         p.licenses = licenses;
         Ok(vec![p])
     }

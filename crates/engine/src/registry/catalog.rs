@@ -102,6 +102,7 @@ pub struct CatalogMatches {
 pub struct TagNames {
     pub registry: String,
     pub repository: String,
+    /// In lexical order.
     pub tags: Vec<String>,
     /// Whether every tag was listed (false when `limit` stopped the listing).
     pub complete: bool,
@@ -161,7 +162,7 @@ impl RegistryClient {
     }
 
     /// The tags of `repository` on `registry` (`/v2/<name>/tags/list`), up to
-    /// `options.limit`, in the registry's order.
+    /// `options.limit`, in lexical order.
     pub async fn list_tags(
         &self,
         registry: &str,
@@ -193,10 +194,12 @@ impl RegistryClient {
             out.tags.extend(page.tags.unwrap_or_default());
             if out.tags.len() >= options.limit {
                 out.complete = out.tags.len() <= options.limit && !pages.has_next();
-                out.tags.truncate(options.limit);
                 break;
             }
         }
+        // The spec's lexical order; distribution 2.8 answers in storage order, unpaged.
+        out.tags.sort();
+        out.tags.truncate(options.limit);
         Ok(out)
     }
 }

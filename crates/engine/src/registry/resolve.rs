@@ -125,10 +125,13 @@ async fn describe(
             vec![platform_image(platform, top.digest.clone(), manifest)]
         }
         ManifestKind::Index(index) => {
-            let entries: Vec<&Descriptor> = index
+            // Owned entries: a future borrowing them would not be `Send` for every lifetime,
+            // which callers that spawn a resolution need.
+            let entries: Vec<Descriptor> = index
                 .manifests()
                 .iter()
                 .filter(|d| !is_attestation(d))
+                .cloned()
                 .collect();
             stream::iter(entries)
                 .map(|d| platform_of_entry(client, endpoint, repository, d, cancel))
@@ -171,7 +174,7 @@ async fn platform_of_entry(
     client: &RegistryClient,
     endpoint: &Endpoint,
     repository: &str,
-    entry: &Descriptor,
+    entry: Descriptor,
     cancel: &CancellationToken,
 ) -> Result<Option<PlatformImage>, RegistryError> {
     let digest: Digest =

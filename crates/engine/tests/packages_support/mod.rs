@@ -67,8 +67,16 @@ pub fn assert_same_lines(got: &BTreeSet<String>, want: &BTreeSet<String>, what: 
         "{what}: {} expected lines missing, {} unexpected\nmissing:\n{}\nunexpected:\n{}",
         missing.len(),
         extra.len(),
-        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
-        extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+        missing
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        extra
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
     );
 }
 
@@ -86,8 +94,8 @@ pub fn check_cases(ecosystem: &str) -> usize {
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy();
         let root = case.join("root");
-        let (_, found) = packages::detect_in_dir(&root)
-            .unwrap_or_else(|e| panic!("{ecosystem}/{name}: {e}"));
+        let (_, found) =
+            packages::detect_in_dir(&root).unwrap_or_else(|e| panic!("{ecosystem}/{name}: {e}"));
         let got: BTreeSet<String> = found.iter().map(row).collect();
         let want: BTreeSet<String> = fs::read_to_string(case.join("expected.tsv"))
             .unwrap()

@@ -44,9 +44,10 @@ pub fn blobs(path: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, PackageError> {
     let malformed = |reason: String| PackageError::malformed(path, "Berkeley DB file", reason);
     let Some(le) = magic_order(bytes) else {
         // A btree rpmdb (magic 0x053162) is valid Berkeley DB, just not what rpm writes.
-        if bytes.get(12..16).is_some_and(|m| {
-            m == 0x0005_3162u32.to_le_bytes() || m == 0x0005_3162u32.to_be_bytes()
-        }) {
+        if bytes
+            .get(12..16)
+            .is_some_and(|m| m == 0x0005_3162u32.to_le_bytes() || m == 0x0005_3162u32.to_be_bytes())
+        {
             return Err(PackageError::unsupported(
                 path,
                 "Berkeley DB btree",
@@ -56,7 +57,9 @@ pub fn blobs(path: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, PackageError> {
         return Err(malformed("no hash database magic at offset 12".into()));
     };
     let db = Db { bytes, le };
-    let page_size = db.u32(20).ok_or_else(|| malformed("truncated metadata page".into()))? as usize;
+    let page_size = db
+        .u32(20)
+        .ok_or_else(|| malformed("truncated metadata page".into()))? as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
         return Err(malformed(format!("implausible page size {page_size}")));
     }

@@ -61,17 +61,20 @@ pub fn blobs(path: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, PackageError> {
         let Some(start) = (offset as usize).checked_mul(BLOCK_SIZE) else {
             continue;
         };
+        let Some(data) = start.checked_add(BLOB_HEADER) else {
+            continue;
+        };
         if bytes.get(start..start + 4) != Some(BLOB_MAGIC) || le32(bytes, start + 4) != Some(pkg) {
             continue;
         }
-        let Some(len) = le32(bytes, start + 12) else {
+        let Some(len) = le32(bytes, start + 12).map(|l| l as usize) else {
             continue;
         };
         let span = (count as usize).saturating_mul(BLOCK_SIZE);
-        if (len as usize).saturating_add(BLOB_HEADER) > span {
+        if len.saturating_add(BLOB_HEADER) > span {
             continue;
         }
-        let Some(blob) = bytes.get(start + BLOB_HEADER..start + BLOB_HEADER + len as usize) else {
+        let Some(blob) = data.checked_add(len).and_then(|end| bytes.get(data..end)) else {
             continue;
         };
         out.push(blob.to_vec());

@@ -1,0 +1,214 @@
+//! Java archives: Debian's jars in /usr/share/java against their own pom.properties (read
+//! with `unzip`), and archives built here with the JDK's `jar` tool: a Spring-Boot-style
+//! jar nesting another, a jar with only a manifest, and a damaged nested jar.
+
+mod packages_support;
+
+mod packages_java {
+    use std::collections::BTreeSet;
+    use std::fs;
+    use std::path::Path;
+    use std::process::Command;
+
+    use porthole_engine::packages::java::JavaDetector;
+    use porthole_engine::packages::{DetectContext, Detector, Package, PackageType};
+
+    use super::packages_support::*;
+
+    fn coordinates(found: &[Package]) -> BTreeSet<String> {
+        found
+            .iter()
+            .map(|p| {
+                assert_eq!(p.kind, PackageType::Maven);
+                // pkg:maven/<group>/<artifact>@<version>
+                let rest = p.purl.strip_prefix("pkg:maven/").unwrap();
+                let (group, rest) = rest.split_once('/').unwrap();
+                assert_eq!(rest, format!("{}@{}", p.name, p.version));
+                format!("{group}:{}:{}", p.name, p.version)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn debian_jars_match_their_pom_properties() {
+        let dir = Path::new("/usr/share/java");
+        if !dir.exists() || !have("unzip") {
+            eprintln!("SKIPPED: no /usr/share/java jars or no unzip");
+            return;
+        }
+        let mut checked = 0;
+        let mut jars: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jar") && !p.is_symlink())
+            .collect();
+        jars.sort();
+        for jar in jars.iter().take(40) {
+            let out = Command::new("unzip")
+                .arg("-p")
+                .arg(jar)
+                .arg("META-INF/maven/*/*/pom.properties")
+                .output()
+                .unwrap();
+            if !out.status.success() || out.stdout.is_empty() {
+                continue;
+            }
+            let mut want = BTreeSet::new();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            // Concatenated files: each has groupId, artifactId and version lines.
+            let (mut g, mut a) = (String::new(), String::new());
+            for line in text.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    match k.trim() {
+                        "groupId" => g = v.trim().to_owned(),
+                        "artifactId" => a = v.trim().to_owned(),
+                        "version" => {
+                            want.insert((g.clone(), a.clone(), v.trim().to_owned()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let want: BTreeSet<String> = want
+                .into_iter()
+                .map(|(g, a, v)| format!("{g}:{a}:{v}"))
+                .collect();
+            let location = format!(
+                "/usr/share/java/{}",
+                jar.file_name().unwrap().to_string_lossy()
+            );
+            let found = JavaDetector
+                .parse(
+                    &location,
+                    &fs::read(jar).unwrap(),
+                    &DetectContext::default(),
+                )
+                .unwrap();
+            assert!(found.iter().all(|p| p.location == location));
+            assert_eq!(coordinates(&found), want, "{}", jar.display());
+            checked += 1;
+        }
+        assert!(checked > 0, "no Debian jar with a pom.properties was found");
+        eprintln!("{checked} Debian jars match their pom.properties");
+    }
+
+    fn jar(dir: &Path, name: &str, files: &[(&str, &str)], manifest: Option<&str>) {
+        let content = dir.join(format!("{name}.d"));
+        for (path, text) in files {
+            let path = content.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        fs::create_dir_all(&content).unwrap();
+        let mut cmd = Command::new("jar");
+        match manifest {
+            Some(m) => {
+                fs::write(dir.join(format!("{name}.mf")), m).unwrap();
+                cmd.arg("cfm")
+                    .arg(dir.join(name))
+                    .arg(dir.join(format!("{name}.mf")));
+            }
+            None => {
+                cmd.arg("cf").arg(dir.join(name));
+            }
+        }
+        run(cmd.arg("-C").arg(&content).arg("."));
+    }
+
+    #[test]
+    fn archives_built_with_jar_nest_and_fall_back_to_the_manifest() {
+        if !have("jar") {
+            eprintln!("SKIPPED: the JDK's jar tool is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        jar(
+            d,
+            "inner-lib-1.4.jar",
+            &[(
+                "META-INF/maven/org.example.inner/inner-lib/pom.properties",
+                "#Generated by Maven\ngroupId=org.example.inner\nartifactId=inner-lib\nversion=1.4\n",
+            )],
+            None,
+        );
+        jar(d, "broken.jar", &[], None);
+        fs::write(d.join("broken.jar"), b"PK\x03\x04 not really a zip").unwrap();
+        jar(
+            d,
+            "manifest-only-2.3.1.jar",
+            &[("org/example/Thing.class", "not a class")],
+            Some(
+                "Implementation-Title: manifest-only\nImplementation-Version: 2.3.1\nImplementation-Vendor-Id: org.example\nBundle-License: https://www.apache.org/licenses/LICENSE-2.0.txt\n",
+            ),
+        );
+        fs::create_dir_all(d.join("app.jar.d/BOOT-INF/lib")).unwrap();
+        for nested in ["inner-lib-1.4.jar", "broken.jar", "manifest-only-2.3.1.jar"] {
+            fs::copy(
+                d.join(nested),
+                d.join("app.jar.d/BOOT-INF/lib").join(nested),
+            )
+            .unwrap();
+        }
+        jar(
+            d,
+            "app.jar",
+            &[(
+                "META-INF/maven/com.example/app/pom.properties",
+                "groupId=com.example\nartifactId=app\nversion=0.0.1-SNAPSHOT\n",
+            )],
+            None,
+        );
+        let found = JavaDetector
+            .parse(
+                "/srv/app.jar",
+                &fs::read(d.join("app.jar")).unwrap(),
+                &DetectContext::default(),
+            )
+            .unwrap();
+        let got: BTreeSet<String> = found
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}\t{}\t{}\t{}",
+                    p.purl,
+                    p.location,
+                    p.licenses.join(";"),
+                    p.version
+                )
+            })
+            .collect();
+        let want: BTreeSet<String> = [
+            "pkg:maven/com.example/app@0.0.1-SNAPSHOT\t/srv/app.jar\t\t0.0.1-SNAPSHOT",
+            "pkg:maven/org.example.inner/inner-lib@1.4\t/srv/app.jar:BOOT-INF/lib/inner-lib-1.4.jar\t\t1.4",
+            "pkg:maven/org.example/manifest-only@2.3.1\t/srv/app.jar:BOOT-INF/lib/manifest-only-2.3.1.jar\thttps://www.apache.org/licenses/LICENSE-2.0.txt\t2.3.1",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        assert_same_lines(&got, &want, "app.jar");
+        // The damaged archive alone is an error, not a panic.
+        assert!(
+            JavaDetector
+                .parse(
+                    "/b.jar",
+                    &fs::read(d.join("broken.jar")).unwrap(),
+                    &DetectContext::default()
+                )
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn wants_java_archives() {
+        for path in [
+            "/app/x.jar",
+            "/opt/tomcat/webapps/ROOT.war",
+            "/a/b.EAR",
+            "/var/jenkins/plugins/git.jpi",
+        ] {
+            assert!(JavaDetector.wants(path, 0o644), "{path}");
+        }
+        assert!(!JavaDetector.wants("/app/x.jar.sha1", 0o644));
+    }
+}
