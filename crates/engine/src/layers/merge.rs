@@ -23,7 +23,7 @@ use super::index::{FileType, LayerIndex, RawEntry};
 use super::paths::{self, tree_cmp};
 
 /// How a layer changed a path, relative to the layers below it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Added,
