@@ -38,6 +38,7 @@ async fn a_cancelled_pull_names_nothing_and_the_next_one_resumes() {
     let options = porthole_engine::pull::PullOptions {
         platform: None,
         jobs: 2,
+        index: true,
     };
     let started = Instant::now();
     let err = porthole_engine::pull::pull(

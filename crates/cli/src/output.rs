@@ -147,6 +147,11 @@ impl PullProgress {
                             b.set_message("Verifying");
                         }
                     }
+                    PullEvent::LayerIndexing { digest } => {
+                        if let Some(b) = bars.get(&digest.to_string()) {
+                            b.set_message("Indexing files");
+                        }
+                    }
                     PullEvent::LayerDone { digest } => {
                         if let Some(b) = bars.get(&digest.to_string()) {
                             b.finish_with_message("Pull complete");

@@ -196,6 +196,7 @@ pub async fn pull_observed(
     let options = PullOptions {
         platform: platform.map(|p| p.parse::<Platform>().expect("a valid platform")),
         jobs: 2,
+        index: true,
     };
     let observer = |e: PullEvent| events.push(e);
     pull(
@@ -220,6 +221,7 @@ pub async fn pull_with_jobs(
     let options = PullOptions {
         platform: None,
         jobs,
+        index: true,
     };
     let observer = |_: PullEvent| {};
     pull(

@@ -39,7 +39,13 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .inefficient_files
         .iter()
         .take(SHOWN)
-        .map(|f| [f.count.to_string(), human_size(f.wasted_bytes), f.path.clone()])
+        .map(|f| {
+            [
+                f.count.to_string(),
+                human_size(f.wasted_bytes),
+                f.path.clone(),
+            ]
+        })
         .collect();
     print_table(&["COUNT", "TOTAL SPACE", "PATH"], &rows);
     if e.inefficient_files.len() > SHOWN {

@@ -77,7 +77,11 @@ fn line(e: &FileEntry) -> String {
         e.path
     );
     if let Some(target) = &e.link_target {
-        let arrow = if e.kind == FileType::Hardlink { "link to" } else { "->" };
+        let arrow = if e.kind == FileType::Hardlink {
+            "link to"
+        } else {
+            "->"
+        };
         text.push_str(&format!(" {arrow} {target}"));
     }
     text

@@ -50,7 +50,14 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     print_table(
         &[
-            "STEP", "LAYER", "SIZE", "FILES", "CHANGES", "WASTED", "CREATED", "CREATED BY",
+            "STEP",
+            "LAYER",
+            "SIZE",
+            "FILES",
+            "CHANGES",
+            "WASTED",
+            "CREATED",
+            "CREATED BY",
         ],
         &rows,
     );

@@ -19,6 +19,10 @@ pub struct Args {
     /// How many layers to download at once.
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Only store the blobs; skip decompressing and indexing layers while they download
+    /// (they are indexed when first viewed).
+    #[arg(long)]
+    pub no_index: bool,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -33,6 +37,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let options = PullOptions {
         platform,
         jobs: args.jobs.unwrap_or_else(|| ctx.config.jobs()).max(1),
+        index: !args.no_index,
     };
     let store = ctx.store()?;
     let client = ctx.client()?;

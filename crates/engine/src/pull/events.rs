@@ -45,7 +45,10 @@ pub enum PullEvent {
     },
     /// All bytes arrived; the digest is being checked and the blob committed.
     LayerVerifying { digest: Digest },
-    /// The layer is in the store.
+    /// The blob is in the store; its file index is being finished (decompression and the
+    /// tar walk ran alongside the download, this waits for their last bytes).
+    LayerIndexing { digest: Digest },
+    /// The layer is in the store (and indexed, when indexing was asked for).
     LayerDone { digest: Digest },
     /// The image is in the store under its name.
     Done { id: Digest },

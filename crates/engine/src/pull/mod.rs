@@ -38,6 +38,8 @@ pub enum PullError {
     },
     #[error("{reference}: {reason}")]
     InvalidImage { reference: String, reason: String },
+    #[error(transparent)]
+    Layer(#[from] crate::layers::LayerError),
     #[error("the pull was cancelled")]
     Cancelled,
     #[error("internal error: {0}")]
@@ -60,6 +62,9 @@ pub struct PullOptions {
     pub platform: Option<Platform>,
     /// Layers downloaded at once.
     pub jobs: usize,
+    /// Index each layer's files while it streams by (decompress and walk the tar), and
+    /// check its diff_id against the image config.
+    pub index: bool,
 }
 
 /// What a pull did, layer by layer. This is the `porthole pull --json` document.
@@ -93,6 +98,12 @@ pub struct LayerReport {
     /// Bytes fetched over the network in this pull (less than `size` after a resume).
     pub downloaded: u64,
     pub already_present: bool,
+    /// SHA-256 of the uncompressed tar, when the layer was indexed in this pull.
+    pub diff_id: Option<Digest>,
+    /// Bytes of the uncompressed tar, when indexed.
+    pub uncompressed_size: Option<u64>,
+    /// Files, directories and links the layer holds, when indexed.
+    pub files: Option<usize>,
 }
 
 /// Pull `reference` into `store`.
@@ -154,6 +165,7 @@ pub async fn pull(
         .await
         .map_err(PullError::from_registry)?;
     let platform = config_platform(&config_bytes).unwrap_or_else(|| wanted.clone());
+    let diff_ids = config_diff_ids(&config_bytes);
     {
         let (store, digest) = (store.clone(), config_digest.clone());
         blocking(move || store.write_blob(&digest, &config_bytes)).await??;
@@ -172,7 +184,15 @@ pub async fn pull(
     let reports: Vec<LayerReport> = stream::iter(layers.iter().zip(urls))
         .map(|(info, urls)| {
             layer::fetch_layer(
-                client, &endpoint, repository, store, info, urls, observer, &child,
+                client,
+                &endpoint,
+                repository,
+                store,
+                info,
+                urls,
+                observer,
+                options.index,
+                &child,
             )
         })
         .buffered(options.jobs.max(1))
@@ -192,6 +212,21 @@ pub async fn pull(
             }
             e => e,
         })?;
+
+    // A layer whose uncompressed bytes are not what the config says they are would show
+    // (and, run, give) a different filesystem than the image's author built.
+    for (i, layer) in reports.iter().enumerate() {
+        if let (Some(found), Some(expected)) = (&layer.diff_id, diff_ids.get(i))
+            && found != expected
+        {
+            return Err(crate::layers::LayerError::DiffIdMismatch {
+                layer: layer.digest.clone(),
+                expected: expected.clone(),
+                found: found.clone(),
+            }
+            .into());
+        }
+    }
 
     // Everything the manifest names is in the store: now the manifest, then the name.
     {
@@ -392,6 +427,24 @@ fn config_platform(config: &[u8]) -> Option<Platform> {
         &c.architecture?,
         c.variant.as_deref(),
     ))
+}
+
+/// The config's `rootfs.diff_ids`, in layer order (empty when absent or unreadable).
+fn config_diff_ids(config: &[u8]) -> Vec<Digest> {
+    #[derive(serde::Deserialize)]
+    struct Rootfs {
+        #[serde(default)]
+        diff_ids: Vec<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Cfg {
+        rootfs: Option<Rootfs>,
+    }
+    serde_json::from_slice::<Cfg>(config)
+        .ok()
+        .and_then(|c| c.rootfs)
+        .map(|r| r.diff_ids.iter().filter_map(|d| d.parse().ok()).collect())
+        .unwrap_or_default()
 }
 
 /// Run blocking store work off the async executor.

@@ -1,0 +1,100 @@
+//! Pulls started from the app: progress streams to the UI over a channel, a pull can be
+//! cancelled by its id, and a finished pull tells every window that the store changed.
+
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Emitter, State};
+use tokio_util::sync::CancellationToken;
+
+use porthole_engine::pull::{PullEvent, PullOptions, pull};
+use porthole_engine::store::Store;
+use porthole_engine::{Platform, Reference};
+
+use crate::ipc::{IpcError, IpcErrorCode, PullProgress, PulledImage};
+use crate::{AppState, STORE_CHANGED};
+
+/// Pull `reference` (for `platform`, else the settings' default or the host's) into the
+/// store. `pull_id` is the caller's name for this pull, to cancel it with [`cancel_pull`].
+#[tauri::command]
+pub async fn pull_image(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    pull_id: String,
+    reference: String,
+    platform: Option<String>,
+    on_event: Channel<PullProgress>,
+) -> Result<PulledImage, IpcError> {
+    let network = state.network()?;
+    let reference = Reference::parse(reference.trim())?;
+    let platform = platform
+        .or_else(|| network.config.default_platform.clone())
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.trim().parse::<Platform>().map_err(|e| {
+                IpcError::new(
+                    IpcErrorCode::InvalidInput,
+                    format!("`{p}` is not a platform (expected e.g. linux/amd64): {e}"),
+                )
+            })
+        })
+        .transpose()?;
+    let root = state.store_root.clone();
+    let store = tauri::async_runtime::spawn_blocking(move || Store::open(root))
+        .await
+        .map_err(|error| IpcError::internal(format!("opening the store stopped: {error}")))??;
+
+    let cancel = CancellationToken::new();
+    {
+        let mut pulls = state.pulls.lock().unwrap_or_else(|e| e.into_inner());
+        if pulls.contains_key(&pull_id) {
+            return Err(IpcError::new(
+                IpcErrorCode::InvalidInput,
+                format!("a pull with id {pull_id} is already running"),
+            ));
+        }
+        pulls.insert(pull_id.clone(), cancel.clone());
+    }
+    let options = PullOptions {
+        platform,
+        jobs: network.config.jobs(),
+        index: true,
+    };
+    let observer = move |event: PullEvent| {
+        if let Some(progress) = PullProgress::from_event(event) {
+            // The window may be gone; the pull goes on regardless.
+            let _ = on_event.send(progress);
+        }
+    };
+    // The engine's pull future is not `Send` for every lifetime the executor asks of it
+    // (its layer stream borrows closures), so it runs on a blocking thread that drives it
+    // on the app's runtime.
+    let registry = network.registry.clone();
+    let runtime = tauri::async_runtime::handle();
+    let run = move || {
+        runtime.block_on(async move {
+            pull(&registry, &store, &reference, &options, &observer, &cancel).await
+        })
+    };
+    let result = tauri::async_runtime::spawn_blocking(run).await;
+    state
+        .pulls
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pull_id);
+    let report =
+        result.map_err(|error| IpcError::internal(format!("the pull stopped: {error}")))??;
+    let _ = app.emit(STORE_CHANGED, ());
+    Ok(report.into())
+}
+
+/// Cancel the running pull `pull_id`. Cancelling a pull that already ended does nothing.
+#[tauri::command]
+pub fn cancel_pull(state: State<'_, AppState>, pull_id: String) {
+    if let Some(token) = state
+        .pulls
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&pull_id)
+    {
+        token.cancel();
+    }
+}
