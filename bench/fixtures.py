@@ -352,13 +352,18 @@ def summarize(results_tsv: str, meta_json: str, out_json: str):
             continue
         pm = statistics.median(r["seconds"] for r in p)
         sm = statistics.median(r["seconds"] for r in s)
+        q = runs.get(name, {}).get("porthole-noindex", [])
+        qm = statistics.median(r["seconds"] for r in q) if q else None
         rows.append({
             "image": name,
             "layers": image["layers"],
             "compressed_bytes": image["compressed"],
             "uncompressed_bytes": image["uncompressed"],
             "porthole_median_s": pm,
+            "porthole_pull_only_median_s": qm,
             "skopeo_median_s": sm,
+            "ratio_skopeo_over_pull_only": sm / qm if qm else None,
+            "porthole_pull_only_peak_rss_mib": max(r["peak_rss_kib"] for r in q) / 1024 if q else None,
             "ratio_skopeo_over_porthole": sm / pm if pm > 0 else None,
             "porthole_mb_per_s": image["compressed"] / 1e6 / pm if pm > 0 else None,
             "skopeo_mb_per_s": image["compressed"] / 1e6 / sm if sm > 0 else None,
@@ -372,18 +377,22 @@ def summarize(results_tsv: str, meta_json: str, out_json: str):
     doc = {**{k: v for k, v in meta.items() if k != "images"}, "results": rows}
     with open(out_json, "w") as f:
         json.dump(doc, f, indent=2)
-    hdr = ["image", "compressed", "porthole s", "skopeo s", "ratio", "porthole MB/s",
-           "porthole RSS MiB", "skopeo RSS MiB"]
+    hdr = ["image", "compressed", "pull+index s", "pull-only s", "skopeo s",
+           "ratio (+index)", "ratio (pull-only)", "pull+index MB/s",
+           "RSS +index MiB", "RSS pull-only MiB", "skopeo RSS MiB"]
     table = [hdr]
     for r in rows:
         table.append([
             f"{r['image']} ({r['layers']}L)",
             f"{r['compressed_bytes'] / 1e6:.1f} MB",
             f"{r['porthole_median_s']:.2f}",
+            fmt(r['porthole_pull_only_median_s'], "{:.2f}"),
             f"{r['skopeo_median_s']:.2f}",
             f"{r['ratio_skopeo_over_porthole']:.2f}x",
+            fmt(r['ratio_skopeo_over_pull_only'], "{:.2f}x"),
             f"{r['porthole_mb_per_s']:.0f}",
             f"{r['porthole_peak_rss_mib']:.1f}",
+            fmt(r['porthole_pull_only_peak_rss_mib'], "{:.1f}"),
             f"{r['skopeo_peak_rss_mib']:.1f}",
         ])
     widths = [max(len(row[c]) for row in table) for c in range(len(hdr))]
@@ -394,6 +403,10 @@ def summarize(results_tsv: str, meta_json: str, out_json: str):
             print("  ".join("-" * w for w in widths))
     print(f"(medians of {meta.get('runs')} runs each, --jobs {meta.get('jobs')}; "
           f"RSS = max over runs; MB = 10^6 bytes; JSON: {out_json})")
+
+
+def fmt(value, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value)
 
 
 def size_arg(s: str) -> int:

@@ -168,6 +168,9 @@ for image in $IMAGES; do
         rm -rf "$dest"
         measure "$image" porthole "$run" "$PORTHOLE" --store "$dest" pull --jobs "$JOBS" "$ref"
         rm -rf "$dest"
+        measure "$image" porthole-noindex "$run" "$PORTHOLE" --store "$dest" pull --no-index \
+            --jobs "$JOBS" "$ref"
+        rm -rf "$dest"
         measure "$image" skopeo "$run" skopeo copy --src-tls-verify=false "${SKOPEO_PAR[@]}" \
             "docker://$ref" "oci:$dest:bench"
         rm -rf "$dest"

@@ -2,7 +2,16 @@ fn main() {
     // Declaring the app's commands here makes each one a permission (`allow-list-images`, ...)
     // that capabilities/*.json must grant: the capability file is then the real list of what
     // the UI may call.
-    let manifest = tauri_build::AppManifest::new().commands(&["list_images"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "list_images",
+        "pull_image",
+        "cancel_pull",
+        "search_hub",
+        "hub_tags",
+        "image_details",
+        "image_files",
+        "search_image_files",
+    ]);
     if let Err(error) = tauri_build::try_build(
         tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

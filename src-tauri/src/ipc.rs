@@ -7,10 +7,24 @@
 //!
 //! Engine errors become an [`IpcError`] here and nowhere else.
 
+mod details;
+mod pull;
+mod search;
+
 use serde::Serialize;
 use ts_rs::TS;
 
+use porthole_engine::config::ConfigError;
+use porthole_engine::hub::HubError;
+use porthole_engine::layers::LayerError;
+use porthole_engine::pull::PullError;
+use porthole_engine::reference::ReferenceError;
+use porthole_engine::registry::RegistryError;
 use porthole_engine::store::{ImageSummary, StoreError};
+
+pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
+pub use pull::{PullLayer, PullProgress, PulledImage};
+pub use search::{HubBadge, HubResult, HubTag, SearchAnswer, TagPlatform, TagsAnswer};
 
 /// What kind of failure an [`IpcError`] is: the UI branches on this, never on the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -80,6 +94,105 @@ impl From<StoreError> for IpcError {
             _ => IpcErrorCode::Internal,
         };
         IpcError::new(code, error.to_string())
+    }
+}
+
+impl From<RegistryError> for IpcError {
+    fn from(error: RegistryError) -> IpcError {
+        let code = registry_code(&error);
+        IpcError::new(code, error.to_string())
+    }
+}
+
+fn registry_code(error: &RegistryError) -> IpcErrorCode {
+    match error {
+        RegistryError::Connect { .. }
+        | RegistryError::Body { .. }
+        | RegistryError::Stalled { .. }
+        | RegistryError::Status { .. }
+        | RegistryError::TooManyRedirects { .. }
+        | RegistryError::BadRedirect { .. }
+        | RegistryError::Tls { .. } => IpcErrorCode::Network,
+        RegistryError::CredentialsRefused { .. }
+        | RegistryError::AuthRequired { .. }
+        | RegistryError::Denied { .. }
+        | RegistryError::Token { .. }
+        | RegistryError::BadChallenge { .. }
+        | RegistryError::Credentials(_) => IpcErrorCode::Auth,
+        RegistryError::NotFound { .. } => IpcErrorCode::NotFound,
+        RegistryError::RateLimited { .. } => IpcErrorCode::RateLimited,
+        RegistryError::DigestMismatch { .. } | RegistryError::SizeMismatch { .. } => {
+            IpcErrorCode::DigestMismatch
+        }
+        RegistryError::NoMatchingPlatform { .. } | RegistryError::UnsupportedMediaType { .. } => {
+            IpcErrorCode::InvalidInput
+        }
+        RegistryError::Cancelled => IpcErrorCode::Cancelled,
+        _ => IpcErrorCode::Internal,
+    }
+}
+
+impl From<PullError> for IpcError {
+    fn from(error: PullError) -> IpcError {
+        match error {
+            PullError::Registry(e) => e.into(),
+            PullError::Store(e) => e.into(),
+            PullError::Cancelled => {
+                IpcError::new(IpcErrorCode::Cancelled, "The pull was cancelled.")
+            }
+            e @ PullError::LayerDigestMismatch { .. } => {
+                IpcError::new(IpcErrorCode::DigestMismatch, e.to_string())
+            }
+            e @ PullError::InvalidImage { .. } => {
+                IpcError::new(IpcErrorCode::InvalidInput, e.to_string())
+            }
+            e => IpcError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ReferenceError> for IpcError {
+    fn from(error: ReferenceError) -> IpcError {
+        IpcError::new(IpcErrorCode::InvalidInput, error.to_string())
+    }
+}
+
+impl From<ConfigError> for IpcError {
+    fn from(error: ConfigError) -> IpcError {
+        IpcError::new(IpcErrorCode::InvalidInput, error.to_string())
+    }
+}
+
+impl From<HubError> for IpcError {
+    fn from(error: HubError) -> IpcError {
+        let code = match &error {
+            HubError::Registry(e) => registry_code(e),
+            e => match e.code() {
+                "network" => IpcErrorCode::Network,
+                "auth" => IpcErrorCode::Auth,
+                "notFound" => IpcErrorCode::NotFound,
+                "rateLimited" => IpcErrorCode::RateLimited,
+                "cancelled" => IpcErrorCode::Cancelled,
+                "invalidInput" => IpcErrorCode::InvalidInput,
+                _ => IpcErrorCode::Internal,
+            },
+        };
+        IpcError::new(code, error.to_string())
+    }
+}
+
+impl From<LayerError> for IpcError {
+    fn from(error: LayerError) -> IpcError {
+        match error {
+            LayerError::Store(e) => e.into(),
+            e @ LayerError::PathNotFound { .. } => {
+                IpcError::new(IpcErrorCode::NotFound, e.to_string())
+            }
+            e @ LayerError::DiffIdMismatch { .. } => {
+                IpcError::new(IpcErrorCode::DigestMismatch, e.to_string())
+            }
+            e => IpcError::internal(e.to_string()),
+        }
     }
 }
 
@@ -176,6 +289,20 @@ mod tests {
         regenerate::<IpcErrorCode>(&cfg, &mut stale);
         regenerate::<IpcError>(&cfg, &mut stale);
         regenerate::<ImageRow>(&cfg, &mut stale);
+        regenerate::<PullLayer>(&cfg, &mut stale);
+        regenerate::<PullProgress>(&cfg, &mut stale);
+        regenerate::<PulledImage>(&cfg, &mut stale);
+        regenerate::<HubBadge>(&cfg, &mut stale);
+        regenerate::<HubResult>(&cfg, &mut stale);
+        regenerate::<SearchAnswer>(&cfg, &mut stale);
+        regenerate::<TagPlatform>(&cfg, &mut stale);
+        regenerate::<HubTag>(&cfg, &mut stale);
+        regenerate::<TagsAnswer>(&cfg, &mut stale);
+        regenerate::<LayerRow>(&cfg, &mut stale);
+        regenerate::<FileRow>(&cfg, &mut stale);
+        regenerate::<Label>(&cfg, &mut stale);
+        regenerate::<RunConfig>(&cfg, &mut stale);
+        regenerate::<ImageDetails>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"
@@ -233,6 +360,56 @@ mod tests {
         assert_eq!(row["platform"], "linux/arm64");
         assert_eq!(row["indexDigest"], serde_json::Value::Null);
         assert_eq!(row["size"], 74_812_345);
+    }
+
+    #[test]
+    fn pull_errors_map_to_codes() {
+        assert_eq!(
+            IpcError::from(PullError::Cancelled).code,
+            IpcErrorCode::Cancelled
+        );
+        let limited = RegistryError::RateLimited {
+            registry: "registry-1.docker.io".into(),
+            limit: None,
+            retry_after: None,
+        };
+        assert_eq!(
+            IpcError::from(PullError::Registry(limited)).code,
+            IpcErrorCode::RateLimited
+        );
+        let denied = RegistryError::AuthRequired {
+            registry: "ghcr.io".into(),
+            repository: "o/app".into(),
+        };
+        assert_eq!(IpcError::from(denied).code, IpcErrorCode::Auth);
+        let bad = porthole_engine::Reference::parse("UPPER/Case").unwrap_err();
+        assert_eq!(IpcError::from(bad).code, IpcErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn pull_progress_is_tagged_camel_case() {
+        let event = PullProgress::LayerProgress {
+            digest: "sha256:ab".into(),
+            downloaded: 5,
+            total: 10,
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({ "event": "layerProgress", "digest": "sha256:ab", "downloaded": 5, "total": 10 })
+        );
+    }
+
+    #[test]
+    fn build_steps_read_as_dockerfile_lines() {
+        assert_eq!(
+            readable_command("/bin/sh -c #(nop)  CMD [\"nginx\"]"),
+            "CMD [\"nginx\"]"
+        );
+        assert_eq!(
+            readable_command("/bin/sh -c apt-get update"),
+            "RUN apt-get update"
+        );
+        assert_eq!(readable_command("COPY . / # buildkit"), "COPY . /");
     }
 
     #[test]

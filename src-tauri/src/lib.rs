@@ -2,27 +2,90 @@
 //! logic of its own beyond wiring: commands (in `commands/`) call the engine and answer
 //! with the IPC types of `ipc`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use porthole_engine::config::Config;
+use porthole_engine::hub::HubClient;
+use porthole_engine::layers::ImageLayers;
+use porthole_engine::registry::RegistryClient;
+use porthole_engine::registry::credentials::CredentialStore;
 
 pub mod commands;
 pub mod ipc;
 
-/// What every command may read: where the store is, resolved once at start-up.
-#[derive(Debug, Clone)]
+use ipc::IpcError;
+
+/// The event that tells every window the store changed (an image was pulled or removed).
+pub const STORE_CHANGED: &str = "store-changed";
+
+/// What every command may read, built once at start-up.
 pub struct AppState {
     /// The local image store (`$PORTHOLE_STORE`, else the engine's default).
     pub store_root: PathBuf,
+    /// The registry and Hub clients, or why they could not be set up (a bad config file):
+    /// commands that need them answer with that error, the rest of the app still works.
+    pub network: Result<Network, IpcError>,
+    /// The cancel token of each running pull, by the id the UI gave it.
+    pub pulls: Mutex<HashMap<String, CancellationToken>>,
+    /// The cancel token of the latest search: a newer search cancels the one before.
+    pub search: Mutex<CancellationToken>,
+    /// Images whose layers were indexed recently (the details page asks several times).
+    pub layers: Mutex<Vec<(String, Arc<ImageLayers>)>>,
+}
+
+/// Clients of the network, from the settings file and the environment.
+pub struct Network {
+    pub config: Config,
+    pub registry: RegistryClient,
+    pub hub: HubClient,
+}
+
+impl Network {
+    fn from_env() -> Result<Network, IpcError> {
+        let config = Config::load_with_env(None).map_err(IpcError::from)?;
+        let registry = RegistryClient::new(config.clone(), CredentialStore::from_env())?;
+        let hub = HubClient::from_config(&config)?;
+        Ok(Network {
+            config,
+            registry,
+            hub,
+        })
+    }
+}
+
+impl AppState {
+    /// The network clients, or the error that kept them from starting.
+    pub fn network(&self) -> Result<&Network, IpcError> {
+        self.network.as_ref().map_err(Clone::clone)
+    }
 }
 
 /// Builds and runs the app; returns when the last window closes.
 pub fn run() {
     let state = AppState {
         store_root: porthole_engine::store::Store::default_root(),
+        network: Network::from_env(),
+        pulls: Mutex::default(),
+        search: Mutex::new(CancellationToken::new()),
+        layers: Mutex::default(),
     };
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::images::list_images])
+        .invoke_handler(tauri::generate_handler![
+            commands::images::list_images,
+            commands::pull::pull_image,
+            commands::pull::cancel_pull,
+            commands::search::search_hub,
+            commands::search::hub_tags,
+            commands::inspect::image_details,
+            commands::inspect::image_files,
+            commands::inspect::search_image_files,
+        ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| {
             eprintln!("porthole: the app failed to start: {error}");

@@ -57,6 +57,10 @@ pub const MANY_COUNT: usize = 60;
 pub const POPULAR: &str = "popular";
 /// The query whose results carry markup and escapes in their text.
 pub const HOSTILE: &str = "hostile";
+/// The query (and repository, `library/e2e-demo`) of the app's end-to-end test: one official
+/// result, with one tag `1.0` for linux/amd64 and linux/arm64. Its image is served by a local
+/// registry that the app uses as its docker.io mirror.
+pub const E2E_DEMO: &str = "e2e-demo";
 /// The description of the first [`HOSTILE`] result.
 pub const HOSTILE_DESCRIPTION: &str = "<script>alert(1)</script>";
 /// The query whose results lack most fields.
@@ -505,6 +509,17 @@ fn search_v3(text: &str, from: usize, size: usize, badges: &[&str]) -> Value {
         SPARSE => {
             return json!({ "results": sparse_results() });
         }
+        E2E_DEMO => {
+            let mut r = recorded(SEARCH_V3_NGINX)["results"][0].clone();
+            r["id"] = json!(format!("library/{E2E_DEMO}"));
+            r["name"] = json!(E2E_DEMO);
+            r["slug"] = json!(E2E_DEMO);
+            r["short_description"] = json!("The end-to-end demo image <script>alert(1)</script>");
+            let repo = &mut r["rate_plans"][0]["repositories"][0];
+            repo["name"] = json!(E2E_DEMO);
+            repo["namespace"] = json!("library");
+            (1, vec![r].into_iter().filter(keep).collect())
+        }
         _ => {
             let needle = text.to_lowercase();
             let all: Vec<Value> = recorded(SEARCH_V3_NGINX)["results"]
@@ -610,6 +625,13 @@ fn tags(base: &str, req: &HubRequest, ns: &str, name: &str) -> Option<Value> {
             .expect("results")
             .clone(),
         MANY_TAGS_REPO => (0..MANY_TAGS_COUNT).map(generated_tag).collect(),
+        "library/e2e-demo" => {
+            let mut tag = generated_tag(0);
+            tag["name"] = json!("1.0");
+            tag["images"][1]["architecture"] = json!("arm64");
+            tag["images"][1]["variant"] = json!(null);
+            vec![tag]
+        }
         _ => return None,
     };
     if let Some(filter) = req.param("name").filter(|f| !f.is_empty()) {

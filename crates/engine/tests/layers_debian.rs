@@ -85,7 +85,10 @@ mod layers_debian {
         // A copy, so that the index cache starts empty.
         let tmp = tempfile::tempdir().unwrap();
         let layout = tmp.path().join("layout");
-        run(Command::new("cp").arg("-a").arg(fixture.join("layout")).arg(&layout));
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(fixture.join("layout"))
+            .arg(&layout));
         let store = Store::open(&layout).unwrap();
         let image = store.resolve("debian").unwrap();
 
@@ -135,7 +138,11 @@ mod layers_debian {
             .count();
         assert_eq!(steps[1].removed as usize, deleted);
         // Bytes of the base layer that the cleanup removed (docs and apt lists at least).
-        assert!(steps[0].wasted_bytes > 10_000_000, "{}", steps[0].wasted_bytes);
+        assert!(
+            steps[0].wasted_bytes > 10_000_000,
+            "{}",
+            steps[0].wasted_bytes
+        );
         let history: Vec<(usize, ChangeKind)> = layers
             .path_history("/usr/share/doc/bash/copyright")
             .into_iter()
@@ -143,7 +150,11 @@ mod layers_debian {
             .collect();
         assert_eq!(
             history,
-            [(0, ChangeKind::Added), (1, ChangeKind::Removed), (3, ChangeKind::Added)]
+            [
+                (0, ChangeKind::Added),
+                (1, ChangeKind::Removed),
+                (3, ChangeKind::Added)
+            ]
         );
         let e = layers.efficiency();
         assert!(e.score > 0.5 && e.score < 1.0, "{e:?}");
@@ -192,7 +203,11 @@ mod layers_debian {
                 index.uncompressed_size() as f64 / 1e6 / took.as_secs_f64()
             );
             assert_eq!(index.diff_id(), &sha256sum(&tar), "{format}");
-            assert_same_view(&layer_view(&index), &want, &format!("tar --format={format}"));
+            assert_same_view(
+                &layer_view(&index),
+                &want,
+                &format!("tar --format={format}"),
+            );
             fs::remove_file(&tar).unwrap();
             fs::remove_file(&blob).unwrap();
         }

@@ -13,8 +13,7 @@ mod layers_merge {
 
     use porthole_engine::Digest;
     use porthole_engine::layers::{
-        CACHE_FORMAT_VERSION, ChangeKind, FileType, ImageLayers, LayerError, LayerIndex,
-        cache_path,
+        CACHE_FORMAT_VERSION, ChangeKind, FileType, ImageLayers, LayerError, LayerIndex, cache_path,
     };
     use porthole_engine::store::Store;
     use serde_json::json;
@@ -33,8 +32,13 @@ mod layers_merge {
             let tmp = tempfile::tempdir().unwrap();
             let dir = tmp.path().to_path_buf();
             let layout = dir.join("layout");
-            run(Command::new("umoci").args(["init", "--layout"]).arg(&layout));
-            run(Command::new("umoci").arg("new").arg("--image").arg(self_image(&layout)));
+            run(Command::new("umoci")
+                .args(["init", "--layout"])
+                .arg(&layout));
+            run(Command::new("umoci")
+                .arg("new")
+                .arg("--image")
+                .arg(self_image(&layout)));
             Umoci {
                 _tmp: tmp,
                 dir,
@@ -138,11 +142,23 @@ mod layers_merge {
         // Spot checks of the rules themselves.
         let view = merged_view(&layers);
         assert!(!view.contains_key("etc/motd"), "a whited-out file is gone");
-        assert!(!view.contains_key("usr/share/doc/b"), "a whited-out directory is gone whole");
-        assert_eq!(view["usr/share/doc/a/copyright"].size, 5, "re-added after removal");
-        assert!(!view.contains_key("etc/apt/sources.list"), "lower content of a re-made dir");
+        assert!(
+            !view.contains_key("usr/share/doc/b"),
+            "a whited-out directory is gone whole"
+        );
+        assert_eq!(
+            view["usr/share/doc/a/copyright"].size, 5,
+            "re-added after removal"
+        );
+        assert!(
+            !view.contains_key("etc/apt/sources.list"),
+            "lower content of a re-made dir"
+        );
         assert!(view.contains_key("etc/apt/new.list"));
-        assert_eq!(view["var/cache"].kind, "file", "a directory replaced by a file");
+        assert_eq!(
+            view["var/cache"].kind, "file",
+            "a directory replaced by a file"
+        );
         assert_eq!(view["bin/sh"].link.as_deref(), Some("bash"));
         assert_eq!(view["etc"].mode, 0o700);
     }
@@ -214,7 +230,10 @@ mod layers_merge {
             "everything under /usr/share"
         );
         assert_eq!(
-            layers.layer_changes(2, "/usr/share", Some(1)).unwrap().len(),
+            layers
+                .layer_changes(2, "/usr/share", Some(1))
+                .unwrap()
+                .len(),
             1
         );
         assert!(layers.layer_changes(1, "/", None).unwrap().is_empty());
@@ -237,16 +256,32 @@ mod layers_merge {
         let layers = img.load();
         let etc = layers.tree("/etc", None).unwrap();
         let paths: Vec<&str> = etc.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(paths, ["/etc", "/etc/apt", "/etc/apt/new.list", "/etc/hostname"]);
+        assert_eq!(
+            paths,
+            ["/etc", "/etc/apt", "/etc/apt/new.list", "/etc/hostname"]
+        );
         let hostname = &etc[3];
-        assert_eq!((hostname.kind, hostname.size, hostname.layer), (FileType::File, 5, 2));
+        assert_eq!(
+            (hostname.kind, hostname.size, hostname.layer),
+            (FileType::File, 5, 2)
+        );
         let top: Vec<String> = layers
             .children("/")
             .unwrap()
             .into_iter()
             .map(|e| e.path)
             .collect();
-        assert_eq!(top, ["/bin", "/etc", "/etc-motd-not-a-dir", "/tmp", "/usr", "/var"]);
+        assert_eq!(
+            top,
+            [
+                "/bin",
+                "/etc",
+                "/etc-motd-not-a-dir",
+                "/tmp",
+                "/usr",
+                "/var"
+            ]
+        );
         assert_eq!(layers.tree("/usr", Some(1)).unwrap().len(), 3);
         assert_eq!(layers.tree("etc/hostname/", None).unwrap().len(), 1);
         assert!(matches!(
@@ -284,7 +319,11 @@ mod layers_merge {
              head -c 100 /dev/zero > keep",
             "--format=pax d keep",
         );
-        img.layer("two", "mkdir d; head -c 300 /dev/zero > d/f", "--format=pax d/f");
+        img.layer(
+            "two",
+            "mkdir d; head -c 300 /dev/zero > d/f",
+            "--format=pax d/f",
+        );
         img.layer("three", "mkdir d; touch d/.wh.g", "--format=pax d/.wh.g");
         let layers = img.load();
         let e = layers.efficiency();
@@ -317,7 +356,10 @@ mod layers_merge {
         let digests: Vec<Digest> = first.layers().iter().map(|l| l.digest().clone()).collect();
         for d in &digests {
             let cached = LayerIndex::load_cached(&store, d).expect("cached after the first load");
-            assert_eq!(&cached, first.layers().iter().find(|l| l.digest() == d).unwrap());
+            assert_eq!(
+                &cached,
+                first.layers().iter().find(|l| l.digest() == d).unwrap()
+            );
         }
 
         let path = cache_path(&store, &digests[0]);
@@ -328,7 +370,12 @@ mod layers_merge {
         flipped[last] ^= 0x40;
         let mut other_version = good.clone();
         other_version[8..12].copy_from_slice(&(CACHE_FORMAT_VERSION + 1).to_le_bytes());
-        for bad in [flipped, good[..good.len() / 2].to_vec(), b"junk".to_vec(), other_version] {
+        for bad in [
+            flipped,
+            good[..good.len() / 2].to_vec(),
+            b"junk".to_vec(),
+            other_version,
+        ] {
             fs::write(&path, &bad).unwrap();
             assert!(LayerIndex::load_cached(&store, &digests[0]).is_none());
             let again = img.load();
@@ -351,7 +398,10 @@ mod layers_merge {
         let store = Store::open(tmp.path().join("store")).unwrap();
         let src = tmp.path().join("src");
         fs::create_dir(&src).unwrap();
-        sh(&src, "printf hi > hello && tar -cf ../layer.tar hello && gzip -n ../layer.tar");
+        sh(
+            &src,
+            "printf hi > hello && tar -cf ../layer.tar hello && gzip -n ../layer.tar",
+        );
         let layer = fs::read(tmp.path().join("layer.tar.gz")).unwrap();
         let layer_digest = Digest::of(&layer);
         let wrong = Digest::of(b"not the tar");
@@ -383,10 +433,9 @@ mod layers_merge {
 
     /// The diff_id by the real tools: `gunzip | sha256sum`.
     fn sha256sum_of(gz: &Path) -> Digest {
-        let out = run(Command::new("sh").arg("-c").arg(format!(
-            "gunzip -c {} | sha256sum",
-            gz.display()
-        )));
+        let out = run(Command::new("sh")
+            .arg("-c")
+            .arg(format!("gunzip -c {} | sha256sum", gz.display())));
         format!("sha256:{}", &String::from_utf8(out).unwrap()[..64])
             .parse()
             .unwrap()

@@ -107,13 +107,19 @@ mod layers_props {
     fn member() -> impl Strategy<Value = Member> {
         (
             raw_path(),
-            prop::sample::select(vec![b'0', b'\0', b'5', b'2', b'1', b'3', b'4', b'6', b'7', b'g', b'Z']),
+            prop::sample::select(vec![
+                b'0', b'\0', b'5', b'2', b'1', b'3', b'4', b'6', b'7', b'g', b'Z',
+            ]),
             prop::collection::vec(any::<u8>(), 0..600),
             raw_path(),
             0u32..0o10000,
         )
             .prop_map(|(name, kind, content, link, mode)| {
-                let content = if matches!(kind, b'0' | b'\0' | b'7' | b'Z') { content } else { Vec::new() };
+                let content = if matches!(kind, b'0' | b'\0' | b'7' | b'Z') {
+                    content
+                } else {
+                    Vec::new()
+                };
                 (name, kind, content, link, mode)
             })
     }
@@ -138,7 +144,11 @@ mod layers_props {
         }
         let image = ImageLayers::from_indexes(vec![index.clone()], Vec::new());
         for f in image.tree("/", None).unwrap() {
-            prop_assert!(f.path.starts_with('/') && is_normalized(&f.path[1..]), "{}", f.path);
+            prop_assert!(
+                f.path.starts_with('/') && is_normalized(&f.path[1..]),
+                "{}",
+                f.path
+            );
         }
         Ok(())
     }
@@ -253,11 +263,41 @@ mod layers_props {
                     None => (String::new(), path.as_str()),
                 };
                 match op {
-                    Op::File(n) => (path.clone().into_bytes(), b'0', vec![1; *n], Vec::new(), 0o644),
-                    Op::Dir(mode) => (format!("{path}/").into_bytes(), b'5', Vec::new(), Vec::new(), *mode),
-                    Op::Symlink(t) => (path.clone().into_bytes(), b'2', Vec::new(), t.as_bytes().to_vec(), 0o777),
-                    Op::Whiteout => (format!("{dir}.wh.{base}").into_bytes(), b'0', Vec::new(), Vec::new(), 0),
-                    Op::Opaque => (format!("{path}/.wh..wh..opq").into_bytes(), b'0', Vec::new(), Vec::new(), 0),
+                    Op::File(n) => (
+                        path.clone().into_bytes(),
+                        b'0',
+                        vec![1; *n],
+                        Vec::new(),
+                        0o644,
+                    ),
+                    Op::Dir(mode) => (
+                        format!("{path}/").into_bytes(),
+                        b'5',
+                        Vec::new(),
+                        Vec::new(),
+                        *mode,
+                    ),
+                    Op::Symlink(t) => (
+                        path.clone().into_bytes(),
+                        b'2',
+                        Vec::new(),
+                        t.as_bytes().to_vec(),
+                        0o777,
+                    ),
+                    Op::Whiteout => (
+                        format!("{dir}.wh.{base}").into_bytes(),
+                        b'0',
+                        Vec::new(),
+                        Vec::new(),
+                        0,
+                    ),
+                    Op::Opaque => (
+                        format!("{path}/.wh..wh..opq").into_bytes(),
+                        b'0',
+                        Vec::new(),
+                        Vec::new(),
+                        0,
+                    ),
                 }
             })
             .collect()
@@ -273,16 +313,19 @@ mod layers_props {
         link: Option<String>,
     }
 
+    /// Path -> (version, identity of the entry that wrote it: layer and path).
+    type State = BTreeMap<String, (Version, (usize, String))>;
+
     /// The OCI rules applied literally, layer by layer, to a map of paths.
     struct Model {
-        /// After each layer: path -> (version, identity of the entry that wrote it).
-        states: Vec<BTreeMap<String, (Version, (usize, String))>>,
+        /// After each layer.
+        states: Vec<State>,
         changes: Vec<Vec<(String, ChangeKind)>>,
     }
 
     impl Model {
         fn apply(layers: &[LayerIndex]) -> Model {
-            let mut state: BTreeMap<String, (Version, (usize, String))> = BTreeMap::new();
+            let mut state = State::new();
             let mut states = Vec::new();
             let mut changes = Vec::new();
             for (i, index) in layers.iter().enumerate() {
@@ -298,7 +341,9 @@ mod layers_props {
                 }
                 for e in index.entries() {
                     let Some(kind) = e.kind else { continue };
-                    let existing_dir = state.get(e.path).is_some_and(|(v, _)| v.kind == FileType::Dir);
+                    let existing_dir = state
+                        .get(e.path)
+                        .is_some_and(|(v, _)| v.kind == FileType::Dir);
                     if kind == FileType::Dir && existing_dir && e.implicit {
                         continue;
                     }
@@ -322,7 +367,9 @@ mod layers_props {
                     match before.get(p) {
                         None => diff.push((p.clone(), ChangeKind::Added)),
                         Some((b, bid)) if bid != id => {
-                            let same_dir = b.kind == FileType::Dir && v.kind == FileType::Dir && b.mode == v.mode;
+                            let same_dir = b.kind == FileType::Dir
+                                && v.kind == FileType::Dir
+                                && b.mode == v.mode;
                             if !same_dir {
                                 diff.push((p.clone(), ChangeKind::Modified));
                             }

@@ -4,3 +4,6 @@
 //! granted in `capabilities/default.json`.
 
 pub mod images;
+pub mod inspect;
+pub mod pull;
+pub mod search;

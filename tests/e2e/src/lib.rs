@@ -6,6 +6,7 @@
 //! `cargo test --workspace` stays green; with `PORTHOLE_E2E_REQUIRED=1` (CI) a missing
 //! prerequisite fails instead.
 
+pub mod app;
 pub mod driver;
 pub mod fixture;
 

@@ -1,13 +1,45 @@
 // The one module through which the UI talks to the Rust side. Nothing outside src/tauri/
 // may import `@tauri-apps/*` (a test enforces it): components call the typed functions
 // here, and every failure arrives as an `IpcError` with a `code` to branch on.
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 
+import type { FileRow } from './bindings/FileRow';
+import type { HubBadge } from './bindings/HubBadge';
+import type { HubResult } from './bindings/HubResult';
+import type { HubTag } from './bindings/HubTag';
+import type { ImageDetails } from './bindings/ImageDetails';
 import type { ImageRow } from './bindings/ImageRow';
 import type { IpcError as IpcErrorDto } from './bindings/IpcError';
 import type { IpcErrorCode } from './bindings/IpcErrorCode';
+import type { Label } from './bindings/Label';
+import type { LayerRow } from './bindings/LayerRow';
+import type { PulledImage } from './bindings/PulledImage';
+import type { PullLayer } from './bindings/PullLayer';
+import type { PullProgress } from './bindings/PullProgress';
+import type { RunConfig } from './bindings/RunConfig';
+import type { SearchAnswer } from './bindings/SearchAnswer';
+import type { TagPlatform } from './bindings/TagPlatform';
+import type { TagsAnswer } from './bindings/TagsAnswer';
 
-export type { ImageRow, IpcErrorCode };
+export type {
+  FileRow,
+  HubBadge,
+  HubResult,
+  HubTag,
+  ImageDetails,
+  ImageRow,
+  IpcErrorCode,
+  Label,
+  LayerRow,
+  PulledImage,
+  PullLayer,
+  PullProgress,
+  RunConfig,
+  SearchAnswer,
+  TagPlatform,
+  TagsAnswer,
+};
 
 // Listing every code makes TypeScript fail here when Rust adds one (the bindings change).
 const CODES = {
@@ -62,4 +94,53 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 /** Every image in the local store. */
 export function listImages(): Promise<ImageRow[]> {
   return call<ImageRow[]>('list_images');
+}
+
+/** Docker Hub's results for `text`, or `typedReference` when the text is a full reference. */
+export function searchHub(text: string, badges: HubBadge[] = []): Promise<SearchAnswer> {
+  return call<SearchAnswer>('search_hub', { text, badges });
+}
+
+/** The tags of a Docker Hub repository (`nginx`, `library/nginx`, `bitnami/redis`). */
+export function hubTags(repository: string): Promise<TagsAnswer> {
+  return call<TagsAnswer>('hub_tags', { repository });
+}
+
+/**
+ * Pulls `reference` into the store; `onEvent` receives its progress as it happens.
+ * `pullId` names the pull for `cancelPull`.
+ */
+export function pullImage(
+  pullId: string,
+  reference: string,
+  platform: string | null,
+  onEvent: (event: PullProgress) => void,
+): Promise<PulledImage> {
+  const channel = new Channel<PullProgress>(onEvent);
+  return call<PulledImage>('pull_image', { pullId, reference, platform, onEvent: channel });
+}
+
+/** Cancels a running pull; the pull then rejects with code `cancelled`. */
+export function cancelPull(pullId: string): Promise<void> {
+  return call<void>('cancel_pull', { pullId });
+}
+
+/** Build steps and run config of the image whose manifest digest is `digest`. */
+export function imageDetails(digest: string): Promise<ImageDetails> {
+  return call<ImageDetails>('image_details', { digest });
+}
+
+/** The entries directly inside directory `path` of the image's final filesystem. */
+export function imageFiles(digest: string, path: string): Promise<FileRow[]> {
+  return call<FileRow[]>('image_files', { digest, path });
+}
+
+/** Paths of the image whose name contains `needle`. */
+export function searchImageFiles(digest: string, needle: string): Promise<FileRow[]> {
+  return call<FileRow[]>('search_image_files', { digest, needle });
+}
+
+/** Calls `handler` whenever the store changes (a pull finished); returns the unsubscribe. */
+export async function onStoreChanged(handler: () => void): Promise<() => void> {
+  return listen('store-changed', () => handler());
 }

@@ -49,11 +49,11 @@ impl Codec {
     /// when the type says nothing about compression (the bytes then decide).
     pub fn from_media_type(media_type: &str) -> Option<Codec> {
         let base = media_type.split(';').next().unwrap_or("").trim();
-        if base.ends_with("+gzip") || base.ends_with(".gzip") || base.ends_with("tar.gzip") {
+        if base.ends_with("+gzip") || base.ends_with(".gzip") {
             Some(Codec::Gzip)
         } else if base.ends_with("+zstd") || base.ends_with(".zstd") {
             Some(Codec::Zstd)
-        } else if base.ends_with(".tar") || base.ends_with("rootfs.diff.tar") {
+        } else if base.ends_with(".tar") {
             Some(Codec::Uncompressed)
         } else {
             None

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
+use super::LayerError;
 use super::history::{self, HistoryEntry, LayerRef, Plan, Step};
 use super::index::{FileType, LayerIndex, RawEntry};
 use super::merge::{self, ChangeKind, Merged, Version};
 use super::paths::{self, tree_cmp};
-use super::{LayerError, LayerIndexer, cache};
 use crate::digest::Digest;
 use crate::store::{ImageSummary, Store};
 
@@ -101,8 +101,9 @@ pub struct Efficiency {
     /// dive's wasted space: the bytes, over all layers, of every path that more than one
     /// layer writes or removes.
     pub wasted_bytes: u64,
-    /// `wasted_bytes` over the uncompressed size of the layers above the first, as dive's
-    /// "user wasted percent" (0 to 100).
+    /// `wasted_bytes` over the uncompressed size of the layers above the first, in
+    /// percent, as dive's "user wasted percent" (above 100 when the upper layers remove
+    /// more of the base than they add).
     pub user_wasted_percent: f64,
     /// The paths behind `wasted_bytes`, biggest first.
     pub inefficient_files: Vec<WastedFile>,

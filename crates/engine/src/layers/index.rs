@@ -416,8 +416,7 @@ fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
         }
         if raw.kind.is_some() {
             // Walk the ancestors from the top, matching them against the stack.
-            let mut at = 0;
-            for (cut, _) in path.match_indices('/') {
+            for (at, (cut, _)) in path.match_indices('/').enumerate() {
                 let prefix = &path[..cut];
                 if stack.get(at).is_some_and(|(s, _)| s.get(names) == prefix) {
                     let (_, j) = stack[at];
@@ -443,7 +442,6 @@ fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
                     merged.push((implied, seq));
                     stack.insert(at, (span, merged.len() - 1));
                 }
-                at += 1;
             }
         }
         stack.push((raw.path, i));
@@ -495,9 +493,10 @@ impl Layout {
         if raw.kind.is_none() {
             // A marker inside something that this layer writes as a file is moot (the
             // file already replaced whatever was below); otherwise it stands alone.
-            let moot = self.stack.iter().any(|&(at, _)| {
-                matches!(self.entries[at].kind, Some(k) if k != FileType::Dir)
-            });
+            let moot = self
+                .stack
+                .iter()
+                .any(|&(at, _)| matches!(self.entries[at].kind, Some(k) if k != FileType::Dir));
             if !moot {
                 let at = self.emit(path, link, raw);
                 self.stack.push((at, seq));
@@ -638,10 +637,7 @@ mod tests {
             b.opaque("var").unwrap();
             b.opaque("").unwrap();
         });
-        assert_eq!(
-            listing(&index),
-            ["etc dir i", "etc/motd file w", "var - o"]
-        );
+        assert_eq!(listing(&index), ["etc dir i", "etc/motd file w", "var - o"]);
         assert_eq!(index.get("etc/motd").unwrap().size, 2);
         assert!(index.root_opaque());
     }

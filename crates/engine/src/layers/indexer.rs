@@ -29,6 +29,10 @@ const MAX_CHUNK: usize = 64 * 1024;
 /// [`feed`](LayerIndexer::feed) fail, so they never interrupt the download of a blob whose
 /// digest is fine: once the decoder has stopped, further bytes are dropped, and
 /// [`finish`](LayerIndexer::finish) reports what went wrong.
+///
+/// The indexer must see the blob from its first byte. A pull that resumes a partial
+/// download feeds the bytes already on disk first (reading the partial file in chunks), or
+/// indexes the committed blob with [`LayerIndexer::index_blob`] instead.
 pub struct LayerIndexer {
     layer: Digest,
     media_type: String,

@@ -81,6 +81,8 @@ pub(crate) fn walk<R: Read>(input: R, builder: &mut IndexBuilder) -> Result<R, W
         for entry in entries {
             let mut entry = entry.map_err(|e| malformed(next_header, e))?;
             let header_at = entry.raw_header_position();
+            // (For a GNU sparse file `size` is the expanded size, so an error right after
+            // one is reported a little off; such files do not occur in image layers.)
             next_header = entry
                 .raw_file_position()
                 .saturating_add(entry.size().div_ceil(512).saturating_mul(512));

@@ -274,7 +274,9 @@ pub fn write_image(
     for (blob, media_type) in blobs {
         let digest = Digest::of(blob);
         store.write_blob(&digest, blob).unwrap();
-        layers.push(json!({"mediaType": media_type, "digest": digest.to_string(), "size": blob.len()}));
+        layers.push(
+            json!({"mediaType": media_type, "digest": digest.to_string(), "size": blob.len()}),
+        );
     }
     let diff_ids: Vec<String> = tars.iter().map(|t| Digest::of(t).to_string()).collect();
     let config = serde_json::to_vec(&json!({

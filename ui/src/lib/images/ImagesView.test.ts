@@ -2,7 +2,7 @@ import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { ImageRow } from '../../tauri/ipc';
-import { clearMocks, mockCommands } from '../../tauri/testing';
+import { clearMocks, emitEvent, mockCommands } from '../../tauri/testing';
 import ImagesView from './ImagesView.svelte';
 
 const NOW = new Date('2025-06-15T12:00:00Z');
@@ -195,12 +195,35 @@ describe('ImagesView', () => {
     expect(target.querySelector('b')).toBeNull();
   });
 
-  it('says why Search images to run does nothing yet', async () => {
+  it('opens the search from the header and from the empty state', async () => {
+    mockCommands({ list_images: () => [] });
+    let opened = 0;
+    component = mount(ImagesView, { target, props: { now: () => NOW, onSearch: () => (opened += 1) } });
+    await settle();
+    (byTestId('images-search') as HTMLButtonElement).click();
+    (byTestId('images-empty-search') as HTMLButtonElement).click();
+    expect(opened).toBe(2);
+  });
+
+  it('opens an image when its row is clicked', async () => {
     mockCommands({ list_images: () => [image()] });
+    const opened: ImageRow[] = [];
+    component = mount(ImagesView, { target, props: { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) } });
+    await settle();
+    (allByTestId('image-row')[0] as HTMLElement).click();
+    (byTestId('image-open') as HTMLButtonElement).click();
+    expect(opened.map((i) => i.tag)).toEqual(['latest', 'latest']);
+  });
+
+  it('reloads when the store changes', async () => {
+    let rows = [image()];
+    mockCommands({ list_images: () => rows });
     render();
     await settle();
-    const button = byTestId('images-search') as HTMLButtonElement;
-    expect(button.getAttribute('aria-disabled')).toBe('true');
-    expect(button.title).toBe('Search arrives with the Search feature');
+    expect(allByTestId('image-row')).toHaveLength(1);
+    rows = [image(), image({ tag: '1.27', digest: `sha256:${'2'.repeat(64)}` })];
+    await emitEvent('store-changed');
+    await settle();
+    expect(allByTestId('image-row')).toHaveLength(2);
   });
 });

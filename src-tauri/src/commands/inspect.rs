@@ -1,0 +1,135 @@
+//! The image details page: build steps, the merged filesystem, and the run config. The
+//! first look at an image indexes its layers (decompressing them), so everything here
+//! runs on blocking threads, and the indexed image is kept for the page's next questions.
+
+use std::sync::Arc;
+
+use tauri::Manager;
+
+use porthole_engine::layers::ImageLayers;
+use porthole_engine::store::Store;
+
+use crate::AppState;
+use crate::ipc::{FileRow, ImageDetails, IpcError, IpcErrorCode, LayerRow, RunConfig};
+
+/// The largest config blob read.
+const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
+/// How many indexed images are kept in memory.
+const KEPT_IMAGES: usize = 4;
+/// The most file search results sent.
+const MAX_FILE_MATCHES: usize = 500;
+
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> Result<T, IpcError> + Send + 'static,
+) -> Result<T, IpcError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|error| IpcError::internal(format!("{what} stopped: {error}")))?
+}
+
+/// The image with manifest digest `digest`, its layers indexed (from memory when recent).
+fn layers_of(state: &AppState, store: &Store, digest: &str) -> Result<Arc<ImageLayers>, IpcError> {
+    if let Some((_, layers)) = state
+        .layers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(d, _)| d == digest)
+    {
+        return Ok(layers.clone());
+    }
+    let image = store
+        .images()?
+        .into_iter()
+        .find(|i| i.digest.to_string() == digest)
+        .ok_or_else(|| {
+            IpcError::new(
+                IpcErrorCode::NotFound,
+                format!("image {digest} is not in the store any more; refresh the list"),
+            )
+        })?;
+    let layers = Arc::new(ImageLayers::load(store, &image)?);
+    let mut kept = state.layers.lock().unwrap_or_else(|e| e.into_inner());
+    kept.retain(|(d, _)| d != digest);
+    kept.insert(0, (digest.to_owned(), layers.clone()));
+    kept.truncate(KEPT_IMAGES);
+    Ok(layers)
+}
+
+fn open_store(state: &AppState) -> Result<Store, IpcError> {
+    Ok(Store::open(state.store_root.clone())?)
+}
+
+/// The build steps and run config of the image whose manifest digest is `digest`.
+#[tauri::command]
+pub async fn image_details(
+    app: tauri::AppHandle,
+    digest: String,
+) -> Result<ImageDetails, IpcError> {
+    blocking("reading the image's layers", move || {
+        let state = app.state::<AppState>();
+        let store = open_store(&state)?;
+        let layers = layers_of(&state, &store, &digest)?;
+        let image = store
+            .images()?
+            .into_iter()
+            .find(|i| i.digest.to_string() == digest);
+        let config = match image {
+            Some(image) => {
+                let blob = store.read_blob(&image.id, MAX_CONFIG_BYTES)?;
+                RunConfig::from_blob(&blob).map_err(|e| {
+                    IpcError::internal(format!(
+                        "the config of image {} is not valid JSON: {e}",
+                        image.id
+                    ))
+                })?
+            }
+            None => RunConfig::default(),
+        };
+        Ok(ImageDetails {
+            steps: layers.steps().into_iter().map(LayerRow::from).collect(),
+            config,
+            file_count: layers.file_count() as u64,
+        })
+    })
+    .await
+}
+
+/// The entries directly inside directory `path` of the image's final filesystem.
+#[tauri::command]
+pub async fn image_files(
+    app: tauri::AppHandle,
+    digest: String,
+    path: String,
+) -> Result<Vec<FileRow>, IpcError> {
+    blocking("listing the image's files", move || {
+        let state = app.state::<AppState>();
+        let layers = layers_of(&state, &open_store(&state)?, &digest)?;
+        Ok(layers
+            .children(&path)?
+            .into_iter()
+            .map(FileRow::from)
+            .collect())
+    })
+    .await
+}
+
+/// Paths of the image whose name contains `needle` (at most 500).
+#[tauri::command]
+pub async fn search_image_files(
+    app: tauri::AppHandle,
+    digest: String,
+    needle: String,
+) -> Result<Vec<FileRow>, IpcError> {
+    blocking("searching the image's files", move || {
+        let state = app.state::<AppState>();
+        let layers = layers_of(&state, &open_store(&state)?, &digest)?;
+        Ok(layers
+            .search(needle.trim(), MAX_FILE_MATCHES)
+            .into_iter()
+            .map(FileRow::from)
+            .collect())
+    })
+    .await
+}

@@ -1,0 +1,180 @@
+//! The image details page's IPC types: build steps, files and the run config.
+
+use serde::Serialize;
+use serde_json::Value;
+use ts_rs::TS;
+
+use porthole_engine::layers::{FileEntry, LayerStep};
+
+/// One build step of the image (a row of the Layers tab).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct LayerRow {
+    pub index: u32,
+    /// The layer's digest; `null` for a step that made no layer (`ENV`, `CMD`, ...).
+    pub digest: Option<String>,
+    /// The step's command, `/bin/sh -c #(nop) ` trimmed.
+    pub command: Option<String>,
+    /// The step's command as the config has it.
+    pub created_by: Option<String>,
+    pub created: Option<String>,
+    /// Compressed bytes of its layer.
+    #[ts(type = "number")]
+    pub size: u64,
+    pub empty: bool,
+    #[ts(type = "number")]
+    pub added: u64,
+    #[ts(type = "number")]
+    pub modified: u64,
+    #[ts(type = "number")]
+    pub removed: u64,
+}
+
+/// `/bin/sh -c #(nop)  CMD ["nginx"]` → `CMD ["nginx"]`; `/bin/sh -c apt-get …` → `RUN apt-get …`.
+pub fn readable_command(created_by: &str) -> String {
+    let text = created_by.trim();
+    if let Some(rest) = text.strip_prefix("/bin/sh -c #(nop)") {
+        return rest.trim().to_owned();
+    }
+    if let Some(rest) = text.strip_prefix("/bin/sh -c ") {
+        return format!("RUN {}", rest.trim());
+    }
+    text.strip_suffix(" # buildkit").unwrap_or(text).to_owned()
+}
+
+impl From<LayerStep> for LayerRow {
+    fn from(step: LayerStep) -> LayerRow {
+        LayerRow {
+            index: u32::try_from(step.index).unwrap_or(u32::MAX),
+            digest: step.digest.map(|d| d.to_string()),
+            command: step.created_by.as_deref().map(readable_command),
+            created_by: step.created_by,
+            created: step.created,
+            size: step.size,
+            empty: step.empty_layer,
+            added: step.added,
+            modified: step.modified,
+            removed: step.removed,
+        }
+    }
+}
+
+/// One path of the image's final filesystem (a row of the Files tab).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct FileRow {
+    /// Absolute: `/usr/bin/env`.
+    pub path: String,
+    /// The last component: `env`.
+    pub name: String,
+    /// `file`, `dir`, `symlink`, `hardlink`, `char`, `block` or `fifo`.
+    pub kind: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub link_target: Option<String>,
+    /// The step that last wrote it.
+    pub layer: u32,
+}
+
+impl From<FileEntry> for FileRow {
+    fn from(entry: FileEntry) -> FileRow {
+        let name = entry
+            .path
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("/")
+            .to_owned();
+        FileRow {
+            name,
+            kind: entry.kind.as_str().to_owned(),
+            size: entry.size,
+            link_target: entry.link_target,
+            layer: u32::try_from(entry.layer).unwrap_or(u32::MAX),
+            path: entry.path,
+        }
+    }
+}
+
+/// A label of the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct Label {
+    pub key: String,
+    pub value: String,
+}
+
+/// How the image runs, from its config blob.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct RunConfig {
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    pub exposed_ports: Vec<String>,
+    pub volumes: Vec<String>,
+    pub labels: Vec<Label>,
+}
+
+impl RunConfig {
+    /// The `config` object of an OCI/Docker image config blob.
+    pub fn from_blob(blob: &[u8]) -> Result<RunConfig, serde_json::Error> {
+        let doc: Value = serde_json::from_slice(blob)?;
+        let c = &doc["config"];
+        let strings = |v: &Value| -> Option<Vec<String>> {
+            v.as_array().map(|a| {
+                a.iter()
+                    .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned))
+                    .collect()
+            })
+        };
+        let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+        let keys = |v: &Value| -> Vec<String> {
+            let mut keys: Vec<String> = v
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            keys.sort();
+            keys
+        };
+        let mut labels: Vec<Label> = c["Labels"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| Label {
+                        key: k.clone(),
+                        value: v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        labels.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(RunConfig {
+            entrypoint: strings(&c["Entrypoint"]),
+            cmd: strings(&c["Cmd"]),
+            env: strings(&c["Env"]).unwrap_or_default(),
+            working_dir: text(&c["WorkingDir"]),
+            user: text(&c["User"]),
+            exposed_ports: keys(&c["ExposedPorts"]),
+            volumes: keys(&c["Volumes"]),
+            labels,
+        })
+    }
+}
+
+/// What the details page shows of an image: its build steps and run config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct ImageDetails {
+    pub steps: Vec<LayerRow>,
+    pub config: RunConfig,
+    /// Paths in the final filesystem.
+    #[ts(type = "number")]
+    pub file_count: u64,
+}
