@@ -50,15 +50,38 @@ pub struct TestRegistry {
     dir: Option<TempDir>,
     credentials: Option<(String, String)>,
     auth_kind: &'static str,
+    /// The PEM certificate the registry serves HTTPS with, when started with TLS.
+    ca_pem: Option<String>,
 }
 
 impl TestRegistry {
+    /// Like [`TestRegistry::start`], but serving HTTPS with a fresh self-signed certificate
+    /// for `127.0.0.1` (see [`TestRegistry::ca_pem`]), for tests of per-registry CA files.
+    pub fn start_tls(auth: RegistryAuth<'_>) -> Self {
+        let key_pair = rcgen::KeyPair::generate().expect("generate the registry's TLS key");
+        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .expect("registry certificate parameters");
+        let cert = params
+            .self_signed(&key_pair)
+            .expect("self-sign the registry's certificate");
+        Self::start_with(auth, Some((cert.pem(), key_pair.serialize_pem())))
+    }
+
+    /// The certificate (PEM) of a registry started with [`TestRegistry::start_tls`].
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
     /// Writes a config, starts the registry and waits until `GET /v2/` answers 200 or 401.
     ///
     /// # Panics
     /// If `docker-registry` is not installed (see the README's test setup), or the registry does
     /// not come up within 20 s (the panic message carries its log).
     pub fn start(auth: RegistryAuth<'_>) -> Self {
+        Self::start_with(auth, None)
+    }
+
+    fn start_with(auth: RegistryAuth<'_>, tls: Option<(String, String)>) -> Self {
         let binary = registry_binary();
         let dir = tempfile::Builder::new()
             .prefix("porthole-registry-")
@@ -97,6 +120,19 @@ impl TestRegistry {
                 (yaml, issuer.users().first().cloned(), "token")
             }
         };
+        let tls_yaml = match &tls {
+            Some((cert, key)) => {
+                let (cert_path, key_path) = (root.join("tls.crt"), root.join("tls.key"));
+                fs::write(&cert_path, cert).expect("write the registry's certificate");
+                fs::write(&key_path, key).expect("write the registry's key");
+                format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    yaml_str(&cert_path),
+                    yaml_str(&key_path)
+                )
+            }
+            None => String::new(),
+        };
         let config = format!(
             r#"version: 0.1
 log:
@@ -115,7 +151,7 @@ http:
   secret: porthole-test-secret
   headers:
     X-Content-Type-Options: [nosniff]
-validation:
+{tls_yaml}validation:
   manifests:
     urls:
       allow:
@@ -151,6 +187,7 @@ validation:
             dir: Some(dir),
             credentials,
             auth_kind,
+            ca_pem: tls.map(|(cert, _)| cert),
         };
         registry.addr = registry.wait_for_address(Duration::from_secs(20));
         registry.wait_until_serving(Duration::from_secs(20));
@@ -162,9 +199,14 @@ validation:
         &self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when started with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// `127.0.0.1:PORT/REPO:TAG` (or `…/REPO@DIGEST` when `reference` starts with `sha256:`).
@@ -234,6 +276,8 @@ validation:
         loop {
             match probe_status(&self.addr) {
                 Some(200 | 401) => return,
+                // Plain HTTP to the HTTPS port: distribution answers 400, so it is serving.
+                Some(400) if self.ca_pem.is_some() => return,
                 _ if Instant::now() > deadline => panic!(
                     "docker-registry at {} did not answer GET /v2/ within {timeout:?}; log:\n{}",
                     self.addr,
@@ -312,7 +356,7 @@ fn parse_listening(line: &str) -> Option<String> {
     let rest = &line[line.find("listening on ")? + "listening on ".len()..];
     let addr: String = rest
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',')
         .collect();
     // `[::]:5000` would mean the config was ignored; only loopback is acceptable.
     addr.starts_with("127.").then_some(addr)

@@ -80,6 +80,7 @@ impl RetryPolicy {
 #[derive(Clone)]
 pub struct RegistryClient {
     inner: Arc<Inner>,
+    retry: RetryPolicy,
     /// Whether a host that cannot be connected to at all is retried (see
     /// [`RegistryClient::failing_fast_when_unreachable`]).
     retry_unreachable: bool,
@@ -88,7 +89,6 @@ pub struct RegistryClient {
 struct Inner {
     config: Config,
     credentials: CredentialStore,
-    retry: RetryPolicy,
     default_http: reqwest::Client,
     /// Clients for registries with their own CA file.
     tls_http: Mutex<HashMap<String, reqwest::Client>>,
@@ -143,33 +143,20 @@ impl RegistryClient {
             inner: Arc::new(Inner {
                 config,
                 credentials,
-                retry: RetryPolicy::default(),
                 default_http,
                 tls_http: Mutex::default(),
                 challenges: Mutex::default(),
                 tokens: TokenCache::default(),
                 creds_cache: Mutex::default(),
             }),
+            retry: RetryPolicy::default(),
             retry_unreachable: true,
         })
     }
 
-    /// Replace the retry policy (tests use short delays).
+    /// The same client (sharing its caches) with another retry policy (tests use short delays).
     pub fn with_retry(self, retry: RetryPolicy) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|arc| Inner {
-            config: arc.config.clone(),
-            credentials: arc.credentials.clone(),
-            retry: arc.retry.clone(),
-            default_http: arc.default_http.clone(),
-            tls_http: Mutex::default(),
-            challenges: Mutex::default(),
-            tokens: TokenCache::default(),
-            creds_cache: Mutex::default(),
-        });
-        RegistryClient {
-            inner: Arc::new(Inner { retry, ..inner }),
-            retry_unreachable: self.retry_unreachable,
-        }
+        RegistryClient { retry, ..self }
     }
 
     /// The same client (sharing its caches), except that a host that refuses the connection
@@ -179,6 +166,7 @@ impl RegistryClient {
     pub(crate) fn failing_fast_when_unreachable(&self) -> RegistryClient {
         RegistryClient {
             inner: self.inner.clone(),
+            retry: self.retry.clone(),
             retry_unreachable: false,
         }
     }
@@ -188,7 +176,7 @@ impl RegistryClient {
     }
 
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.inner.retry
+        &self.retry
     }
 
     /// The endpoints that serve `reference`, in the order to try them: docker.io's
@@ -343,7 +331,7 @@ impl RegistryClient {
             match result {
                 Err(e)
                     if e.is_transient()
-                        && attempt + 1 < self.inner.retry.attempts
+                        && attempt + 1 < self.retry.attempts
                         && (self.retry_unreachable || !e.is_unreachable()) =>
                 {
                     let wait = match &e {
@@ -351,12 +339,12 @@ impl RegistryClient {
                             retry_after: Some(d),
                             ..
                         } => {
-                            if *d > self.inner.retry.max_retry_after {
+                            if *d > self.retry.max_retry_after {
                                 return Err(e);
                             }
                             *d
                         }
-                        _ => self.inner.retry.delay(attempt),
+                        _ => self.retry.delay(attempt),
                     };
                     tracing::debug!(registry = %endpoint.host, %url, attempt, error = %e, ?wait, "retrying");
                     attempt += 1;
@@ -385,8 +373,8 @@ impl RegistryClient {
         let mut attempt = 0;
         loop {
             match fetch().await {
-                Err(e @ RegistryError::Body { .. }) if attempt + 1 < self.inner.retry.attempts => {
-                    let wait = self.inner.retry.delay(attempt);
+                Err(e @ RegistryError::Body { .. }) if attempt + 1 < self.retry.attempts => {
+                    let wait = self.retry.delay(attempt);
                     tracing::debug!(error = %e, attempt, ?wait, "the body broke off; fetching again");
                     attempt += 1;
                     tokio::select! {
