@@ -231,11 +231,16 @@ fn pull_images_inspect_rm_gc_fsck_in_json() {
     assert_success(&porthole.run(&["fsck"]), &["fsck"]);
 
     assert_eq!(blob_count(&porthole.store()), 4);
+    let index_dir = porthole.store().join("porthole-cache").join("layers");
+    let cached = || std::fs::read_dir(&index_dir).map_or(0, |d| d.count());
+    assert_eq!(cached(), 2, "the pull cached both layers' indexes");
     assert_success(&porthole.run(&["rm", &reference]), &["rm"]);
     assert_eq!(porthole.json(&["images"]), serde_json::json!([]));
     let gc = porthole.json(&["gc"]);
     assert_eq!(gc["blobs_removed"], 4, "{gc:#}");
+    assert_eq!(gc["indexes_removed"], 2, "{gc:#}");
     assert_eq!(blob_count(&porthole.store()), 0);
+    assert_eq!(cached(), 0, "gc removed the index of the deleted layer");
     let fsck = porthole.run(&["fsck"]);
     assert_success(&fsck, &["fsck"]);
 

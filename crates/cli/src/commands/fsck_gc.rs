@@ -10,9 +10,10 @@ pub async fn gc(ctx: &Context) -> anyhow::Result<ExitCode> {
         ctx.print_json(&report)?;
     } else {
         println!(
-            "Deleted {} unused blobs and {} stale partial downloads; reclaimed {}",
+            "Deleted {} unused blobs, {} stale partial downloads and {} cached layer indexes; reclaimed {}",
             report.blobs_removed,
             report.partials_removed,
+            report.indexes_removed,
             human_size(report.bytes_freed)
         );
     }

@@ -22,6 +22,8 @@ pub struct GcReport {
     /// Bytes of the removed blobs and partials.
     pub bytes_freed: u64,
     pub partials_removed: usize,
+    /// Cached layer indexes (`porthole-cache/layers/`) of layers no image uses any more.
+    pub indexes_removed: usize,
 }
 
 /// How [`Store::gc_with`] runs.
@@ -95,7 +97,38 @@ impl Store {
             sync_dir(&blobs)?;
         }
         self.remove_stale_partials(options, &mut report)?;
+        self.remove_unused_layer_indexes(&reachable, &mut report);
         Ok(report)
+    }
+
+    /// Cached layer indexes are derived data: one whose layer is gone is deleted, and so is
+    /// anything else in the cache folder that is not an index of a reachable layer (temp
+    /// files of a crashed writer). Failures are only logged: a missing index is rebuilt.
+    fn remove_unused_layer_indexes(&self, reachable: &HashSet<Digest>, report: &mut GcReport) {
+        let dir = crate::layers::cache_dir(self);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let keep = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("sha256-"))
+                .and_then(|n| n.strip_suffix(".idx"))
+                .and_then(|hex| format!("sha256:{hex}").parse::<Digest>().ok())
+                .is_some_and(|d| reachable.contains(&d));
+            if keep {
+                continue;
+            }
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            match fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    report.indexes_removed += 1;
+                    report.bytes_freed += len;
+                }
+                Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
+            }
+        }
     }
 
     fn reachable(&self, roots: Vec<walk::Node>) -> Result<HashSet<Digest>, StoreError> {
