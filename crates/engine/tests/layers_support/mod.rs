@@ -13,6 +13,9 @@ use porthole_engine::Digest;
 use porthole_engine::layers::{FileEntry, FileType, ImageLayers, LayerIndex};
 
 /// Where slow fixtures (the debootstrap rootfs, the umoci image) are kept between runs.
+#[path = "../common/debian.rs"]
+mod debian;
+
 pub const CACHE_DIR: &str = "/var/tmp/porthole-test-cache";
 
 /// Runs `cmd`, panicking with its output when it fails.
@@ -211,47 +214,7 @@ pub fn fake_digest(seed: &str) -> Digest {
 /// A Debian bookworm minbase rootfs made by debootstrap, built once and kept in
 /// [`CACHE_DIR`]. `None` (with a message saying why) when it cannot be made here.
 pub fn debian_rootfs() -> Option<PathBuf> {
-    let done = Path::new(CACHE_DIR).join("bookworm-minbase");
-    if done.join("etc/debian_version").exists() {
-        return Some(done);
-    }
-    let skip = |why: String| {
-        eprintln!("SKIPPED: no Debian rootfs for this test: {why}");
-        None
-    };
-    // debootstrap needs root (mknod, chown, chroot).
-    let uid = run(Command::new("id").arg("-u"));
-    if String::from_utf8_lossy(&uid).trim() != "0" {
-        return skip("debootstrap needs root".into());
-    }
-    if Command::new("debootstrap")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return skip("debootstrap is not installed".into());
-    }
-    fs::create_dir_all(CACHE_DIR).unwrap();
-    let temp = Path::new(CACHE_DIR).join(format!("bookworm-minbase.tmp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&temp);
-    let out = Command::new("debootstrap")
-        .args(["--variant=minbase", "bookworm"])
-        .arg(&temp)
-        .arg("http://deb.debian.org/debian")
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        let _ = fs::remove_dir_all(&temp);
-        return skip(format!(
-            "debootstrap failed (no network to the Debian mirror?): {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or_default()
-        ));
-    }
-    fs::rename(&temp, &done).unwrap();
-    Some(done)
+    debian::debian_rootfs(CACHE_DIR)
 }
 
 /// Reads a store file as JSON.

@@ -13,6 +13,9 @@ use std::process::Command;
 use porthole_engine::packages::{self, Package};
 
 /// Where slow fixtures (the debootstrap rootfs, pip and npm installs) are kept between runs.
+#[path = "../common/debian.rs"]
+mod debian;
+
 pub const CACHE_DIR: &str = "/var/tmp/porthole-test-cache";
 
 /// `tests/fixtures/packages/<ecosystem>`.
@@ -136,46 +139,8 @@ pub fn cached(name: &str) -> Option<PathBuf> {
     done.join(".complete").exists().then_some(done)
 }
 
-/// The Debian bookworm minbase rootfs the `layers_*` tests build (same recipe and place,
-/// so it is made once for both). `None`, saying why, when it cannot be made here.
+/// The Debian bookworm minbase rootfs the `layers_*` tests build too (same recipe and
+/// place, so it is made once for both).
 pub fn debian_rootfs() -> Option<PathBuf> {
-    let done = Path::new(CACHE_DIR).join("bookworm-minbase");
-    if done.join("etc/debian_version").exists() {
-        return Some(done);
-    }
-    let skip = |why: String| {
-        eprintln!("SKIPPED: no Debian rootfs for this test: {why}");
-        None
-    };
-    let uid = run(Command::new("id").arg("-u"));
-    if String::from_utf8_lossy(&uid).trim() != "0" {
-        return skip("debootstrap needs root".into());
-    }
-    if !Path::new("/usr/sbin/debootstrap").exists() {
-        return skip("debootstrap is not installed".into());
-    }
-    fs::create_dir_all(CACHE_DIR).unwrap();
-    let temp = Path::new(CACHE_DIR).join(format!("bookworm-minbase.tmp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&temp);
-    let out = Command::new("debootstrap")
-        .args(["--variant=minbase", "bookworm"])
-        .arg(&temp)
-        .arg("http://deb.debian.org/debian")
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        let _ = fs::remove_dir_all(&temp);
-        return skip(format!(
-            "debootstrap failed (no network to the Debian mirror?): {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or_default()
-        ));
-    }
-    if fs::rename(&temp, &done).is_err() {
-        // Another test process finished first: use its copy.
-        let _ = fs::remove_dir_all(&temp);
-    }
-    Some(done)
+    debian::debian_rootfs(CACHE_DIR)
 }
