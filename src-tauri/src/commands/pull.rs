@@ -64,17 +64,13 @@ pub async fn pull_image(
             let _ = on_event.send(progress);
         }
     };
-    // The engine's pull future is not `Send` for every lifetime the executor asks of it
-    // (its layer stream borrows closures), so it runs on a blocking thread that drives it
-    // on the app's runtime.
+    // Spawned as its own task: the pull goes on while the window navigates, and a panic in
+    // it comes back as an error instead of tearing down the command.
     let registry = network.registry.clone();
-    let runtime = tauri::async_runtime::handle();
-    let run = move || {
-        runtime.block_on(async move {
-            pull(&registry, &store, &reference, &options, &observer, &cancel).await
-        })
-    };
-    let result = tauri::async_runtime::spawn_blocking(run).await;
+    let result = tauri::async_runtime::spawn(async move {
+        pull(&registry, &store, &reference, &options, &observer, &cancel).await
+    })
+    .await;
     state
         .pulls
         .lock()

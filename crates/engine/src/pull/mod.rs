@@ -181,7 +181,11 @@ pub async fn pull(
 
     let urls = foreign_urls(manifest);
     let child = cancel.child_token();
-    let reports: Vec<LayerReport> = stream::iter(layers.iter().zip(urls))
+    // The futures are made up front (they do nothing until polled) rather than by a closure
+    // inside the stream: that keeps the whole pull future `Send`, so callers can spawn it.
+    let fetches: Vec<_> = layers
+        .iter()
+        .zip(urls)
         .map(|(info, urls)| {
             layer::fetch_layer(
                 client,
@@ -195,6 +199,8 @@ pub async fn pull(
                 &child,
             )
         })
+        .collect();
+    let reports: Vec<LayerReport> = stream::iter(fetches)
         .buffered(options.jobs.max(1))
         .map_err(|e| {
             child.cancel();
@@ -427,6 +433,23 @@ fn config_platform(config: &[u8]) -> Option<Platform> {
         &c.architecture?,
         c.variant.as_deref(),
     ))
+}
+
+/// A pull can be spawned onto a multi-threaded runtime (the app does): this only compiles
+/// while the pull future is `Send` for the lifetimes a spawned task gives it.
+#[cfg(test)]
+#[allow(dead_code)]
+fn pull_can_be_spawned(
+    client: RegistryClient,
+    store: Store,
+    reference: Reference,
+    options: PullOptions,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<Result<PullReport, PullError>> {
+    tokio::spawn(async move {
+        let observer = |_: PullEvent| {};
+        pull(&client, &store, &reference, &options, &observer, &cancel).await
+    })
 }
 
 /// The config's `rootfs.diff_ids`, in layer order (empty when absent or unreadable).
