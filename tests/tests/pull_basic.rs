@@ -139,7 +139,8 @@ async fn pulls_every_layer_of_a_multi_layer_image() {
 }
 
 /// A manifest may name the same blob twice (old Docker images repeat the empty layer): it is
-/// written once, while both downloads run at once.
+/// fetched and written once, and its second place is reported as already present, whatever
+/// the concurrency.
 #[tokio::test]
 async fn a_layer_repeated_in_one_manifest_is_stored_once() {
     let registry = TestRegistry::start(RegistryAuth::None);

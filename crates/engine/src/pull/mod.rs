@@ -181,12 +181,18 @@ pub async fn pull(
 
     let urls = foreign_urls(manifest);
     let child = cancel.child_token();
+    // A manifest may name one blob twice (old images repeat the empty layer): each distinct
+    // blob is fetched once, and its later places are reported as already present.
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = layers.iter().map(|l| seen.insert(&l.digest)).collect();
     // The futures are made up front (they do nothing until polled) rather than by a closure
     // inside the stream: that keeps the whole pull future `Send`, so callers can spawn it.
     let fetches: Vec<_> = layers
         .iter()
         .zip(urls)
-        .map(|(info, urls)| {
+        .zip(&first)
+        .filter(|(_, first)| **first)
+        .map(|((info, urls), _)| {
             layer::fetch_layer(
                 client,
                 &endpoint,
@@ -200,7 +206,7 @@ pub async fn pull(
             )
         })
         .collect();
-    let reports: Vec<LayerReport> = stream::iter(fetches)
+    let fetched: Vec<LayerReport> = stream::iter(fetches)
         .buffered(options.jobs.max(1))
         .map_err(|e| {
             child.cancel();
@@ -218,6 +224,29 @@ pub async fn pull(
             }
             e => e,
         })?;
+    let mut fetched = fetched.into_iter();
+    let mut reports: Vec<LayerReport> = Vec::with_capacity(layers.len());
+    for (info, first) in layers.iter().zip(&first) {
+        let report = if *first {
+            fetched
+                .next()
+                .ok_or_else(|| PullError::Internal("a layer download went missing".into()))?
+        } else {
+            let earlier = reports
+                .iter()
+                .find(|r| r.digest == info.digest)
+                .ok_or_else(|| PullError::Internal("a repeated layer went missing".into()))?;
+            observer(PullEvent::LayerExists {
+                digest: info.digest.clone(),
+            });
+            LayerReport {
+                downloaded: 0,
+                already_present: true,
+                ..earlier.clone()
+            }
+        };
+        reports.push(report);
+    }
 
     // A layer whose uncompressed bytes are not what the config says they are would show
     // (and, run, give) a different filesystem than the image's author built.
