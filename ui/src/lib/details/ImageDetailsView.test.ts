@@ -1,6 +1,8 @@
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { settle } from '../settle';
+
 import type { FileRow, ImageDetails, ImageRow } from '../../tauri/ipc';
 import { clearMocks, mockCommands } from '../../tauri/testing';
 import ImageDetailsView from './ImageDetailsView.svelte';
@@ -78,11 +80,6 @@ afterEach(() => {
   clearMocks();
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  flushSync();
-}
 
 const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
 const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];

@@ -1,6 +1,8 @@
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { settle } from '../settle';
+
 import type { ImageRow } from '../../tauri/ipc';
 import { clearMocks, emitEvent, mockCommands } from '../../tauri/testing';
 import ImagesView from './ImagesView.svelte';
@@ -39,12 +41,6 @@ afterEach(() => {
   clearMocks();
 });
 
-/** Lets pending promises (the mocked command) settle, then flushes Svelte's updates. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  flushSync();
-}
 
 function render(): void {
   component = mount(ImagesView, { target, props: { now: () => NOW } });

@@ -1,6 +1,8 @@
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { settle } from '../settle';
+
 import type { HubResult, PullProgress, SearchAnswer, TagsAnswer } from '../../tauri/ipc';
 import { clearMocks, mockCommands, sendToChannel } from '../../tauri/testing';
 import SearchDialog from './SearchDialog.svelte';
@@ -53,11 +55,6 @@ afterEach(() => {
   clearMocks();
 });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  flushSync();
-}
 
 function render(): void {
   component = mount(SearchDialog, { target, props: { onClose: () => {}, debounceMs: 0, now: () => NOW } });
