@@ -11,7 +11,9 @@ pub mod platform;
 pub mod pull;
 pub mod reference;
 pub mod registry;
+pub mod sbom;
 pub mod store;
+pub mod vulns;
 
 pub use digest::Digest;
 pub use platform::Platform;
