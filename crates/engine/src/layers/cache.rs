@@ -13,7 +13,7 @@
 //! | 4     | format version ([`CACHE_FORMAT_VERSION`]) |
 //! | 4     | CRC-32 of the body |
 //! | 8     | body length |
-//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order) and the one string holding every path and link target |
+//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (version 2) |
 //!
 //! Nothing else in the store refers to these files: deleting `porthole-cache/` is always
 //! safe.
@@ -28,11 +28,12 @@ use super::LayerError;
 use super::decode::Codec;
 use super::index::{LayerIndex, RawEntry};
 use crate::digest::Digest;
+use crate::packages::FoundFile;
 use crate::store::Store;
 
 /// Bump when the body's layout or the meaning of a field changes: older files are then
 /// rebuilt rather than misread.
-pub const CACHE_FORMAT_VERSION: u32 = 1;
+pub const CACHE_FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"PHLIDX\r\n";
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
@@ -59,6 +60,7 @@ struct Stored {
     root_opaque: bool,
     entries: Vec<RawEntry>,
     names: String,
+    found: Vec<FoundFile>,
 }
 
 /// Why a cache file was not used.
@@ -91,6 +93,7 @@ pub(crate) fn encode(index: &LayerIndex) -> Result<Vec<u8>, postcard::Error> {
         root_opaque: index.root_opaque,
         entries: index.entries.clone(),
         names: index.names.clone(),
+        found: index.found.clone(),
     })?;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(MAGIC);
@@ -137,6 +140,7 @@ pub(crate) fn decode(bytes: &[u8], expected: &Digest) -> Result<LayerIndex, Stri
         root_opaque: stored.root_opaque,
         entries: stored.entries,
         names: stored.names,
+        found: stored.found,
     };
     index.validate()?;
     Ok(index)

@@ -12,6 +12,7 @@ use super::index::{FileType, LayerIndex, RawEntry};
 use super::merge::{self, ChangeKind, Merged, Version};
 use super::paths::{self, tree_cmp};
 use crate::digest::Digest;
+use crate::packages::ImagePackages;
 use crate::store::{ImageSummary, Store};
 
 /// One build step, as `porthole layers` lists it (`docker history` order: oldest first).
@@ -180,6 +181,12 @@ impl ImageLayers {
             merged,
             step_of,
         }
+    }
+
+    /// The image's OS and packages, each attributed to the step that introduced it (see
+    /// `packages.rs`).
+    pub fn packages(&self) -> ImagePackages {
+        super::packages::image_packages(&self.layers, &self.step_of)
     }
 
     /// The layer indexes, bottom first.

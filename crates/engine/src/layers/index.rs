@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::decode::Codec;
 use super::paths::{self, tree_cmp};
 use crate::digest::Digest;
+use crate::packages::FoundFile;
 
 /// A layer with more entries than this is refused (the index of one entry costs about
 /// 100 bytes while it is built; real layers have well under a million).
@@ -120,6 +121,8 @@ pub struct LayerIndex {
     pub(crate) root_opaque: bool,
     pub(crate) entries: Vec<RawEntry>,
     pub(crate) names: String,
+    /// The files that package detectors wanted, with what they found (tar order).
+    pub(crate) found: Vec<FoundFile>,
 }
 
 impl LayerIndex {
@@ -149,6 +152,12 @@ impl LayerIndex {
 
     pub fn uncompressed_size(&self) -> u64 {
         self.uncompressed_size
+    }
+
+    /// The files of this layer that hold packages or an OS identity, with what the
+    /// detectors found in them (OS package purls not yet completed with the image's OS).
+    pub fn found_files(&self) -> &[FoundFile] {
+        &self.found
     }
 
     /// Whether the layer hides everything below it.
@@ -579,6 +588,7 @@ mod tests {
             compressed_size: 0,
             uncompressed_size: 0,
             root_opaque,
+            found: Vec::new(),
             entries,
             names,
         };

@@ -25,6 +25,7 @@ mod image;
 mod index;
 mod indexer;
 mod merge;
+mod packages;
 pub mod paths;
 mod stream;
 mod tar_walk;

@@ -120,7 +120,8 @@ pub(crate) fn index_stream<R: Read>(
     };
 
     let mut builder = IndexBuilder::new();
-    tar = match tar_walk::walk(tar, &mut builder) {
+    let mut found = Vec::new();
+    tar = match tar_walk::walk(tar, &mut builder, &mut found) {
         Ok(rest) => rest,
         Err(WalkError::Malformed { offset, reason }) => {
             return Err(underlying().unwrap_or_else(|| LayerError::MalformedTar {
@@ -157,6 +158,7 @@ pub(crate) fn index_stream<R: Read>(
         root_opaque,
         entries,
         names,
+        found,
     })
 }
 

@@ -15,6 +15,7 @@ use tar::EntryType;
 
 use super::index::{BuildLimit, FileType, IndexBuilder, Meta};
 use super::paths;
+use crate::packages::{FoundFile, Wanted};
 
 /// The OCI whiteout prefix: `.wh.<name>` removes `<name>` from the layers below.
 pub const WHITEOUT_PREFIX: &str = ".wh.";
@@ -51,9 +52,14 @@ impl<R: Read> Read for Counted<R> {
 }
 
 /// Reads the tar in `input` to its end-of-archive marker (or its last whole entry: umoci
-/// writes tars without the marker) and feeds `builder`. Returns `input`, positioned after
+/// writes tars without the marker) and feeds `builder`; the files that package detectors
+/// want are read and examined on the way, into `found`. Returns `input`, positioned after
 /// what the walk read, so that the caller can read the rest for the diff_id.
-pub(crate) fn walk<R: Read>(input: R, builder: &mut IndexBuilder) -> Result<R, WalkError> {
+pub(crate) fn walk<R: Read>(
+    input: R,
+    builder: &mut IndexBuilder,
+    found: &mut Vec<FoundFile>,
+) -> Result<R, WalkError> {
     let position = Rc::new(Cell::new(0u64));
     let ended = Rc::new(Cell::new(false));
     let counted = Counted {
@@ -86,7 +92,7 @@ pub(crate) fn walk<R: Read>(input: R, builder: &mut IndexBuilder) -> Result<R, W
             next_header = entry
                 .raw_file_position()
                 .saturating_add(entry.size().div_ceil(512).saturating_mul(512));
-            visit(&mut entry, builder).map_err(|e| match e {
+            visit(&mut entry, builder, found).map_err(|e| match e {
                 VisitError::Header(source) => malformed(header_at, source),
                 VisitError::Limit(l) => WalkError::Limit(l),
             })?;
@@ -109,6 +115,7 @@ impl From<BuildLimit> for VisitError {
 fn visit<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     builder: &mut IndexBuilder,
+    found: &mut Vec<FoundFile>,
 ) -> Result<(), VisitError> {
     let kind = match entry.header().entry_type() {
         // A global PAX header describes the archive, not a file.
@@ -185,6 +192,38 @@ fn visit<R: Read>(
         },
         &link,
     )?;
+    if kind == FileType::File {
+        let absolute = paths::absolute(&path);
+        if let Some(wanted) = Wanted::of(&absolute, mode, size) {
+            examine(entry, &absolute, size, wanted, found).map_err(VisitError::Header)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads a wanted file's content (through the caller's hash, like every other byte) and
+/// keeps what the detectors find in it. Only the first bytes of a file that turns out not
+/// to be what a binary detector reads are kept in memory.
+fn examine<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    path: &str,
+    size: u64,
+    wanted: Wanted,
+    found: &mut Vec<FoundFile>,
+) -> io::Result<()> {
+    let mut content = Vec::new();
+    entry.by_ref().take(4).read_to_end(&mut content)?;
+    let Some(wanted) = wanted.after_head(&content) else {
+        return Ok(());
+    };
+    // `size` is at most the detectors' limit (256 MiB), checked by `Wanted::of`.
+    content.reserve_exact(
+        usize::try_from(size)
+            .unwrap_or(0)
+            .saturating_sub(content.len()),
+    );
+    entry.read_to_end(&mut content)?;
+    found.extend(wanted.examine(path, &content));
     Ok(())
 }
 

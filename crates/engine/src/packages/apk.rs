@@ -105,17 +105,23 @@ fn package(r: &ApkRecord, path: &str, ctx: &DetectContext) -> Option<Package> {
         return None;
     }
     let mut p = Package::new(PackageType::Apk, &r.name, &r.version, path);
-    p.purl = Purl::new("apk", &r.name)
-        .namespace(ctx.vendor().unwrap_or_else(|| "alpine".into()))
-        .version(r.version.clone())
-        .qualifier("arch", r.arch.clone())
-        .qualifier("distro", ctx.distro())
-        .to_string();
     p.arch = r.arch.clone();
     p.licenses = r.license.iter().cloned().collect();
     p.source_name = Some(r.origin.clone().unwrap_or_else(|| r.name.clone()));
     p.source_version = Some(r.version.clone());
+    p.purl = purl(&p, ctx);
     Some(p)
+}
+
+/// The purl of an apk package: `pkg:apk/<vendor>/<name>@<version>?arch=…&distro=…`, the
+/// vendor and distro from the image's OS (`alpine` when it is unknown).
+pub(crate) fn purl(p: &Package, ctx: &DetectContext) -> String {
+    Purl::new("apk", &p.name)
+        .namespace(ctx.vendor().unwrap_or_else(|| "alpine".into()))
+        .version(p.version.clone())
+        .qualifier("arch", p.arch.clone())
+        .qualifier("distro", ctx.distro())
+        .to_string()
 }
 
 /// Which package owns each file, from the `F`/`R` lines of the database.

@@ -41,6 +41,10 @@ impl Detector for CargoAuditableDetector {
         256 * MIB
     }
 
+    fn magic(&self) -> Option<&'static [u8]> {
+        Some(b"\x7fELF")
+    }
+
     fn parse(
         &self,
         path: &str,

@@ -161,18 +161,23 @@ fn package(
     let arch = field(fields, "Architecture");
     let (source_name, source_version) = source_of(field(fields, "Source"), name, version);
     let source_version = display_version(source_version);
-    let purl = Purl::new("deb", name)
-        .namespace(ctx.vendor().unwrap_or_else(|| "debian".into()))
-        .version(version.to_owned())
-        .qualifier("arch", arch.map(str::to_owned))
-        .qualifier("distro", ctx.distro())
-        .to_string();
     let mut p = Package::new(PackageType::Deb, name, version, path);
-    p.purl = purl;
     p.arch = arch.map(str::to_owned);
     p.source_name = Some(source_name.to_owned());
     p.source_version = Some(source_version.to_owned());
+    p.purl = purl(&p, ctx);
     Some(p)
+}
+
+/// The purl of a deb package: `pkg:deb/<vendor>/<name>@<version>?arch=…&distro=…`, the
+/// vendor and distro from the image's OS (`debian` when it is unknown).
+pub(crate) fn purl(p: &Package, ctx: &DetectContext) -> String {
+    Purl::new("deb", &p.name)
+        .namespace(ctx.vendor().unwrap_or_else(|| "debian".into()))
+        .version(p.version.clone())
+        .qualifier("arch", p.arch.clone())
+        .qualifier("distro", ctx.distro())
+        .to_string()
 }
 
 /// Which packages own which paths, from dpkg's `info/<package>[:<arch>].list` files (one

@@ -46,6 +46,10 @@ impl Detector for GoDetector {
         256 * MIB
     }
 
+    fn magic(&self) -> Option<&'static [u8]> {
+        Some(b"\x7fELF")
+    }
+
     fn parse(
         &self,
         path: &str,

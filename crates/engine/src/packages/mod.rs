@@ -25,6 +25,7 @@ pub mod cargo_auditable;
 pub mod dpkg;
 mod elf;
 mod error;
+mod found;
 pub mod golang;
 pub mod java;
 pub mod npm;
@@ -36,6 +37,7 @@ pub mod rpm;
 pub mod ruby;
 
 pub use error::PackageError;
+pub use found::{FoundFile, Wanted, apply_os_context};
 pub use os_release::OsRelease;
 
 /// One MiB, for [`Detector::max_file_size`].
@@ -66,6 +68,19 @@ pub struct Package {
     /// The index of the layer that introduced the package (set by the layer indexer).
     pub layer: Option<usize>,
     pub layer_digest: Option<Digest>,
+}
+
+/// An image's OS and packages, as `porthole packages` and the app's Packages tab show them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImagePackages {
+    /// From the image's os-release (or the older release files); `None` when it has none.
+    pub os: Option<OsRelease>,
+    /// Each package once, sorted by type, name, version and location, with the layer that
+    /// introduced it.
+    pub packages: Vec<Package>,
+    /// Files that looked like package metadata but could not be read: `path: detector:
+    /// reason`. Their packages are missing from the list.
+    pub problems: Vec<String>,
 }
 
 /// The ecosystem a [`Package`] belongs to (`type` in JSON).
@@ -187,6 +202,12 @@ pub trait Detector: Send + Sync {
 
     /// Files larger than this are not read (and yield no packages).
     fn max_file_size(&self) -> u64;
+
+    /// The bytes every file this detector can read starts with (`\x7fELF` for binaries),
+    /// so that the indexer need not keep the rest of a file that does not.
+    fn magic(&self) -> Option<&'static [u8]> {
+        None
+    }
 
     /// The packages described by the file at `path`, whose whole content is `bytes`.
     fn parse(

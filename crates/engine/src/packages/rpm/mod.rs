@@ -88,22 +88,33 @@ pub fn split_source_rpm(srpm: &str) -> Option<(&str, &str)> {
 
 fn package(h: &RpmHeader, path: &str, ctx: &DetectContext) -> Package {
     let mut p = Package::new(PackageType::Rpm, &h.name, &h.evr(), path);
-    let vendor = ctx.vendor().map(|id| match id.as_str() {
-        "rhel" => "redhat".to_owned(),
-        _ => id,
-    });
-    p.purl = Purl::new("rpm", &h.name)
-        .namespace(vendor)
-        .version(format!("{}-{}", h.version, h.release))
-        .qualifier("arch", h.arch.clone())
-        .qualifier("epoch", h.epoch.map(|e| e.to_string()))
-        .qualifier("distro", ctx.distro())
-        .to_string();
     p.arch = h.arch.clone();
     p.licenses = h.license.iter().cloned().collect();
     if let Some((name, version)) = h.source_rpm.as_deref().and_then(split_source_rpm) {
         p.source_name = Some(name.to_owned());
         p.source_version = Some(version.to_owned());
     }
+    p.purl = purl(&p, ctx);
     p
+}
+
+/// The purl of an rpm package: `pkg:rpm/<vendor>/<name>@<version>-<release>?arch=…&epoch=…
+/// &distro=…`, the epoch taken from the `[epoch:]version-release` the package shows, the
+/// vendor from the image's OS (`rhel` is `redhat`, as the purl spec's examples write it).
+pub(crate) fn purl(p: &Package, ctx: &DetectContext) -> String {
+    let (epoch, version) = match p.version.split_once(':') {
+        Some((e, v)) if !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()) => (Some(e), v),
+        _ => (None, p.version.as_str()),
+    };
+    let vendor = ctx.vendor().map(|id| match id.as_str() {
+        "rhel" => "redhat".to_owned(),
+        _ => id,
+    });
+    Purl::new("rpm", &p.name)
+        .namespace(vendor)
+        .version(version.to_owned())
+        .qualifier("arch", p.arch.clone())
+        .qualifier("epoch", epoch.map(str::to_owned))
+        .qualifier("distro", ctx.distro())
+        .to_string()
 }
