@@ -47,6 +47,11 @@ pub enum Command {
     Files(commands::files::Args),
     /// Show an image's wasted space and efficiency score, as dive computes them.
     Efficiency(commands::efficiency::Args),
+    /// List the OS packages and libraries installed in an image, with the step that
+    /// introduced each.
+    Packages(commands::packages::Args),
+    /// Show which OS an image is (from its os-release).
+    Os(commands::packages::OsArgs),
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

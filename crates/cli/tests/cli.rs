@@ -518,3 +518,179 @@ fn login_and_logout_keep_credentials_in_docker_config() {
     assert_success(&porthole.login(server, "alice", "secret"), &["login"]);
     assert!(porthole.auths()[server]["auth"].is_string());
 }
+
+/// An image built in steps, as a Dockerfile would: a Debian-like base with a dpkg
+/// database, an `ENV`, an `apt-get install` that rewrites the database (upgrading one
+/// package, adding another), and an npm install that also removes a base file.
+fn stepped_image() -> porthole_tests::fixtures::Image {
+    use porthole_tests::fixtures::{ImageBuilder, LayerBuilder};
+    let stanza = |name: &str, version: &str| {
+        format!(
+            "Package: {name}\nStatus: install ok installed\nVersion: {version}\nArchitecture: amd64\n\n"
+        )
+    };
+    ImageBuilder::new(MediaTypes::Oci)
+        .layer(
+            LayerBuilder::new()
+                .dir("etc")
+                .file(
+                    "etc/os-release",
+                    "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+                )
+                .file(
+                    "var/lib/dpkg/status",
+                    stanza("base-files", "12.4") + &stanza("libssl3", "3.0.11-1"),
+                )
+                .file("usr/share/doc/libssl3/copyright", "License: Apache-2.0\n")
+                .file("etc/motd", "hello\n"),
+        )
+        .empty_history("ENV LANG=C.UTF-8")
+        .layer(LayerBuilder::new().file(
+            "var/lib/dpkg/status",
+            stanza("base-files", "12.4") + &stanza("curl", "7.88.1-10") + &stanza("libssl3", "3.0.13-1"),
+        ))
+        .layer(
+            LayerBuilder::new()
+                .file(
+                    "app/node_modules/left-pad/package.json",
+                    r#"{"name": "left-pad", "version": "1.3.0", "license": "WTFPL"}"#,
+                )
+                .whiteout("etc/motd"),
+        )
+        .build()
+}
+
+#[test]
+fn layers_files_efficiency_packages_and_os_of_a_pulled_image() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = stepped_image();
+    let pushed = image.push(&registry, "cli/stepped", "v1");
+    let porthole = Porthole::new();
+    porthole.json(&["pull", &pushed.reference()]);
+    let reference = pushed.reference();
+    let digests: Vec<&str> = image.layers.iter().map(|l| l.digest.as_str()).collect();
+
+    // layers: four steps, the ENV one empty.
+    let steps = porthole.json(&["layers", &reference]);
+    let steps = steps.as_array().expect("steps");
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert_eq!(steps[1]["empty_layer"], true);
+    assert_eq!(steps[1]["digest"], Value::Null);
+    assert_eq!(steps[2]["digest"], digests[1]);
+    assert_eq!(steps[2]["modified"], 1, "{}", steps[2]);
+    assert_eq!(steps[3]["removed"], 1, "{}", steps[3]);
+    let table = porthole.run(&["layers", &reference]);
+    assert_success(&table, &["layers"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.starts_with("STEP") && text.contains("ENV LANG=C.UTF-8"),
+        "{text}"
+    );
+
+    // files: the final filesystem has no /etc/motd; step 3 removed it.
+    let files = porthole.json(&["files", &reference, "/etc"]);
+    let paths: Vec<&str> = files
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"/etc/os-release") && !paths.contains(&"/etc/motd"),
+        "{paths:?}"
+    );
+    let changes = porthole.json(&["files", &reference, "--layer", "3"]);
+    let removed: Vec<&Value> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "removed")
+        .collect();
+    assert_eq!(removed.len(), 1, "{changes}");
+    assert_eq!(removed[0]["path"], "/etc/motd");
+
+    // efficiency: the rewritten dpkg database is wasted space.
+    let efficiency = porthole.json(&["efficiency", &reference]);
+    let wasted = efficiency["inefficient_files"].as_array().unwrap();
+    assert!(
+        wasted.iter().any(|f| f["path"] == "/var/lib/dpkg/status"),
+        "{efficiency}"
+    );
+    assert!(efficiency["score"].as_f64().unwrap() < 1.0);
+
+    // packages: each once, from the step that introduced it.
+    let packages = porthole.json(&["packages", &reference]);
+    let rows: Vec<String> = packages
+        .as_array()
+        .expect("an array of packages")
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {} {}",
+                p["type"].as_str().unwrap(),
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["layer"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "deb base-files 12.4 0",
+            "deb curl 7.88.1-10 2",
+            "deb libssl3 3.0.13-1 2",
+            "npm left-pad 1.3.0 3"
+        ]
+    );
+    let curl = &packages[1];
+    assert_eq!(
+        curl["purl"],
+        "pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12"
+    );
+    assert_eq!(curl["layer_digest"], digests[1]);
+    assert_eq!(curl["location"], "/var/lib/dpkg/status");
+    for field in ["licenses", "source_name", "source_version", "arch"] {
+        assert!(curl.get(field).is_some(), "{field} missing from {curl}");
+    }
+    // The upgraded libssl3's copyright file is still the base layer's.
+    assert_eq!(packages[2]["licenses"], serde_json::json!(["Apache-2.0"]));
+    let npm = porthole.json(&["packages", &reference, "--type", "npm"]);
+    assert_eq!(npm.as_array().unwrap().len(), 1);
+    assert_eq!(npm[0]["purl"], "pkg:npm/left-pad@1.3.0");
+    let step2 = porthole.json(&["packages", &reference, "--layer", "2", "--type", "deb,rpm"]);
+    assert_eq!(step2.as_array().unwrap().len(), 2, "{step2}");
+    assert_eq!(
+        porthole.json(&["packages", &reference, "--layer", "1"]),
+        serde_json::json!([])
+    );
+    assert_one_error_line(
+        &porthole.run(&["packages", &reference, "--layer", "9"]),
+        "there is no layer 9",
+    );
+    assert_one_error_line(
+        &porthole.run(&["packages", &reference, "--type", "debs"]),
+        "unknown package type \"debs\"",
+    );
+    let table = porthole.run(&["packages", &reference]);
+    assert_success(&table, &["packages"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.starts_with("NAME") && text.contains("left-pad"),
+        "{text}"
+    );
+    assert!(
+        String::from_utf8_lossy(&table.stderr)
+            .contains("4 packages (3 deb, 1 npm) on Debian GNU/Linux 12 (bookworm)"),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+
+    // os
+    let os = porthole.json(&["os", &reference]);
+    assert_eq!(os["id"], "debian");
+    assert_eq!(os["version_id"], "12");
+    assert_eq!(os["location"], "/etc/os-release");
+    let text = porthole.run(&["os", &reference]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Debian GNU/Linux 12 (bookworm)"));
+}

@@ -15,7 +15,7 @@ mod packages_image {
 
     use porthole_engine::Digest;
     use porthole_engine::layers::{HistoryEntry, ImageLayers, LayerIndex};
-    use porthole_engine::packages::{ImagePackages, PackageType};
+    use porthole_engine::packages::{ImagePackages, PackageType, dpkg};
     use porthole_engine::store::Store;
 
     use super::layers_support::*;

@@ -7,6 +7,7 @@ pub mod images;
 pub mod inspect;
 pub mod layers;
 pub mod login;
+pub mod packages;
 pub mod pull;
 pub mod rm;
 pub mod search;
@@ -69,6 +70,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Layers(args) => layers::run(&ctx, args).await,
         Command::Files(args) => files::run(&ctx, args).await,
         Command::Efficiency(args) => efficiency::run(&ctx, args).await,
+        Command::Packages(args) => packages::run(&ctx, args).await,
+        Command::Os(args) => packages::run_os(&ctx, args).await,
         Command::Rm(args) => rm::run(&ctx, args).await,
         Command::Gc => fsck_gc::gc(&ctx).await,
         Command::Fsck => fsck_gc::fsck(&ctx).await,

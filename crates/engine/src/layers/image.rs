@@ -189,6 +189,18 @@ impl ImageLayers {
         super::packages::image_packages(&self.layers, &self.step_of)
     }
 
+    /// `Ok` when `step` is one of the image's build steps (the STEP of `porthole layers`).
+    pub fn check_step(&self, step: usize) -> Result<(), LayerError> {
+        if step < self.steps.len() {
+            Ok(())
+        } else {
+            Err(LayerError::NoSuchLayer {
+                layer: step,
+                steps: self.steps.len(),
+            })
+        }
+    }
+
     /// The layer indexes, bottom first.
     pub fn layers(&self) -> &[LayerIndex] {
         &self.layers

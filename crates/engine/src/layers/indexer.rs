@@ -58,7 +58,7 @@ impl Run {
         let (layer, media_type) = (layer.clone(), media_type.to_owned());
         let thread = std::thread::Builder::new()
             .name(format!("index-{}", layer.short()))
-            .spawn(move || stream::index_stream(&layer, &media_type, reader))
+            .spawn(move || stream::index_stream(&layer, &media_type, reader, true))
             .map_err(|e| format!("cannot start the decoder thread: {e}"))?;
         Ok(Run {
             tx: Some(tx),

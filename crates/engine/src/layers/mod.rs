@@ -79,6 +79,21 @@ impl LayerIndexer {
     }
 }
 
+/// What indexing a layer does besides listing its files.
+#[derive(Clone, Copy, Debug)]
+pub struct IndexOptions {
+    /// Run the package detectors over the files they want (the default). Off, the index
+    /// has no [`LayerIndex::found_files`]: the benchmark measures what detection costs
+    /// this way.
+    pub packages: bool,
+}
+
+impl Default for IndexOptions {
+    fn default() -> IndexOptions {
+        IndexOptions { packages: true }
+    }
+}
+
 impl LayerIndex {
     /// Indexes a layer blob read from `blob` (compressed or not; the bytes decide).
     pub fn from_reader(
@@ -86,7 +101,17 @@ impl LayerIndex {
         media_type: &str,
         blob: impl io::Read,
     ) -> Result<LayerIndex, LayerError> {
-        stream::index_stream(digest, media_type, blob)
+        LayerIndex::from_reader_with(digest, media_type, blob, IndexOptions::default())
+    }
+
+    /// [`LayerIndex::from_reader`] with options.
+    pub fn from_reader_with(
+        digest: &Digest,
+        media_type: &str,
+        blob: impl io::Read,
+        options: IndexOptions,
+    ) -> Result<LayerIndex, LayerError> {
+        stream::index_stream(digest, media_type, blob, options.packages)
     }
 
     /// The cached index of layer `digest`, if the store has a usable one.

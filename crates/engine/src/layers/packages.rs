@@ -90,6 +90,20 @@ pub(crate) fn image_packages(layers: &[LayerIndex], step_of: &[usize]) -> ImageP
             packages.push(p);
         }
     }
+    // Debian keeps licences beside the package, in its copyright file (syft reads them
+    // the same way); a package whose file a later layer removed has none.
+    for p in packages
+        .iter_mut()
+        .filter(|p| p.kind == PackageType::Deb && p.licenses.is_empty())
+    {
+        let path = format!("/usr/share/doc/{}/copyright", p.name);
+        if let Some(licenses) = visible
+            .get(path.as_str())
+            .and_then(|at| file(at).copyright_licenses.as_ref())
+        {
+            p.licenses = licenses.clone();
+        }
+    }
     let ctx = DetectContext { os: os.clone() };
     apply_os_context(&mut packages, &ctx);
     sort_packages(&mut packages);

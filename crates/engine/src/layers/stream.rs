@@ -71,11 +71,13 @@ impl<R: Read> Read for Digesting<R> {
     }
 }
 
-/// Indexes the layer blob `layer` (media type as the manifest says) read from `input`.
+/// Indexes the layer blob `layer` (media type as the manifest says) read from `input`;
+/// with `detect`, also what the package detectors find in its files.
 pub(crate) fn index_stream<R: Read>(
     layer: &Digest,
     media_type: &str,
     input: R,
+    detect: bool,
 ) -> Result<LayerIndex, LayerError> {
     if media_type.contains("+encrypted") {
         return Err(LayerError::UnsupportedMediaType {
@@ -121,7 +123,7 @@ pub(crate) fn index_stream<R: Read>(
 
     let mut builder = IndexBuilder::new();
     let mut found = Vec::new();
-    tar = match tar_walk::walk(tar, &mut builder, &mut found) {
+    tar = match tar_walk::walk(tar, &mut builder, detect.then_some(&mut found)) {
         Ok(rest) => rest,
         Err(WalkError::Malformed { offset, reason }) => {
             return Err(underlying().unwrap_or_else(|| LayerError::MalformedTar {

@@ -53,12 +53,12 @@ impl<R: Read> Read for Counted<R> {
 
 /// Reads the tar in `input` to its end-of-archive marker (or its last whole entry: umoci
 /// writes tars without the marker) and feeds `builder`; the files that package detectors
-/// want are read and examined on the way, into `found`. Returns `input`, positioned after
+/// want are read and examined on the way, into `found` (unless it is `None`). Returns `input`, positioned after
 /// what the walk read, so that the caller can read the rest for the diff_id.
 pub(crate) fn walk<R: Read>(
     input: R,
     builder: &mut IndexBuilder,
-    found: &mut Vec<FoundFile>,
+    mut found: Option<&mut Vec<FoundFile>>,
 ) -> Result<R, WalkError> {
     let position = Rc::new(Cell::new(0u64));
     let ended = Rc::new(Cell::new(false));
@@ -92,7 +92,7 @@ pub(crate) fn walk<R: Read>(
             next_header = entry
                 .raw_file_position()
                 .saturating_add(entry.size().div_ceil(512).saturating_mul(512));
-            visit(&mut entry, builder, found).map_err(|e| match e {
+            visit(&mut entry, builder, found.as_deref_mut()).map_err(|e| match e {
                 VisitError::Header(source) => malformed(header_at, source),
                 VisitError::Limit(l) => WalkError::Limit(l),
             })?;
@@ -115,7 +115,7 @@ impl From<BuildLimit> for VisitError {
 fn visit<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     builder: &mut IndexBuilder,
-    found: &mut Vec<FoundFile>,
+    found: Option<&mut Vec<FoundFile>>,
 ) -> Result<(), VisitError> {
     let kind = match entry.header().entry_type() {
         // A global PAX header describes the archive, not a file.
@@ -192,7 +192,9 @@ fn visit<R: Read>(
         },
         &link,
     )?;
-    if kind == FileType::File {
+    if let Some(found) = found
+        && kind == FileType::File
+    {
         let absolute = paths::absolute(&path);
         if let Some(wanted) = Wanted::of(&absolute, mode, size) {
             examine(entry, &absolute, size, wanted, found).map_err(VisitError::Header)?;

@@ -218,3 +218,70 @@ pub fn file_owners<'a>(
     }
     out
 }
+
+const DOC: &str = "/usr/share/doc/";
+/// Copyright files are text; anything bigger is not worth reading for its licences.
+pub const MAX_COPYRIGHT_SIZE: u64 = 4 * MIB;
+
+/// The package whose copyright file `path` is (`/usr/share/doc/<package>/copyright`).
+pub fn copyright_of(path: &str) -> Option<&str> {
+    let package = path.strip_prefix(DOC)?.strip_suffix("/copyright")?;
+    (!package.is_empty() && !package.contains('/')).then_some(package)
+}
+
+/// The licences a Debian copyright file declares, as syft reads them: the first line of
+/// each `License:` field (machine-readable DEP-5 files), and the licences of
+/// `/usr/share/common-licenses/<name>` that older free-form files point to. In order of
+/// first appearance, each once.
+pub fn copyright_licenses(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |license: &str| {
+        let license = license
+            .trim()
+            .trim_end_matches(['.', ',', ';', ')', '\'', '"']);
+        if !license.is_empty() && !out.iter().any(|l| l == license) {
+            out.push(license.to_owned());
+        }
+    };
+    for line in text.lines() {
+        if let Some(value) = line.strip_prefix("License:") {
+            add(value);
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("/usr/share/common-licenses/") {
+            rest = &rest[at + "/usr/share/common-licenses/".len()..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | ')'))
+                .unwrap_or(rest.len());
+            add(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod copyright_tests {
+    use super::*;
+
+    #[test]
+    fn copyright_files_name_their_package() {
+        assert_eq!(copyright_of("/usr/share/doc/bash/copyright"), Some("bash"));
+        assert_eq!(copyright_of("/usr/share/doc/bash/x/copyright"), None);
+        assert_eq!(copyright_of("/usr/share/doc//copyright"), None);
+        assert_eq!(copyright_of("/usr/share/doc/bash/changelog.gz"), None);
+    }
+
+    #[test]
+    fn licences_come_from_license_fields_and_common_licenses() {
+        let dep5 = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-3+\n\nFiles: x\nLicense: GPL-1+ or Artistic\n This program is free\n\nLicense: GPL-3+\n On Debian systems see /usr/share/common-licenses/GPL-3.\n";
+        assert_eq!(
+            copyright_licenses(dep5),
+            ["GPL-3+", "GPL-1+ or Artistic", "GPL-3"]
+        );
+        let old = b"Copyright 1999\n\nSee `/usr/share/common-licenses/BSD' and /usr/share/common-licenses/GPL-2\n";
+        assert_eq!(copyright_licenses(old), ["BSD", "GPL-2"]);
+        assert!(copyright_licenses(b"\xff\xfe").is_empty());
+    }
+}

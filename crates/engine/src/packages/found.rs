@@ -22,12 +22,16 @@ pub struct FoundFile {
     pub errors: Vec<String>,
     /// The content of an os-release candidate ([`os_release::PATHS`]).
     pub os_release: Option<Vec<u8>>,
+    /// For `/usr/share/doc/<package>/copyright`: the licences it declares for that deb
+    /// package (see [`dpkg::copyright_licenses`]).
+    pub copyright_licenses: Option<Vec<String>>,
 }
 
 /// Which detectors want one file, decided from its header.
 pub struct Wanted {
     detectors: Vec<&'static dyn Detector>,
     os_release: bool,
+    copyright: bool,
 }
 
 impl Wanted {
@@ -35,15 +39,18 @@ impl Wanted {
     /// `mode` and `size` bytes; `None` when nobody does (the common case, kept cheap).
     pub fn of(path: &str, mode: u32, size: u64) -> Option<Wanted> {
         let os_release = os_release::wants(path) && size <= os_release::MAX_FILE_SIZE;
+        let copyright = dpkg::copyright_of(path).is_some() && size <= dpkg::MAX_COPYRIGHT_SIZE;
         let detectors: Vec<_> = detectors()
             .iter()
             .copied()
             .filter(|d| size <= d.max_file_size() && d.wants(path, mode))
             .collect();
-        (os_release || !detectors.is_empty()).then_some(Wanted {
+        let wanted = Wanted {
             detectors,
             os_release,
-        })
+            copyright,
+        };
+        wanted.any().then_some(wanted)
     }
 
     /// Whether a file that starts with `head` (its first bytes, up to 4) is still wanted:
@@ -51,7 +58,11 @@ impl Wanted {
     pub fn after_head(mut self, head: &[u8]) -> Option<Wanted> {
         self.detectors
             .retain(|d| d.magic().is_none_or(|magic| head.starts_with(magic)));
-        (self.os_release || !self.detectors.is_empty()).then_some(self)
+        self.any().then_some(self)
+    }
+
+    fn any(&self) -> bool {
+        self.os_release || self.copyright || !self.detectors.is_empty()
     }
 
     /// Runs the detectors over the file's content. `None` when the file held nothing worth
@@ -63,6 +74,10 @@ impl Wanted {
             packages: Vec::new(),
             errors: Vec::new(),
             os_release: self.os_release.then(|| bytes.to_vec()),
+            copyright_licenses: self
+                .copyright
+                .then(|| dpkg::copyright_licenses(bytes))
+                .filter(|l| !l.is_empty()),
         };
         for detector in &self.detectors {
             match detector.parse(path, bytes, &ctx) {
@@ -70,7 +85,9 @@ impl Wanted {
                 Err(error) => found.errors.push(format!("{}: {error}", detector.name())),
             }
         }
-        let keep = found.os_release.is_some() || !found.packages.is_empty();
+        let keep = found.os_release.is_some()
+            || found.copyright_licenses.is_some()
+            || !found.packages.is_empty();
         (keep || !found.errors.is_empty()).then_some(found)
     }
 }
