@@ -26,18 +26,12 @@ mod layers_debian {
 
     /// The umoci image (`layout/`, tag `debian`) and its `umoci unpack` (`unpacked/`).
     fn umoci_image(rootfs: &Path) -> PathBuf {
-        let done = Path::new(CACHE_DIR).join(FIXTURE);
-        if done.join("complete").exists() {
-            return done;
-        }
-        let work = Path::new(CACHE_DIR).join(format!("{FIXTURE}.tmp-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&work);
-        fs::create_dir_all(&work).unwrap();
-        let long = format!("{}/{}", "d".repeat(150), "f".repeat(150));
-        sh(
-            &work,
-            &format!(
-                r#"set -e
+        cached_fixture(FIXTURE, |work| {
+            let long = format!("{}/{}", "d".repeat(150), "f".repeat(150));
+            sh(
+                work,
+                &format!(
+                    r#"set -e
                 umoci init --layout layout
                 umoci new --image layout:debian
                 umoci unpack --image layout:debian bundle
@@ -66,14 +60,11 @@ mod layers_debian {
                 umoci raw add-layer --history.created_by "COPY extra /" --image layout:debian extra.tar
                 umoci unpack --image layout:debian unpacked
                 rm -rf bundle extra extra.tar"#,
-                rootfs = rootfs.display(),
-                dir = "d".repeat(150),
-            ),
-        );
-        fs::write(work.join("complete"), b"").unwrap();
-        let _ = fs::remove_dir_all(&done);
-        fs::rename(&work, &done).unwrap();
-        done
+                    rootfs = rootfs.display(),
+                    dir = "d".repeat(150),
+                ),
+            );
+        })
     }
 
     #[test]

@@ -337,19 +337,13 @@ mod packages_image {
     /// real dpkg does to it (purge tzdata, install a new package, upgrade
     /// debian-archive-keyring). Kept in the test cache; `unpacked/` is umoci's extraction.
     fn dpkg_image(rootfs: &Path) -> PathBuf {
-        let done = Path::new(CACHE_DIR).join(FIXTURE);
-        if done.join("complete").exists() {
-            return done;
-        }
-        let work = Path::new(CACHE_DIR).join(format!("{FIXTURE}.tmp-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&work);
-        fs::create_dir_all(&work).unwrap();
-        let hello = build_deb(&work, "porthole-hello", "1.0-1");
-        let keyring = build_deb(&work, "debian-archive-keyring", "2099.1");
-        sh(
-            &work,
-            &format!(
-                r#"set -e
+        cached_fixture(FIXTURE, |work| {
+            let hello = build_deb(work, "porthole-hello", "1.0-1");
+            let keyring = build_deb(work, "debian-archive-keyring", "2099.1");
+            sh(
+                work,
+                &format!(
+                    r#"set -e
                 umoci init --layout layout
                 umoci new --image layout:debian
                 umoci unpack --image layout:debian bundle
@@ -362,15 +356,12 @@ mod packages_image {
                     --history.created_by "RUN dpkg --purge tzdata && dpkg -i ..." bundle
                 umoci unpack --image layout:debian unpacked
                 rm -rf bundle"#,
-                rootfs = rootfs.display(),
-                hello = hello.display(),
-                keyring = keyring.display(),
-            ),
-        );
-        fs::write(work.join("complete"), b"").unwrap();
-        let _ = fs::remove_dir_all(&done);
-        fs::rename(&work, &done).unwrap();
-        done
+                    rootfs = rootfs.display(),
+                    hello = hello.display(),
+                    keyring = keyring.display(),
+                ),
+            );
+        })
     }
 
     #[test]
@@ -440,6 +431,33 @@ mod packages_image {
         assert_eq!(
             bash.layer_digest.as_ref(),
             Some(layers.layers()[0].digest())
+        );
+
+        // Licences come from each package's copyright file, as extracted.
+        assert!(
+            bash.licenses.iter().any(|l| l == "GPL-3+"),
+            "{:?}",
+            bash.licenses
+        );
+        for p in found.packages.iter().filter(|p| p.kind == PackageType::Deb) {
+            let copyright = fixture
+                .join("unpacked/rootfs/usr/share/doc")
+                .join(&p.name)
+                .join("copyright");
+            let want = match fs::symlink_metadata(&copyright) {
+                Ok(m) if m.is_file() => dpkg::copyright_licenses(&fs::read(&copyright).unwrap()),
+                _ => Vec::new(),
+            };
+            assert_eq!(p.licenses, want, "licences of {}", p.name);
+        }
+        let with_licenses = found
+            .packages
+            .iter()
+            .filter(|p| !p.licenses.is_empty())
+            .count();
+        assert!(
+            with_licenses > 80,
+            "only {with_licenses} debs have licences"
         );
     }
 }

@@ -96,7 +96,8 @@ pub(crate) fn image_packages(layers: &[LayerIndex], step_of: &[usize]) -> ImageP
         .iter_mut()
         .filter(|p| p.kind == PackageType::Deb && p.licenses.is_empty())
     {
-        let path = format!("/usr/share/doc/{}/copyright", p.name);
+        let dir = doc_dir(layers, &p.name);
+        let path = format!("/usr/share/doc/{dir}/copyright");
         if let Some(licenses) = visible
             .get(path.as_str())
             .and_then(|at| file(at).copyright_licenses.as_ref())
@@ -130,4 +131,27 @@ fn survives(layer: &LayerIndex, path: &str) -> bool {
         }
     }
     layer.get(relative).is_none()
+}
+
+/// The directory under `/usr/share/doc` that holds the docs of deb package `name`: its own,
+/// or the one its own is a symlink to (Debian links `libgcc-s1` to `gcc-12-base`, and so on).
+fn doc_dir<'a>(layers: &'a [LayerIndex], name: &'a str) -> &'a str {
+    let path = format!("usr/share/doc/{name}");
+    let Some(entry) = layers.iter().rev().find_map(|l| l.get(&path)) else {
+        return name;
+    };
+    if entry.kind != Some(FileType::Symlink) {
+        return name;
+    }
+    let target = entry.link_target.unwrap_or_default();
+    let target = target
+        .strip_prefix("/usr/share/doc/")
+        .or_else(|| target.strip_prefix("./"))
+        .unwrap_or(target)
+        .trim_end_matches('/');
+    if target.is_empty() || target.contains('/') || target == ".." {
+        name
+    } else {
+        target
+    }
 }

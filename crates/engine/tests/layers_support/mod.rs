@@ -217,6 +217,23 @@ pub fn debian_rootfs() -> Option<PathBuf> {
     debian::debian_rootfs(CACHE_DIR)
 }
 
+/// The fixture directory `CACHE_DIR/name`, made by `build` (in a scratch directory it
+/// is given, renamed into place when it returns) unless a complete one is there already.
+pub fn cached_fixture(name: &str, build: impl FnOnce(&Path)) -> PathBuf {
+    let done = Path::new(CACHE_DIR).join(name);
+    if done.join("complete").exists() {
+        return done;
+    }
+    let work = Path::new(CACHE_DIR).join(format!("{name}.tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).unwrap();
+    build(&work);
+    fs::write(work.join("complete"), b"").unwrap();
+    let _ = fs::remove_dir_all(&done);
+    fs::rename(&work, &done).unwrap();
+    done
+}
+
 /// Reads a store file as JSON.
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
