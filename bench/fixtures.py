@@ -333,9 +333,15 @@ def layout(dirname: str, tag: str, layers):
                       "manifest": man["digest"]}))
 
 
-def summarize(results_tsv: str, meta_json: str, out_json: str):
+def summarize(results_tsv: str, meta_json: str, out_json: str, index_tsv: str = ""):
     with open(meta_json) as f:
         meta = json.load(f)
+    index_bytes = {}
+    if index_tsv and os.path.exists(index_tsv):
+        with open(index_tsv) as f:
+            for line in f:
+                image, size = line.split()
+                index_bytes[image] = int(size)
     runs = {}
     with open(results_tsv) as f:
         for line in f:
@@ -370,6 +376,12 @@ def summarize(results_tsv: str, meta_json: str, out_json: str):
             "porthole_median_cpu_s": round(statistics.median(r["user_s"] + r["sys_s"] for r in p), 2),
             "skopeo_median_cpu_s": round(statistics.median(r["user_s"] + r["sys_s"] for r in s), 2),
             "porthole_peak_rss_mib": max(r["peak_rss_kib"] for r in p) / 1024,
+            # CPU seconds over wall seconds: above 1 means more than one core at work.
+            "porthole_cores_used": round(statistics.median(
+                (r["user_s"] + r["sys_s"]) / r["seconds"] for r in p if r["seconds"] > 0), 2),
+            "index_bytes_on_disk": index_bytes.get(name),
+            "index_percent_of_uncompressed": round(100 * index_bytes[name] / image["uncompressed"], 2)
+            if name in index_bytes and image["uncompressed"] else None,
             "skopeo_peak_rss_mib": max(r["peak_rss_kib"] for r in s) / 1024,
             "porthole_runs": p,
             "skopeo_runs": s,
@@ -379,7 +391,8 @@ def summarize(results_tsv: str, meta_json: str, out_json: str):
         json.dump(doc, f, indent=2)
     hdr = ["image", "compressed", "pull+index s", "pull-only s", "skopeo s",
            "ratio (+index)", "ratio (pull-only)", "pull+index MB/s",
-           "RSS +index MiB", "RSS pull-only MiB", "skopeo RSS MiB"]
+           "RSS +index MiB", "RSS pull-only MiB", "skopeo RSS MiB", "cores +index",
+           "index % of tar"]
     table = [hdr]
     for r in rows:
         table.append([
@@ -394,6 +407,8 @@ def summarize(results_tsv: str, meta_json: str, out_json: str):
             f"{r['porthole_peak_rss_mib']:.1f}",
             fmt(r['porthole_pull_only_peak_rss_mib'], "{:.1f}"),
             f"{r['skopeo_peak_rss_mib']:.1f}",
+            f"{r['porthole_cores_used']:.2f}",
+            fmt(r['index_percent_of_uncompressed'], "{:.2f}%"),
         ])
     widths = [max(len(row[c]) for row in table) for c in range(len(hdr))]
     for k, row in enumerate(table):

@@ -167,6 +167,9 @@ for image in $IMAGES; do
         dest=$WORK/dest
         rm -rf "$dest"
         measure "$image" porthole "$run" "$PORTHOLE" --store "$dest" pull --jobs "$JOBS" "$ref"
+        if [[ $run = 1 ]]; then  # the cached layer indexes, on disk
+            printf '%s\t%s\n' "$image" "$(du -sb "$dest/porthole-cache/layers" | cut -f1)" >>"$WORK/index-bytes.tsv"
+        fi
         rm -rf "$dest"
         measure "$image" porthole-noindex "$run" "$PORTHOLE" --store "$dest" pull --no-index \
             --jobs "$JOBS" "$ref"
@@ -195,5 +198,5 @@ json.dump({
 EOF
 cp "$RESULTS" "$OUT/pull-results.tsv"
 echo
-python3 "$BENCH/fixtures.py" summarize "$RESULTS" "$WORK/meta.json" "$OUT/pull-results.json"
+python3 "$BENCH/fixtures.py" summarize "$RESULTS" "$WORK/meta.json" "$OUT/pull-results.json" "$WORK/index-bytes.tsv"
 echo "load average before: $LOAD_BEFORE, after: $LOAD_AFTER ($(nproc) CPUs)"

@@ -52,6 +52,8 @@ pub enum Command {
     Packages(commands::packages::Args),
     /// Show which OS an image is (from its os-release).
     Os(commands::packages::OsArgs),
+    /// Write an image's SBOM (CycloneDX 1.6 or SPDX 2.3 JSON).
+    Sbom(commands::sbom::Args),
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

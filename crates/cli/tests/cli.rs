@@ -686,6 +686,53 @@ fn layers_files_efficiency_packages_and_os_of_a_pulled_image() {
         String::from_utf8_lossy(&table.stderr)
     );
 
+    // sbom: both formats carry every package with its purl and introducing layer.
+    let spdx = porthole.run(&["sbom", &reference, "--format", "spdx"]);
+    assert_success(&spdx, &["sbom"]);
+    let spdx: Value = serde_json::from_slice(&spdx.stdout).expect("an SPDX document");
+    assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    let purls: Vec<&str> = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["externalRefs"].as_array().into_iter().flatten())
+        .filter(|r| r["referenceType"] == "purl")
+        .map(|r| r["referenceLocator"].as_str().unwrap())
+        .collect();
+    assert!(purls.contains(&"pkg:npm/left-pad@1.3.0"), "{purls:?}");
+    assert!(
+        purls
+            .iter()
+            .any(|p| p.starts_with("pkg:oci/stepped@sha256")),
+        "{purls:?}"
+    );
+    let file = porthole.home.path().join("out.cdx.json");
+    let written = porthole.run(&["sbom", &reference, "--output", file.to_str().unwrap()]);
+    assert_success(&written, &["sbom", "--output"]);
+    assert!(String::from_utf8_lossy(&written.stderr).contains("SBOM of 4 packages"));
+    let bom: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        (bom["bomFormat"].as_str(), bom["specVersion"].as_str()),
+        (Some("CycloneDX"), Some("1.6"))
+    );
+    let curl = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "curl")
+        .expect("curl in the BOM");
+    let layer = curl["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "porthole:layer:index")
+        .expect("the introducing layer");
+    assert_eq!(layer["value"], "2");
+    assert_one_error_line(
+        &porthole.run(&["sbom", &reference, "--format", "swid"]),
+        "not an SBOM format",
+    );
+
     // os
     let os = porthole.json(&["os", &reference]);
     assert_eq!(os["id"], "debian");

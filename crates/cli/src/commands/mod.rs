@@ -10,6 +10,7 @@ pub mod login;
 pub mod packages;
 pub mod pull;
 pub mod rm;
+pub mod sbom;
 pub mod search;
 pub mod tags;
 
@@ -72,6 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Efficiency(args) => efficiency::run(&ctx, args).await,
         Command::Packages(args) => packages::run(&ctx, args).await,
         Command::Os(args) => packages::run_os(&ctx, args).await,
+        Command::Sbom(args) => sbom::run(&ctx, args).await,
         Command::Rm(args) => rm::run(&ctx, args).await,
         Command::Gc => fsck_gc::gc(&ctx).await,
         Command::Fsck => fsck_gc::fsck(&ctx).await,

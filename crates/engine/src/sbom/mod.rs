@@ -45,6 +45,7 @@ pub mod license_list;
 mod naming;
 mod properties;
 mod spdx;
+mod subject;
 mod timestamp;
 
 pub use cyclonedx::{CycloneDxBom, cyclonedx};
