@@ -15,6 +15,8 @@ APT_PACKAGES=(
   docker-registry skopeo umoci debootstrap rpm jq zstd apache2-utils
   # ground truth for the package detectors (Go build info, Berkeley DB rpm databases, jars)
   golang-go db5.3-util zip unzip binutils time
+  # ground truth for the version orderings (each ecosystem's own comparison)
+  python3-packaging default-jre-headless libmaven3-core-java ruby node-semver
 )
 
 sudo_cmd=()
