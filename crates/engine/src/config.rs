@@ -16,6 +16,10 @@ use url::Url;
 pub const CONFIG_ENV: &str = "PORTHOLE_CONFIG";
 /// Environment variable listing docker.io mirrors, comma-separated.
 pub const MIRRORS_ENV: &str = "PORTHOLE_REGISTRY_MIRRORS";
+/// Environment variable that replaces the config's `osvApiUrl`.
+pub const OSV_API_URL_ENV: &str = "PORTHOLE_OSV_API_URL";
+/// Environment variable that replaces the config's `osvDataUrl`.
+pub const OSV_DATA_URL_ENV: &str = "PORTHOLE_OSV_DATA_URL";
 /// Layers downloaded at once unless configured otherwise (Docker's default is 3).
 pub const DEFAULT_JOBS: usize = 4;
 
@@ -74,6 +78,15 @@ pub struct Config {
     /// Default: `https://hub.docker.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_url: Option<String>,
+    /// The OSV API base URL (online vulnerability scans); `$PORTHOLE_OSV_API_URL` replaces it.
+    /// Default: `https://api.osv.dev`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osv_api_url: Option<String>,
+    /// Where OSV's per-ecosystem `all.zip` exports are downloaded from (the offline
+    /// database); `$PORTHOLE_OSV_DATA_URL` replaces it.
+    /// Default: `https://osv-vulnerabilities.storage.googleapis.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osv_data_url: Option<String>,
     /// Anything else in the file (the app's own settings) is kept as it is.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -103,7 +116,8 @@ impl Config {
         }
     }
 
-    /// The file named by `explicit`, else the default one, then `$PORTHOLE_REGISTRY_MIRRORS`.
+    /// The file named by `explicit`, else the default one, then `$PORTHOLE_REGISTRY_MIRRORS`,
+    /// `$PORTHOLE_OSV_API_URL` and `$PORTHOLE_OSV_DATA_URL`.
     pub fn load_with_env(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match explicit.map(Path::to_owned).or_else(Config::default_path) {
             Some(path) => Config::load(&path)?,
@@ -116,6 +130,17 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
+        }
+        for (var, field) in [
+            (OSV_API_URL_ENV, &mut config.osv_api_url),
+            (OSV_DATA_URL_ENV, &mut config.osv_data_url),
+        ] {
+            // An empty variable is ignored, as `$PORTHOLE_HUB_URL` is.
+            if let Ok(url) = std::env::var(var)
+                && !url.trim().is_empty()
+            {
+                *field = Some(url.trim().to_owned());
+            }
         }
         Ok(config)
     }

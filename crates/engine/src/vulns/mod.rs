@@ -4,9 +4,46 @@
 //! - `version`: each ecosystem's own version ordering (dpkg, apk, rpm, PEP 440, SemVer, …),
 //!   which OSV ranges are evaluated with.
 //! - `cvss`: CVSS v3.x and v4.0 base scores computed from their vectors.
+//! - [`osv`]: the OSV record format; [`range`]: whether a version is in an advisory's
+//!   ranges; [`ecosystem`]: which OSV ecosystem and name a package is known by.
+//! - [`api`]: the OSV API (online); [`db`]: the offline database built from OSV's
+//!   per-ecosystem exports; [`source`]: either of them behind one [`Source`].
+//! - [`scan`](mod@scan): packages → [`ScanReport`] (findings, severities, fixes);
+//!   [`rating`]: a finding's severity; `fixes`: recommended upgrades.
+//!
+//! The two calls a front end needs: [`scan_with_config`] ("check these packages with the
+//! configured source") and [`VulnDb::update_from_config`] ("refresh the offline database"),
+//! with [`VulnDb::status`] to show what it holds.
 
+pub mod api;
 pub mod cvss;
+pub mod db;
+pub mod ecosystem;
+mod error;
+mod fixes;
+mod http;
+pub mod osv;
+pub mod range;
+pub mod rating;
+pub mod report;
+pub mod scan;
+pub mod source;
+pub mod time;
 pub mod version;
+
+pub use api::{DEFAULT_API_URL, OsvApi};
+pub use db::{
+    DEFAULT_DATA_URL, DbStatus, EcosystemStatus, UpdateEvent, UpdateOptions, UpdateReport, VulnDb,
+};
+pub use ecosystem::{KNOWN_EXPORTS, NotCovered, Target};
+pub use error::VulnError;
+pub use http::Retry;
+pub use rating::SeveritySource;
+pub use report::{
+    Finding, RecommendedFix, ScanReport, SeverityCounts, SourceInfo, SourceKind, UncoveredPackage,
+};
+pub use scan::{ScanOptions, scan, scan_with_config};
+pub use source::{Source, SourceMode};
 
 use serde::{Deserialize, Serialize};
 
