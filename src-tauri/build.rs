@@ -11,6 +11,7 @@ fn main() {
         "image_details",
         "image_files",
         "search_image_files",
+        "image_packages",
     ]);
     if let Err(error) = tauri_build::try_build(
         tauri_build::Attributes::new()

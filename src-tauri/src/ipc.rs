@@ -8,6 +8,7 @@
 //! Engine errors become an [`IpcError`] here and nowhere else.
 
 mod details;
+mod packages;
 mod pull;
 mod search;
 
@@ -23,6 +24,7 @@ use porthole_engine::registry::RegistryError;
 use porthole_engine::store::{ImageSummary, StoreError};
 
 pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
+pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
 pub use search::{HubBadge, HubResult, HubTag, SearchAnswer, TagPlatform, TagsAnswer};
 
@@ -303,6 +305,11 @@ mod tests {
         regenerate::<Label>(&cfg, &mut stale);
         regenerate::<RunConfig>(&cfg, &mut stale);
         regenerate::<ImageDetails>(&cfg, &mut stale);
+        regenerate::<PackageKind>(&cfg, &mut stale);
+        regenerate::<PackageRow>(&cfg, &mut stale);
+        regenerate::<OsRow>(&cfg, &mut stale);
+        regenerate::<TypeCount>(&cfg, &mut stale);
+        regenerate::<PackagesAnswer>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"
@@ -410,6 +417,55 @@ mod tests {
             "RUN apt-get update"
         );
         assert_eq!(readable_command("COPY . / # buildkit"), "COPY . /");
+    }
+
+    #[test]
+    fn packages_answer_counts_types_and_names_steps() {
+        use porthole_engine::packages::{ImagePackages, OsRelease, Package, PackageType};
+        let package = |kind, name: &str, layer| Package {
+            name: name.into(),
+            version: "1.0".into(),
+            kind,
+            purl: format!("pkg:{kind}/{name}@1.0"),
+            licenses: vec!["MIT".into()],
+            source_name: None,
+            source_version: None,
+            arch: None,
+            location: "/var/lib/dpkg/status".into(),
+            layer: Some(layer),
+            layer_digest: Some(porthole_engine::Digest::of(b"layer")),
+        };
+        let found = ImagePackages {
+            os: Some(OsRelease {
+                id: "debian".into(),
+                pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
+                version_id: Some("12".into()),
+                location: "/etc/os-release".into(),
+                ..OsRelease::default()
+            }),
+            packages: vec![
+                package(PackageType::Deb, "bash", 0),
+                package(PackageType::Deb, "tzdata", 0),
+                package(PackageType::Npm, "left-pad", 3),
+            ],
+            problems: vec!["/x/package.json: npm: not JSON".into()],
+        };
+        let answer = serde_json::to_value(PackagesAnswer::from(found)).unwrap();
+        assert_eq!(
+            answer["counts"],
+            serde_json::json!([{ "kind": "deb", "count": 2 }, { "kind": "npm", "count": 1 }])
+        );
+        assert_eq!(answer["os"]["prettyName"], "Debian GNU/Linux 12 (bookworm)");
+        assert_eq!(answer["os"]["versionId"], "12");
+        let npm = &answer["packages"][2];
+        assert_eq!(npm["kind"], "npm");
+        assert_eq!(npm["layer"], 3);
+        assert_eq!(
+            npm["layerDigest"],
+            porthole_engine::Digest::of(b"layer").to_string()
+        );
+        assert_eq!(npm["sourceName"], serde_json::Value::Null);
+        assert_eq!(answer["problems"][0], "/x/package.json: npm: not JSON");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct AppState {
     pub search: Mutex<CancellationToken>,
     /// Images whose layers were indexed recently (the details page asks several times).
     pub layers: Mutex<Vec<(String, Arc<ImageLayers>)>>,
+    /// One gate per image being indexed, so that two questions about the same image at once
+    /// index it once.
+    pub loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 /// Clients of the network, from the settings file and the environment.
@@ -72,6 +75,7 @@ pub fn run() {
         pulls: Mutex::default(),
         search: Mutex::new(CancellationToken::new()),
         layers: Mutex::default(),
+        loading: Mutex::default(),
     };
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
@@ -85,6 +89,7 @@ pub fn run() {
             commands::inspect::image_details,
             commands::inspect::image_files,
             commands::inspect::search_image_files,
+            commands::inspect::image_packages,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| {

@@ -1,6 +1,7 @@
-//! The image details page: build steps, the merged filesystem, and the run config. The
-//! first look at an image indexes its layers (decompressing them), so everything here
-//! runs on blocking threads, and the indexed image is kept for the page's next questions.
+//! The image details page: build steps, the merged filesystem, the run config and the
+//! packages. The first look at an image indexes its layers (decompressing them), so
+//! everything here runs on blocking threads, and the indexed image is kept for the page's
+//! next questions.
 
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use porthole_engine::layers::ImageLayers;
 use porthole_engine::store::Store;
 
 use crate::AppState;
-use crate::ipc::{FileRow, ImageDetails, IpcError, IpcErrorCode, LayerRow, RunConfig};
+use crate::ipc::{
+    FileRow, ImageDetails, IpcError, IpcErrorCode, LayerRow, PackagesAnswer, RunConfig,
+};
 
 /// The largest config blob read.
 const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
@@ -28,17 +31,46 @@ async fn blocking<T: Send + 'static>(
         .map_err(|error| IpcError::internal(format!("{what} stopped: {error}")))?
 }
 
-/// The image with manifest digest `digest`, its layers indexed (from memory when recent).
-fn layers_of(state: &AppState, store: &Store, digest: &str) -> Result<Arc<ImageLayers>, IpcError> {
-    if let Some((_, layers)) = state
+/// The indexed image with manifest digest `digest`, if it was looked at recently.
+fn kept_layers(state: &AppState, digest: &str) -> Option<Arc<ImageLayers>> {
+    state
         .layers
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .find(|(d, _)| d == digest)
-    {
-        return Ok(layers.clone());
+        .map(|(_, layers)| layers.clone())
+}
+
+/// The image with manifest digest `digest`, its layers indexed (from memory when recent).
+/// The details page asks for the details and the packages at once: the second caller waits
+/// for the first one's indexing rather than decompressing the same layers again.
+fn layers_of(state: &AppState, store: &Store, digest: &str) -> Result<Arc<ImageLayers>, IpcError> {
+    if let Some(layers) = kept_layers(state, digest) {
+        return Ok(layers);
     }
+    let gate = state
+        .loading
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(digest.to_owned())
+        .or_default()
+        .clone();
+    let _loading = gate.lock().unwrap_or_else(|e| e.into_inner());
+    let loaded = kept_layers(state, digest).map_or_else(|| load_layers(state, store, digest), Ok);
+    state
+        .loading
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(digest);
+    loaded
+}
+
+fn load_layers(
+    state: &AppState,
+    store: &Store,
+    digest: &str,
+) -> Result<Arc<ImageLayers>, IpcError> {
     let image = store
         .images()?
         .into_iter()
@@ -130,6 +162,21 @@ pub async fn search_image_files(
             .into_iter()
             .map(FileRow::from)
             .collect())
+    })
+    .await
+}
+
+/// The OS and packages of the image whose manifest digest is `digest`, each package with the
+/// build step that introduced it.
+#[tauri::command]
+pub async fn image_packages(
+    app: tauri::AppHandle,
+    digest: String,
+) -> Result<PackagesAnswer, IpcError> {
+    blocking("finding the image's packages", move || {
+        let state = app.state::<AppState>();
+        let layers = layers_of(&state, &open_store(&state)?, &digest)?;
+        Ok(PackagesAnswer::from(layers.packages()))
     })
     .await
 }

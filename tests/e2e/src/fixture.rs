@@ -47,22 +47,164 @@ impl Fixture {
     /// whose layer is a tar holding one file of `payload` bytes, built `age` ago, for the
     /// host's platform. Returns the store's summary of it.
     pub fn add_image(&self, name: &str, tag: &str, payload: usize, age: Duration) -> ImageSummary {
+        let data: Vec<u8> = (0..payload).map(|i| (i % 251) as u8).collect();
+        let layer = layer_tar(&[TarEntry::File("hello", &data, 0o755)]);
+        self.add_layered_image(
+            name,
+            tag,
+            age,
+            json!({ "Cmd": ["/hello"] }),
+            vec![layer],
+            &[Step::Layer("porthole e2e fixture")],
+        )
+    }
+
+    /// Adds a Debian-like image with OS packages and an npm library, each brought by its own
+    /// build step (see [`PACKAGES_IMAGE`] for what the Packages tab should then show):
+    ///
+    /// 1. `ADD rootfs.tar /`: `/etc/os-release` (Debian 12) and a dpkg database of
+    ///    `base-files`, `bash` and `libc6` (source `glibc`), with bash's copyright file;
+    /// 2. `ENV LANG=C.UTF-8`: no layer;
+    /// 3. `RUN apt-get install -y curl`: the dpkg database again, now with `curl` and
+    ///    `libcurl4` (source `curl`) too;
+    /// 4. `COPY node_modules /app/node_modules`: npm's `left-pad`, a package whose name is
+    ///    markup (`<img src=x onerror=alert(1)>`), and a `package.json` that is not JSON.
+    pub fn add_packages_image(&self, name: &str, tag: &str) -> ImageSummary {
+        let base_status = [BASE_FILES, BASH, LIBC6].join("\n");
+        let curl_status = [BASE_FILES, BASH, CURL, LIBC6, LIBCURL4].join("\n");
+        let rootfs = layer_tar(&[
+            TarEntry::Dir("etc"),
+            TarEntry::File("etc/os-release", DEBIAN_OS_RELEASE.as_bytes(), 0o644),
+            TarEntry::Dir("usr"),
+            TarEntry::Dir("usr/bin"),
+            TarEntry::File("usr/bin/bash", b"#!bash", 0o755),
+            TarEntry::Dir("usr/share"),
+            TarEntry::Dir("usr/share/doc"),
+            TarEntry::Dir("usr/share/doc/bash"),
+            TarEntry::File(
+                "usr/share/doc/bash/copyright",
+                BASH_COPYRIGHT.as_bytes(),
+                0o644,
+            ),
+            TarEntry::Dir("var"),
+            TarEntry::Dir("var/lib"),
+            TarEntry::Dir("var/lib/dpkg"),
+            TarEntry::File("var/lib/dpkg/status", base_status.as_bytes(), 0o644),
+        ]);
+        let apt = layer_tar(&[
+            TarEntry::Dir("usr"),
+            TarEntry::Dir("usr/bin"),
+            TarEntry::File("usr/bin/curl", b"curl", 0o755),
+            TarEntry::Dir("var"),
+            TarEntry::Dir("var/lib"),
+            TarEntry::Dir("var/lib/dpkg"),
+            TarEntry::File("var/lib/dpkg/status", curl_status.as_bytes(), 0o644),
+        ]);
+        let left_pad = br#"{"name": "left-pad", "version": "1.3.0", "license": "WTFPL"}"#;
+        let hostile = br#"{"name": "<img src=x onerror=alert(1)>", "version": "6.6.6", "license": "<b>MIT</b>"}"#;
+        let app = layer_tar(&[
+            TarEntry::Dir("app"),
+            TarEntry::Dir("app/node_modules"),
+            TarEntry::Dir("app/node_modules/left-pad"),
+            TarEntry::File("app/node_modules/left-pad/package.json", left_pad, 0o644),
+            TarEntry::Dir("app/node_modules/x"),
+            TarEntry::File("app/node_modules/x/package.json", hostile, 0o644),
+            TarEntry::Dir("app/node_modules/broken"),
+            TarEntry::File(
+                "app/node_modules/broken/package.json",
+                b"{ this is not JSON",
+                0o644,
+            ),
+        ]);
+        self.add_layered_image(
+            name,
+            tag,
+            Duration::from_secs(2 * 86_400),
+            json!({ "Cmd": ["bash"], "Env": ["LANG=C.UTF-8"] }),
+            vec![rootfs, apt, app],
+            &[
+                Step::Layer("/bin/sh -c #(nop) ADD file:0123abcd in / "),
+                Step::Empty("/bin/sh -c #(nop)  ENV LANG=C.UTF-8"),
+                Step::Layer("/bin/sh -c apt-get install -y curl"),
+                Step::Layer("COPY node_modules /app/node_modules # buildkit"),
+            ],
+        )
+    }
+
+    /// Adds a one-layer Debian-like image whose dpkg database lists `count` packages,
+    /// `pkg-00000` to `pkg-<count - 1>` (version `1.0-<n>`), to time the Packages tab.
+    pub fn add_many_packages_image(&self, name: &str, tag: &str, count: usize) -> ImageSummary {
+        let status: String = (0..count)
+            .map(|n| {
+                format!(
+                    "Package: pkg-{n:05}\nStatus: install ok installed\nArchitecture: amd64\n\
+                     Source: src-{}\nVersion: 1.0-{n}\nDescription: package {n}\n\n",
+                    n / 10
+                )
+            })
+            .collect();
+        let layer = layer_tar(&[
+            TarEntry::Dir("etc"),
+            TarEntry::File("etc/os-release", DEBIAN_OS_RELEASE.as_bytes(), 0o644),
+            TarEntry::Dir("var"),
+            TarEntry::Dir("var/lib"),
+            TarEntry::Dir("var/lib/dpkg"),
+            TarEntry::File("var/lib/dpkg/status", status.as_bytes(), 0o644),
+        ]);
+        self.add_layered_image(
+            name,
+            tag,
+            Duration::from_secs(86_400),
+            json!({ "Cmd": ["bash"] }),
+            vec![layer],
+            &[Step::Layer("/bin/sh -c #(nop) ADD file:many in / ")],
+        )
+    }
+
+    /// Adds an image of uncompressed `layers` (bottom first) with `run` as its config's
+    /// `config` and one history entry per step, for the host's platform.
+    fn add_layered_image(
+        &self,
+        name: &str,
+        tag: &str,
+        age: Duration,
+        run: serde_json::Value,
+        layers: Vec<Vec<u8>>,
+        steps: &[Step],
+    ) -> ImageSummary {
         let store = self.store();
-        let layer = layer_tar(payload);
-        let layer_digest = Digest::of(&layer);
-        store
-            .write_blob(&layer_digest, &layer)
-            .expect("write the layer");
+        let mut descriptors = Vec::new();
+        let mut diff_ids = Vec::new();
+        for layer in &layers {
+            let digest = Digest::of(layer);
+            store.write_blob(&digest, layer).expect("write a layer");
+            descriptors.push(json!({
+                "mediaType": OCI_LAYER_TAR,
+                "digest": digest.to_string(),
+                "size": layer.len(),
+            }));
+            // Uncompressed: the diff_id is the layer's digest.
+            diff_ids.push(digest.to_string());
+        }
 
         let platform = Platform::host();
         let created = rfc3339(SystemTime::now() - age);
+        let history: Vec<serde_json::Value> = steps
+            .iter()
+            .map(|step| match step {
+                Step::Layer(command) => json!({ "created": created, "created_by": command }),
+                Step::Empty(command) => {
+                    json!({ "created": created, "created_by": command, "empty_layer": true })
+                }
+            })
+            .collect();
         let config = serde_json::to_vec(&json!({
             "created": created,
             "architecture": platform.architecture,
             "os": platform.os,
-            "config": { "Cmd": ["/hello"] },
-            "rootfs": { "type": "layers", "diff_ids": [layer_digest.to_string()] },
-            "history": [{ "created": created, "created_by": "porthole e2e fixture" }],
+            "config": run,
+            "rootfs": { "type": "layers", "diff_ids": diff_ids },
+            "history": history,
         }))
         .expect("serialize the config");
         let config_digest = Digest::of(&config);
@@ -74,7 +216,7 @@ impl Fixture {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
             "config": { "mediaType": OCI_CONFIG, "digest": config_digest.to_string(), "size": config.len() },
-            "layers": [{ "mediaType": OCI_LAYER_TAR, "digest": layer_digest.to_string(), "size": layer.len() }],
+            "layers": descriptors,
         }))
         .expect("serialize the manifest");
         let manifest_digest = Digest::of(&manifest);
@@ -129,20 +271,145 @@ fn set_mode(dir: &Path) {
         .expect("make the runtime directory private");
 }
 
-/// An uncompressed tar with `/hello` of `payload` bytes (a repeating, non-zero pattern).
-fn layer_tar(payload: usize) -> Vec<u8> {
-    let data: Vec<u8> = (0..payload).map(|i| (i % 251) as u8).collect();
-    let mut header = tar::Header::new_gnu();
-    header.set_size(data.len() as u64);
-    header.set_mode(0o755);
-    header.set_mtime(0);
-    header.set_cksum();
+/// A build step of a fixture image: one that made a layer, or one that did not.
+enum Step {
+    Layer(&'static str),
+    Empty(&'static str),
+}
+
+/// An entry of a fixture layer: a directory, or a file with its bytes and mode.
+enum TarEntry<'a> {
+    Dir(&'a str),
+    File(&'a str, &'a [u8], u32),
+}
+
+/// An uncompressed tar of `entries`, in order.
+fn layer_tar(entries: &[TarEntry<'_>]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
-    builder
-        .append_data(&mut header, "hello", data.as_slice())
-        .expect("build the layer tar");
+    for entry in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(0);
+        match entry {
+            TarEntry::Dir(path) => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_size(0);
+                header.set_mode(0o755);
+                header.set_cksum();
+                builder
+                    .append_data(&mut header, format!("{path}/"), std::io::empty())
+                    .expect("add a directory to the layer tar");
+            }
+            TarEntry::File(path, data, mode) => {
+                header.set_size(data.len() as u64);
+                header.set_mode(*mode);
+                header.set_cksum();
+                builder
+                    .append_data(&mut header, path, *data)
+                    .expect("add a file to the layer tar");
+            }
+        }
+    }
     builder.into_inner().expect("finish the layer tar")
 }
+
+/// What the Packages tab shows for [`Fixture::add_packages_image`], in its default order
+/// (by type, then name): name, version, type and step (as the tab numbers them, from 1).
+pub const PACKAGES_IMAGE: [(&str, &str, &str, &str); 7] = [
+    ("base-files", "12.4+deb12u5", "deb", "1"),
+    ("bash", "5.2.15-2+b2", "deb", "1"),
+    ("curl", "7.88.1-10+deb12u5", "deb", "3"),
+    ("libc6", "2.36-9+deb12u4", "deb", "1"),
+    ("libcurl4", "7.88.1-10+deb12u5", "deb", "3"),
+    ("<img src=x onerror=alert(1)>", "6.6.6", "npm", "4"),
+    ("left-pad", "1.3.0", "npm", "4"),
+];
+
+const DEBIAN_OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+HOME_URL="https://www.debian.org/"
+"#;
+
+const BASE_FILES: &str = "Package: base-files
+Essential: yes
+Status: install ok installed
+Priority: required
+Section: admin
+Installed-Size: 340
+Maintainer: Santiago Vila <sanvila@debian.org>
+Architecture: amd64
+Multi-Arch: foreign
+Version: 12.4+deb12u5
+Description: Debian base system miscellaneous files
+";
+
+const BASH: &str = "Package: bash
+Essential: yes
+Status: install ok installed
+Priority: required
+Section: shells
+Installed-Size: 7163
+Maintainer: Matthias Klose <doko@debian.org>
+Architecture: amd64
+Multi-Arch: foreign
+Source: bash (5.2.15-2)
+Version: 5.2.15-2+b2
+Description: GNU Bourne Again SHell
+";
+
+const LIBC6: &str = "Package: libc6
+Status: install ok installed
+Priority: optional
+Section: libs
+Installed-Size: 12986
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: glibc
+Version: 2.36-9+deb12u4
+Description: GNU C Library: Shared libraries
+";
+
+const CURL: &str = "Package: curl
+Status: install ok installed
+Priority: optional
+Section: web
+Installed-Size: 500
+Maintainer: Alessandro Ghedini <ghedo@debian.org>
+Architecture: amd64
+Version: 7.88.1-10+deb12u5
+Depends: libc6 (>= 2.34), libcurl4 (= 7.88.1-10+deb12u5)
+Description: command line tool for transferring data with URL syntax
+";
+
+const LIBCURL4: &str = "Package: libcurl4
+Status: install ok installed
+Priority: optional
+Section: libs
+Installed-Size: 1468
+Maintainer: Alessandro Ghedini <ghedo@debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: curl
+Version: 7.88.1-10+deb12u5
+Description: easy-to-use client-side URL transfer library (OpenSSL flavour)
+";
+
+const BASH_COPYRIGHT: &str =
+    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: bash
+
+Files: *
+Copyright: 1987-2022 Free Software Foundation, Inc.
+License: GPL-3+
+
+Files: debian/*
+Copyright: 2006-2022 Matthias Klose
+License: GPL-3+
+";
 
 /// `time` as RFC 3339 in UTC, to the second (`2025-06-12T09:30:00Z`).
 fn rfc3339(time: SystemTime) -> String {
@@ -211,5 +478,46 @@ mod tests {
             image.size
         );
         assert_eq!(image.problem, None);
+    }
+
+    #[test]
+    fn the_packages_image_has_its_packages_in_their_steps() {
+        let fixture = Fixture::empty();
+        let image = fixture.add_packages_image("docker.io/library/e2e-packages:1.0", "1.0");
+        let store = fixture.store();
+        let layers = porthole_engine::layers::ImageLayers::load(&store, &image)
+            .expect("index the fixture's layers");
+        let found = layers.packages();
+        let os = found.os.expect("the image has an os-release");
+        assert_eq!(
+            os.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
+        let listed: Vec<(String, String, String, String)> = found
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.version.clone(),
+                    p.kind.to_string(),
+                    p.layer.map_or_else(String::new, |l| (l + 1).to_string()),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, String, String)> = PACKAGES_IMAGE
+            .iter()
+            .map(|(n, v, t, s)| (n.to_string(), v.to_string(), t.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(listed, expected);
+        let bash = &found.packages[1];
+        assert_eq!(bash.licenses, ["GPL-3+"]);
+        assert_eq!(
+            found.problems.len(),
+            1,
+            "the broken package.json: {:?}",
+            found.problems
+        );
+        assert!(found.problems[0].contains("/app/node_modules/broken/package.json"));
     }
 }

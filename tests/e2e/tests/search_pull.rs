@@ -156,10 +156,16 @@ async fn search_pull_details(client: &Client, theme: &str) -> Outcome {
         .attr("aria-disabled")
         .await
         .map_err(|error| error.to_string())?;
+    ensure_eq!(packages, None, "the Packages tab's aria-disabled");
+    let vulnerabilities = find(client, "[data-testid=tab-vulnerabilities]")
+        .await?
+        .attr("aria-disabled")
+        .await
+        .map_err(|error| error.to_string())?;
     ensure_eq!(
-        packages,
+        vulnerabilities,
         Some("true".to_owned()),
-        "the Packages tab is disabled"
+        "the Vulnerabilities tab is disabled"
     );
     screenshot(client, &format!("details-layers{theme}.png")).await?;
 
@@ -177,7 +183,20 @@ async fn search_pull_details(client: &Client, theme: &str) -> Outcome {
     if !config.contains("/bin/hello") || !config.contains("porthole-simple") {
         return Err(format!("the Config tab reads {config:?}"));
     }
-    screenshot(client, &format!("details-config{theme}.png")).await
+    screenshot(client, &format!("details-config{theme}.png")).await?;
+
+    // The demo image has an os-release but no package database: the tab says so plainly.
+    click(client, "[data-testid=tab-packages]").await?;
+    let empty = text_of(client, "[data-testid=packages-empty]").await?;
+    if !empty.contains("No packages found") || !empty.contains("scratch") {
+        return Err(format!("the Packages tab's empty state reads {empty:?}"));
+    }
+    ensure_eq!(
+        text_of(client, "[data-testid=details-package-count]").await?,
+        "0".to_owned(),
+        "the package count in the header"
+    );
+    screenshot(client, &format!("details-packages-empty{theme}.png")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,10 @@ import type { IpcError as IpcErrorDto } from './bindings/IpcError';
 import type { IpcErrorCode } from './bindings/IpcErrorCode';
 import type { Label } from './bindings/Label';
 import type { LayerRow } from './bindings/LayerRow';
+import type { OsRow } from './bindings/OsRow';
+import type { PackageKind } from './bindings/PackageKind';
+import type { PackageRow } from './bindings/PackageRow';
+import type { PackagesAnswer } from './bindings/PackagesAnswer';
 import type { PulledImage } from './bindings/PulledImage';
 import type { PullLayer } from './bindings/PullLayer';
 import type { PullProgress } from './bindings/PullProgress';
@@ -21,6 +25,7 @@ import type { RunConfig } from './bindings/RunConfig';
 import type { SearchAnswer } from './bindings/SearchAnswer';
 import type { TagPlatform } from './bindings/TagPlatform';
 import type { TagsAnswer } from './bindings/TagsAnswer';
+import type { TypeCount } from './bindings/TypeCount';
 
 export type {
   FileRow,
@@ -32,6 +37,10 @@ export type {
   IpcErrorCode,
   Label,
   LayerRow,
+  OsRow,
+  PackageKind,
+  PackageRow,
+  PackagesAnswer,
   PulledImage,
   PullLayer,
   PullProgress,
@@ -39,6 +48,7 @@ export type {
   SearchAnswer,
   TagPlatform,
   TagsAnswer,
+  TypeCount,
 };
 
 // Listing every code makes TypeScript fail here when Rust adds one (the bindings change).
@@ -138,6 +148,12 @@ export function imageFiles(digest: string, path: string): Promise<FileRow[]> {
 /** Paths of the image whose name contains `needle`. */
 export function searchImageFiles(digest: string, needle: string): Promise<FileRow[]> {
   return call<FileRow[]>('search_image_files', { digest, needle });
+}
+
+/** The OS and packages of the image whose manifest digest is `digest`, each package with
+ *  the build step (`LayerRow.index`) that introduced it. */
+export function imagePackages(digest: string): Promise<PackagesAnswer> {
+  return call<PackagesAnswer>('image_packages', { digest });
 }
 
 /** Calls `handler` whenever the store changes (a pull finished); returns the unsubscribe. */

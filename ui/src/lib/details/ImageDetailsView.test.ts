@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { settle } from '../settle';
 
-import type { FileRow, ImageDetails, ImageRow } from '../../tauri/ipc';
+import type { FileRow, ImageDetails, ImageRow, PackagesAnswer } from '../../tauri/ipc';
 import { clearMocks, mockCommands } from '../../tauri/testing';
 import ImageDetailsView from './ImageDetailsView.svelte';
 
@@ -61,6 +61,50 @@ const DETAILS: ImageDetails = {
   },
 };
 
+const PACKAGES: PackagesAnswer = {
+  os: {
+    id: 'debian',
+    name: 'Debian GNU/Linux',
+    prettyName: 'Debian GNU/Linux 12 (bookworm)',
+    versionId: '12',
+    versionCodename: 'bookworm',
+    location: '/etc/os-release',
+  },
+  packages: [
+    {
+      name: 'bash',
+      version: '5.2.15-2+b2',
+      kind: 'deb',
+      purl: 'pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12',
+      licenses: ['GPL-3.0-or-later'],
+      sourceName: null,
+      sourceVersion: null,
+      arch: 'amd64',
+      location: '/var/lib/dpkg/status',
+      layer: 0,
+      layerDigest: 'sha256:aa',
+    },
+    {
+      name: '<img src=x onerror=alert(1)>',
+      version: '1.0.0',
+      kind: 'npm',
+      purl: 'pkg:npm/x@1.0.0',
+      licenses: ['MIT'],
+      sourceName: null,
+      sourceVersion: null,
+      arch: null,
+      location: '/app/node_modules/x/package.json',
+      layer: 1,
+      layerDigest: 'sha256:bb',
+    },
+  ],
+  problems: [],
+  counts: [
+    { kind: 'deb', count: 1 },
+    { kind: 'npm', count: 1 },
+  ],
+};
+
 function file(path: string, kind = 'file', overrides: Partial<FileRow> = {}): FileRow {
   return { path, name: path.split('/').pop() ?? '/', kind, size: 10, linkTarget: null, layer: 0, ...overrides };
 }
@@ -113,18 +157,137 @@ describe('ImageDetailsView', () => {
     expect(target.querySelector('script')).toBeNull();
   });
 
-  it('has Packages and Vulnerabilities tabs that say they are coming soon', async () => {
-    mockCommands({ image_details: () => DETAILS });
+  it('has a Vulnerabilities tab that says it is coming soon', async () => {
+    mockCommands({ image_details: () => DETAILS, image_packages: () => PACKAGES });
     component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
     await settle();
-    for (const id of ['tab-packages', 'tab-vulnerabilities']) {
-      const tab = byTestId(id) as HTMLButtonElement;
-      expect(tab.getAttribute('aria-disabled')).toBe('true');
-      expect(tab.textContent).toContain('Coming soon');
-      tab.click();
-      flushSync();
-      expect(byTestId('layers-table')).not.toBeNull();
-    }
+    const tab = byTestId('tab-vulnerabilities') as HTMLButtonElement;
+    expect(tab.getAttribute('aria-disabled')).toBe('true');
+    expect(tab.textContent).toContain('Coming soon');
+    tab.click();
+    flushSync();
+    expect(byTestId('layers-table')).not.toBeNull();
+    expect(byTestId('tab-packages')?.textContent).not.toContain('Coming soon');
+  });
+
+  it('asks for the details and the packages at once, and shows the OS and package count', async () => {
+    const asked: string[] = [];
+    let answerPackages: (a: PackagesAnswer) => void = () => {};
+    mockCommands({
+      image_details: () => {
+        asked.push('image_details');
+        return new Promise<ImageDetails>(() => {});
+      },
+      image_packages: (args) => {
+        asked.push('image_packages');
+        expect(args).toEqual({ digest: IMAGE.digest });
+        return new Promise<PackagesAnswer>((resolve) => (answerPackages = resolve));
+      },
+    });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    // Neither waits for the other.
+    expect(asked.sort()).toEqual(['image_details', 'image_packages']);
+    expect(byTestId('details-os')?.textContent).toBe('…');
+    answerPackages(PACKAGES);
+    await settle();
+    expect(byTestId('details-os')?.textContent?.trim()).toBe('Debian GNU/Linux 12 (bookworm)');
+    expect(byTestId('details-package-count')?.textContent).toBe('2');
+    // The Layers tab is still loading: the two are independent.
+    expect(byTestId('details-loading')).not.toBeNull();
+  });
+
+  it('says the OS is unknown when the image has no os-release', async () => {
+    mockCommands({ image_details: () => DETAILS, image_packages: () => ({ ...PACKAGES, os: null }) });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    expect(byTestId('details-os')?.textContent?.trim()).toBe('Unknown');
+  });
+
+  it('opens the Packages tab with the steps’ commands, and reaches it with the arrow keys', async () => {
+    mockCommands({ image_details: () => DETAILS, image_packages: () => PACKAGES });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    const config = byTestId('tab-config') as HTMLButtonElement;
+    config.click();
+    flushSync();
+    config.focus();
+    config.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    flushSync();
+    const packagesTab = byTestId('tab-packages') as HTMLButtonElement;
+    expect(packagesTab.getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(packagesTab);
+    expect(allByTestId('package-name').map((e) => e.textContent)).toEqual(['bash', '<img src=x onerror=alert(1)>']);
+    expect(target.querySelector('img')).toBeNull();
+    const stepCell = allByTestId('package-step')[0]?.parentElement;
+    expect(stepCell?.title).toBe('Step 1: ADD rootfs.tar.xz /');
+    // Wraps around from Packages to Layers (Vulnerabilities is not ready).
+    packagesTab.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    flushSync();
+    expect(byTestId('tab-layers')?.getAttribute('aria-selected')).toBe('true');
+    packagesTab.focus();
+    (byTestId('tab-layers') as HTMLButtonElement).dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }),
+    );
+    flushSync();
+    expect(packagesTab.getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('opens and scrolls the Packages tab of an image with 5,000 packages quickly', async () => {
+    const template = PACKAGES.packages[0]!;
+    const many: PackagesAnswer = {
+      ...PACKAGES,
+      packages: Array.from({ length: 5000 }, (_, i) => ({
+        ...template,
+        name: `pkg-${String(i).padStart(5, '0')}`,
+        version: `1.0-${i}`,
+        purl: `pkg:deb/debian/pkg-${i}@1.0-${i}`,
+        layer: i % 2,
+      })),
+      counts: [{ kind: 'deb', count: 5000 }],
+    };
+    mockCommands({ image_details: () => DETAILS, image_packages: () => many });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    expect(byTestId('details-package-count')?.textContent).toBe('5,000');
+    let t = performance.now();
+    (byTestId('tab-packages') as HTMLButtonElement).click();
+    flushSync();
+    const openMs = performance.now() - t;
+    expect(allByTestId('package-row').length).toBeLessThan(80);
+    const scroller = byTestId('packages-scroller') as HTMLDivElement;
+    Object.defineProperty(scroller, 'clientHeight', { value: 400, configurable: true });
+    Object.defineProperty(scroller, 'scrollTop', { value: 5000 * 29 - 400, writable: true, configurable: true });
+    t = performance.now();
+    scroller.dispatchEvent(new Event('scroll'));
+    flushSync();
+    const scrollMs = performance.now() - t;
+    expect(allByTestId('package-name').map((e) => e.textContent)).toContain('pkg-04999');
+    console.log(`5,000 packages through the details page: tab opened in ${openMs.toFixed(1)} ms, scrolled to the end in ${scrollMs.toFixed(1)} ms`);
+    expect(openMs).toBeLessThan(1500);
+    expect(scrollMs).toBeLessThan(500);
+  });
+
+  it('retries the packages on their own when they fail', async () => {
+    let fail = true;
+    mockCommands({
+      image_details: () => DETAILS,
+      image_packages: () => {
+        if (fail) throw { code: 'internal', message: 'could not read the layer index' };
+        return PACKAGES;
+      },
+    });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    expect(byTestId('details-os')).toBeNull();
+    (byTestId('tab-packages') as HTMLButtonElement).click();
+    flushSync();
+    expect(byTestId('packages-error')?.textContent).toContain('could not read the layer index');
+    fail = false;
+    (byTestId('packages-error')?.querySelector('button') as HTMLButtonElement).click();
+    await settle();
+    expect(allByTestId('package-row')).toHaveLength(2);
+    expect(byTestId('details-package-count')?.textContent).toBe('2');
   });
 
   it('shows the run config as text', async () => {

@@ -1,0 +1,28 @@
+/** Puts `text` on the clipboard: the async Clipboard API where the webview offers it, else
+ *  a selected, off-screen textarea and `execCommand('copy')`. Resolves to whether it worked. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Refused (no permission, not a secure context): try the old way.
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.className = 'visually-hidden';
+  const focused = document.activeElement;
+  document.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = document.execCommand('copy');
+  } catch {
+    copied = false;
+  }
+  area.remove();
+  if (focused instanceof HTMLElement) focused.focus();
+  return copied;
+}
