@@ -281,7 +281,11 @@ mod packages_image {
         assert_eq!(found.packages.len(), 1);
         assert_eq!(found.problems.len(), 1);
         assert!(
-            found.problems[0].starts_with("/usr/lib/node_modules/bad/package.json: npm: "),
+            found.problems[0].starts_with("npm: ")
+                && found.problems[0]
+                    .matches("/usr/lib/node_modules/bad/package.json")
+                    .count()
+                    == 1,
             "{:?}",
             found.problems
         );

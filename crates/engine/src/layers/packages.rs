@@ -74,7 +74,7 @@ pub(crate) fn image_packages(layers: &[LayerIndex], step_of: &[usize]) -> ImageP
     let mut problems = Vec::new();
     for at in visible.values() {
         let found = file(at);
-        problems.extend(found.errors.iter().map(|e| format!("{}: {e}", found.path)));
+        problems.extend(found.errors.iter().cloned());
         for p in &found.packages {
             let k = key(p);
             if !seen.insert(k) {

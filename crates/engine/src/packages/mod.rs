@@ -78,8 +78,8 @@ pub struct ImagePackages {
     /// Each package once, sorted by type, name, version and location, with the layer that
     /// introduced it.
     pub packages: Vec<Package>,
-    /// Files that looked like package metadata but could not be read: `path: detector:
-    /// reason`. Their packages are missing from the list.
+    /// Files that looked like package metadata but could not be read, one line each:
+    /// `detector: what is wrong with which file`. Their packages are missing from the list.
     pub problems: Vec<String>,
 }
 
