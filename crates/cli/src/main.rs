@@ -54,6 +54,13 @@ pub enum Command {
     Os(commands::packages::OsArgs),
     /// Write an image's SBOM (CycloneDX 1.6 or SPDX 2.3 JSON).
     Sbom(commands::sbom::Args),
+    /// List the known vulnerabilities (OSV advisories) of an image's packages.
+    Vulns(commands::vulns::Args),
+    /// Manage the offline vulnerability database (OSV exports).
+    Vulndb {
+        #[command(subcommand)]
+        command: commands::vulns::DbCommand,
+    },
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

@@ -741,3 +741,157 @@ fn layers_files_efficiency_packages_and_os_of_a_pulled_image() {
     let text = porthole.run(&["os", &reference]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("Debian GNU/Linux 12 (bookworm)"));
 }
+
+/// `python3 -m http.server` over `dir` on 127.0.0.1 (a stand-in for OSV's export bucket),
+/// stopped when dropped.
+struct StaticServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl StaticServer {
+    fn start(dir: &Path) -> StaticServer {
+        use std::io::BufRead as _;
+        let mut child = Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
+        let port = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no port in {line:?}"))
+            .to_owned();
+        StaticServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
+    use porthole_tests::fixtures::{ImageBuilder, LayerBuilder};
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = ImageBuilder::new(MediaTypes::Oci)
+        .layer(
+            LayerBuilder::new()
+                .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+                .file(
+                    "var/lib/dpkg/status",
+                    "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: 3.0.11-1~deb12u1\nArchitecture: amd64\n\n\
+                     Package: zlib1g\nStatus: install ok installed\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\n\n",
+                ),
+        )
+        .build();
+    let pushed = image.push(&registry, "cli/vulnerable", "v1");
+    let porthole = Porthole::new();
+    porthole.json(&["pull", &pushed.reference()]);
+    let reference = pushed.reference();
+
+    // OSV's export bucket: Debian/all.zip with two openssl advisories.
+    let osv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/osv");
+    let bucket = porthole.home.path().join("bucket");
+    std::fs::create_dir_all(bucket.join("Debian")).unwrap();
+    let zipped = Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n    for p in sys.argv[2:]:\n        z.write(p, p.rsplit('/', 1)[-1])")
+        .arg(bucket.join("Debian/all.zip"))
+        .arg(osv.join("DSA-5532-1.json"))
+        .arg(osv.join("DEBIAN-CVE-2024-0727.json"))
+        .status()
+        .unwrap();
+    assert!(zipped.success());
+    let server = StaticServer::start(&bucket);
+    std::fs::write(
+        porthole.home.path().join("porthole.json"),
+        format!(
+            r#"{{"osvDataUrl": "{}", "osvApiUrl": "http://127.0.0.1:{}"}}"#,
+            server.url,
+            dead_port()
+        ),
+    )
+    .unwrap();
+
+    let status = porthole.run(&["vulndb", "status"]);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("no offline database"));
+    let update = porthole.json(&["vulndb", "update", "Debian"]);
+    assert_eq!(update["status"]["records"], 2, "{update}");
+    let status = porthole.json(&["vulndb", "status"]);
+    assert_eq!(status["ecosystems"][0]["ecosystem"], "Debian");
+
+    let report = porthole.json(&["vulns", &reference]);
+    assert_eq!(report["source"]["kind"], "offline");
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {} {}",
+                f["id"].as_str().unwrap(),
+                f["package"].as_str().unwrap(),
+                f["matched_name"].as_str().unwrap_or("-"),
+                f["fixed_version"].as_str().unwrap_or("-"),
+                f["layer"]
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "DEBIAN-CVE-2024-0727 libssl3 openssl 3.0.13-1~deb12u1 0",
+            "DSA-5532-1 libssl3 openssl 3.0.11-1~deb12u2 0"
+        ]
+    );
+    assert_eq!(report["packages_scanned"], 2);
+    let fix = &report["recommended_fixes"][0];
+    assert_eq!(fix["target_version"], "3.0.13-1~deb12u1", "{fix}");
+
+    let text = porthole.run(&["vulns", &reference]);
+    assert_success(&text, &["vulns"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.starts_with("SEVERITY") && stdout.contains("DSA-5532-1"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        stderr.contains("2 findings") && stderr.contains("offline database"),
+        "{stderr}"
+    );
+
+    let none = porthole.json(&["vulns", &reference, "--severity", "critical"]);
+    assert_eq!(none["findings"], serde_json::json!([]));
+    assert_one_error_line(
+        &porthole.run(&["vulns", &reference, "--severity", "severe"]),
+        "unknown severity",
+    );
+    // Online, with nothing listening where the API should be: one line naming the URL.
+    let online = porthole.run(&["vulns", &reference, "--online"]);
+    assert_one_error_line(&online, "127.0.0.1");
+}

@@ -13,6 +13,7 @@ pub mod rm;
 pub mod sbom;
 pub mod search;
 pub mod tags;
+pub mod vulns;
 
 use std::process::ExitCode;
 
@@ -74,6 +75,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Packages(args) => packages::run(&ctx, args).await,
         Command::Os(args) => packages::run_os(&ctx, args).await,
         Command::Sbom(args) => sbom::run(&ctx, args).await,
+        Command::Vulns(args) => vulns::run(&ctx, args).await,
+        Command::Vulndb { command } => vulns::db(&ctx, command).await,
         Command::Rm(args) => rm::run(&ctx, args).await,
         Command::Gc => fsck_gc::gc(&ctx).await,
         Command::Fsck => fsck_gc::fsck(&ctx).await,
