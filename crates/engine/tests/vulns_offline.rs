@@ -276,7 +276,7 @@ async fn the_configured_source_follows_the_config_and_the_store() {
 
 /// 1,000 packages (600 Debian binaries of 120 source packages, 400 PyPI libraries) against
 /// a database of 2,400 Debian and 800 PyPI advisories. Prints the time; the budget is
-/// 200 ms in a release build (the benchmark script checks it).
+/// 200 ms in a release build (`bench/vulns.sh` measures it).
 #[tokio::test]
 async fn a_thousand_package_scan_is_one_indexed_pass() {
     let mut records = Vec::new();
