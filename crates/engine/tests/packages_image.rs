@@ -454,6 +454,36 @@ mod packages_image {
             };
             assert_eq!(p.licenses, want, "licences of {}", p.name);
         }
+        // Who installed which file, as dpkg-query -S says on the extracted rootfs; the
+        // purged tzdata owns nothing any more.
+        let admindir = fixture.join("unpacked/rootfs/var/lib/dpkg");
+        for probe in [
+            "/usr/bin/bash",
+            "/usr/share/porthole-hello/porthole",
+            "/usr/share/debian-archive-keyring/porthole",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/bin/dpkg",
+        ] {
+            // A merged-/usr system: dpkg's lists name /bin/bash but /usr/bin/dpkg; ask
+            // for both spellings, as `dpkg -S` through the /bin symlink would find either.
+            let alias = format!("/{}", probe.trim_start_matches("/usr/"));
+            let out = Command::new("dpkg-query")
+                .arg("--admindir")
+                .arg(&admindir)
+                .args(["-S", probe, &alias])
+                .output()
+                .unwrap();
+            let out = String::from_utf8(out.stdout).unwrap();
+            assert!(!out.is_empty(), "dpkg-query -S found no owner of {probe}");
+            let owner = out.split(':').next().unwrap().trim();
+            assert_eq!(layers.owner_of(probe), Some(owner), "owner of {probe}");
+        }
+        assert_eq!(layers.owner_of("/usr/share/zoneinfo/UTC"), None);
+        let bash = layers.tree("/usr/bin/bash", Some(0)).unwrap();
+        assert_eq!(bash[0].package.as_deref(), Some("bash"));
+        let etc = layers.tree("/etc", Some(0)).unwrap();
+        assert_eq!(etc[0].package, None, "directories have no single owner");
+
         let with_licenses = found
             .packages
             .iter()

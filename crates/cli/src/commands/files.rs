@@ -84,6 +84,9 @@ fn line(e: &FileEntry) -> String {
         };
         text.push_str(&format!(" {arrow} {target}"));
     }
+    if let Some(package) = &e.package {
+        text.push_str(&format!("  [{package}]"));
+    }
     text
 }
 

@@ -13,7 +13,7 @@
 //! | 4     | format version ([`CACHE_FORMAT_VERSION`]) |
 //! | 4     | CRC-32 of the body |
 //! | 8     | body length |
-//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (since version 2; deb licences since 3) |
+//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (since version 2; deb licences since 3, file ownership since 4) |
 //!
 //! Nothing else in the store refers to these files: deleting `porthole-cache/` is always
 //! safe.
@@ -33,7 +33,7 @@ use crate::store::Store;
 
 /// Bump when the body's layout or the meaning of a field changes: older files are then
 /// rebuilt rather than misread.
-pub const CACHE_FORMAT_VERSION: u32 = 3;
+pub const CACHE_FORMAT_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"PHLIDX\r\n";
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;

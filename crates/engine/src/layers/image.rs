@@ -1,8 +1,9 @@
 //! An image's layers stacked up: its build steps, its final filesystem, what each step
 //! changed, and the queries the CLI and the UI ask of them.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 
@@ -61,6 +62,10 @@ pub struct FileEntry {
     pub layer: usize,
     /// Modification time, seconds since the epoch.
     pub mtime: i64,
+    /// The package that installed this file or symlink, as the image's package database
+    /// says (dpkg's file lists, apk's database); `None` for directories and for files no
+    /// package claims.
+    pub package: Option<String>,
 }
 
 /// What one step did to one path.
@@ -119,6 +124,8 @@ pub struct ImageLayers {
     merged: Merged,
     /// For each layer, its step.
     step_of: Vec<usize>,
+    /// Path → package, computed on first use (see [`ImageLayers::owner_of`]).
+    owners: OnceLock<HashMap<String, String>>,
 }
 
 impl ImageLayers {
@@ -180,6 +187,7 @@ impl ImageLayers {
             layers,
             merged,
             step_of,
+            owners: OnceLock::new(),
         }
     }
 
@@ -279,10 +287,36 @@ impl ImageLayers {
             mode: e.mode,
             uid: e.uid,
             gid: e.gid,
+            package: match e.kind {
+                Some(FileType::Dir) | None => None,
+                _ => self.owner_of(&paths::absolute(e.path)).map(str::to_owned),
+            },
             link_target,
             layer: step,
             mtime: e.mtime,
         }
+    }
+
+    /// The package that installed `path` (absolute), per the image's package databases.
+    /// In a merged-/usr image (`/bin` a symlink to `usr/bin`, and so on) a package that
+    /// lists `/bin/bash` owns `/usr/bin/bash` too, as `dpkg-query -S` on the real system
+    /// sees through the link.
+    pub fn owner_of(&self, path: &str) -> Option<&str> {
+        let owners = self
+            .owners
+            .get_or_init(|| super::packages::file_owners(&self.layers));
+        if let Some(owner) = owners.get(path) {
+            return Some(owner);
+        }
+        let (top, rest) = path.strip_prefix("/usr/")?.split_once('/')?;
+        let merged = matches!(top, "bin" | "sbin" | "lib" | "lib32" | "lib64" | "libx32")
+            && self.find(top).is_some_and(|n| {
+                self.raw(self.merged.nodes[n].version).kind == Some(FileType::Symlink)
+            });
+        if !merged {
+            return None;
+        }
+        owners.get(&format!("/{top}/{rest}")).map(String::as_str)
     }
 
     fn node_entry(&self, node: usize) -> FileEntry {

@@ -11,7 +11,7 @@
 //! #435 and #645), an upgrade moves only the upgraded package, and a package removed and
 //! later reinstalled belongs to the layer that reinstalled it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::LayerIndex;
 use super::index::FileType;
@@ -48,15 +48,9 @@ fn key(p: &Package) -> Key<'_> {
 /// The image's OS and packages. `step_of[i]` is the build step of layer `i` (the number
 /// `porthole layers` shows, which [`Package::layer`] takes).
 pub(crate) fn image_packages(layers: &[LayerIndex], step_of: &[usize]) -> ImagePackages {
-    // For each path of a package file that counts: the layer and the file.
-    let mut visible: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     // For each layer, the packages present once it is applied.
     let mut present: Vec<HashSet<Key<'_>>> = Vec::with_capacity(layers.len());
-    for (i, layer) in layers.iter().enumerate() {
-        visible.retain(|path, _| survives(layer, path));
-        for (k, file) in layer.found.iter().enumerate() {
-            visible.insert(&file.path, (i, k));
-        }
+    let visible = stack(layers, |visible| {
         present.push(
             visible
                 .values()
@@ -64,7 +58,7 @@ pub(crate) fn image_packages(layers: &[LayerIndex], step_of: &[usize]) -> ImageP
                 .map(key)
                 .collect(),
         );
-    }
+    });
 
     let file = |&(l, k): &(usize, usize)| &layers[l].found[k];
     let os =
@@ -113,6 +107,41 @@ pub(crate) fn image_packages(layers: &[LayerIndex], step_of: &[usize]) -> ImageP
         packages,
         problems,
     }
+}
+
+/// Where each found file that counts at the top comes from: path → (layer, position in
+/// its found files). `each` sees the map after every layer is applied.
+fn stack<'a>(
+    layers: &'a [LayerIndex],
+    mut each: impl FnMut(&BTreeMap<&'a str, (usize, usize)>),
+) -> BTreeMap<&'a str, (usize, usize)> {
+    let mut visible: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        visible.retain(|path, _| survives(layer, path));
+        for (k, file) in layer.found.iter().enumerate() {
+            visible.insert(&file.path, (i, k));
+        }
+        each(&visible);
+    }
+    visible
+}
+
+/// Which package installed each path of the final filesystem, from the package databases
+/// that count at the top (dpkg's file lists, apk's database): absolute path → package. A
+/// path two packages claim (a directory, a diverted file) goes to the first listed.
+pub(crate) fn file_owners(layers: &[LayerIndex]) -> HashMap<String, String> {
+    let visible = stack(layers, |_| {});
+    let mut owners = HashMap::new();
+    for &(l, k) in visible.values() {
+        for (package, files) in &layers[l].found[k].owned_files {
+            for file in files {
+                owners
+                    .entry(file.clone())
+                    .or_insert_with(|| package.clone());
+            }
+        }
+    }
+    owners
 }
 
 /// Whether the file at `path` (absolute) in the layers below `layer` is still there once

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::purl::Purl;
 use super::{DetectContext, Detector, MIB, Package, PackageError, PackageType};
 
-const INSTALLED: &str = "/lib/apk/db/installed";
+pub(crate) const INSTALLED: &str = "/lib/apk/db/installed";
 
 /// The apk database detector.
 pub struct ApkDetector;

@@ -219,6 +219,17 @@ pub fn file_owners<'a>(
     out
 }
 
+const INFO: &str = "/var/lib/dpkg/info/";
+/// A `.list` file bigger than this is not read for file ownership.
+pub const MAX_LIST_SIZE: u64 = 64 * MIB;
+
+/// The package whose file list `path` is (`/var/lib/dpkg/info/<package>[:<arch>].list`).
+pub fn list_of(path: &str) -> Option<&str> {
+    let stem = path.strip_prefix(INFO)?.strip_suffix(".list")?;
+    let package = stem.split(':').next().unwrap_or(stem);
+    (!package.is_empty() && !stem.contains('/')).then_some(package)
+}
+
 const DOC: &str = "/usr/share/doc/";
 /// Copyright files are text; anything bigger is not worth reading for its licences.
 pub const MAX_COPYRIGHT_SIZE: u64 = 4 * MIB;

@@ -25,6 +25,9 @@ pub struct FoundFile {
     /// For `/usr/share/doc/<package>/copyright`: the licences it declares for that deb
     /// package (see [`dpkg::copyright_licenses`]).
     pub copyright_licenses: Option<Vec<String>>,
+    /// The files this database says its packages installed: package → absolute paths
+    /// (dpkg's `info/<package>.list`, apk's `F`/`R` lines).
+    pub owned_files: Vec<(String, Vec<String>)>,
 }
 
 /// Which detectors want one file, decided from its header.
@@ -32,6 +35,7 @@ pub struct Wanted {
     detectors: Vec<&'static dyn Detector>,
     os_release: bool,
     copyright: bool,
+    owners: bool,
 }
 
 impl Wanted {
@@ -40,6 +44,8 @@ impl Wanted {
     pub fn of(path: &str, mode: u32, size: u64) -> Option<Wanted> {
         let os_release = os_release::wants(path) && size <= os_release::MAX_FILE_SIZE;
         let copyright = dpkg::copyright_of(path).is_some() && size <= dpkg::MAX_COPYRIGHT_SIZE;
+        let owners = (dpkg::list_of(path).is_some() || path == apk::INSTALLED)
+            && size <= dpkg::MAX_LIST_SIZE;
         let detectors: Vec<_> = detectors()
             .iter()
             .copied()
@@ -49,6 +55,7 @@ impl Wanted {
             detectors,
             os_release,
             copyright,
+            owners,
         };
         wanted.any().then_some(wanted)
     }
@@ -62,7 +69,7 @@ impl Wanted {
     }
 
     fn any(&self) -> bool {
-        self.os_release || self.copyright || !self.detectors.is_empty()
+        self.os_release || self.copyright || self.owners || !self.detectors.is_empty()
     }
 
     /// Runs the detectors over the file's content. `None` when the file held nothing worth
@@ -78,6 +85,11 @@ impl Wanted {
                 .copyright
                 .then(|| dpkg::copyright_licenses(bytes))
                 .filter(|l| !l.is_empty()),
+            owned_files: if self.owners {
+                owned_files(path, bytes)
+            } else {
+                Vec::new()
+            },
         };
         for detector in &self.detectors {
             match detector.parse(path, bytes, &ctx) {
@@ -87,9 +99,31 @@ impl Wanted {
         }
         let keep = found.os_release.is_some()
             || found.copyright_licenses.is_some()
+            || !found.owned_files.is_empty()
             || !found.packages.is_empty();
         (keep || !found.errors.is_empty()).then_some(found)
     }
+}
+
+/// Package → files, from a dpkg `.list` file or apk's database.
+fn owned_files(path: &str, bytes: &[u8]) -> Vec<(String, Vec<String>)> {
+    if let Some(package) = dpkg::list_of(path) {
+        let files: Vec<String> = String::from_utf8_lossy(bytes)
+            .lines()
+            .filter(|l| l.starts_with('/') && *l != "/.")
+            .map(str::to_owned)
+            .collect();
+        return if files.is_empty() {
+            Vec::new()
+        } else {
+            vec![(package.to_owned(), files)]
+        };
+    }
+    let mut by_package: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (file, package) in apk::file_owners(bytes) {
+        by_package.entry(package).or_default().push(file);
+    }
+    by_package.into_iter().collect()
 }
 
 /// Completes what depends on the image's OS: the vendor and `distro` of deb, apk and rpm
