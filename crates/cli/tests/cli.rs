@@ -808,8 +808,22 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         )
         .build();
     let pushed = image.push(&registry, "cli/vulnerable", "v1");
+    // A newer build of the same repository, with openssl upgraded past both advisories.
+    let newer = ImageBuilder::new(MediaTypes::Oci)
+        .layer(
+            LayerBuilder::new()
+                .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+                .file(
+                    "var/lib/dpkg/status",
+                    "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: 3.0.13-1~deb12u1\nArchitecture: amd64\n\n",
+                ),
+        )
+        .created("2025-06-01T00:00:00Z")
+        .build();
+    let pushed_newer = newer.push(&registry, "cli/vulnerable", "v2");
     let porthole = Porthole::new();
     porthole.json(&["pull", &pushed.reference()]);
+    porthole.json(&["pull", &pushed_newer.reference()]);
     let reference = pushed.reference();
 
     // OSV's export bucket: Debian/all.zip with two openssl advisories.
@@ -869,6 +883,18 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         ]
     );
     assert_eq!(report["packages_scanned"], 2);
+    let newer_images = report["newer_images"].as_array().unwrap();
+    assert_eq!(newer_images.len(), 1, "{report}");
+    assert_eq!(
+        newer_images[0]["reference"],
+        pushed_newer.reference().as_str()
+    );
+    assert_eq!(newer_images[0]["counts"]["total"], 0);
+    assert!(newer_images[0]["critical_high_change"].as_i64().unwrap() <= 0);
+    // The newer image has no newer image.
+    let report_v2 = porthole.json(&["vulns", &pushed_newer.reference()]);
+    assert_eq!(report_v2["findings"], serde_json::json!([]));
+    assert_eq!(report_v2["newer_images"], serde_json::json!([]));
     let fix = &report["recommended_fixes"][0];
     assert_eq!(fix["target_version"], "3.0.13-1~deb12u1", "{fix}");
 
@@ -884,6 +910,7 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         stderr.contains("2 findings") && stderr.contains("offline database"),
         "{stderr}"
     );
+    assert!(stderr.contains("newer image in the store: "), "{stderr}");
 
     let none = porthole.json(&["vulns", &reference, "--severity", "critical"]);
     assert_eq!(none["findings"], serde_json::json!([]));

@@ -7,10 +7,14 @@ use std::time::SystemTime;
 
 use anyhow::bail;
 use porthole_engine::layers::ImageLayers;
+use porthole_engine::packages::ImagePackages;
 use porthole_engine::vulns::{
-    ScanOptions, ScanReport, Severity, SourceKind, SourceMode, UpdateOptions, VulnDb,
-    scan_with_config,
+    NewerImage, ScanOptions, ScanReport, Severity, SourceKind, SourceMode, UpdateOptions, VulnDb,
+    newer_images, scan_with_config,
 };
+
+/// How many newer images of the same repository are scanned for comparison.
+const MAX_NEWER: usize = 3;
 
 use super::images::print_table;
 use super::{Context, blocking};
@@ -69,21 +73,50 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let store = ctx.store()?;
     let root = store.root().to_path_buf();
-    let image = args.image;
-    let found = blocking(move || {
-        let image = store.resolve(&image)?;
-        Ok(ImageLayers::load(&store, &image)?.packages())
-    })
-    .await?;
-    let mut report = scan_with_config(
-        &found.packages,
-        found.os.as_ref(),
-        &ctx.config,
-        &root,
-        mode,
-        &ScanOptions::default(),
-    )
-    .await?;
+    let (found, newer) = {
+        let (store, image) = (store.clone(), args.image);
+        blocking(move || {
+            let image = store.resolve(&image)?;
+            let found = ImageLayers::load(&store, &image)?.packages();
+            let newer = newer_images(&store, &image, MAX_NEWER)?;
+            Ok((found, newer))
+        })
+        .await?
+    };
+    let scan = async |found: &ImagePackages| {
+        scan_with_config(
+            &found.packages,
+            found.os.as_ref(),
+            &ctx.config,
+            &root,
+            mode,
+            &ScanOptions::default(),
+        )
+        .await
+    };
+    let mut report = scan(&found).await?;
+    // Would a newer image of the same repository be better? Only what the store holds.
+    for other in newer {
+        let name = other
+            .reference
+            .clone()
+            .unwrap_or_else(|| other.digest.to_string());
+        let store = store.clone();
+        let summary = other.clone();
+        let packages = blocking(move || Ok(ImageLayers::load(&store, &summary)?.packages())).await;
+        let compared = match packages {
+            Ok(packages) => scan(&packages).await.map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        };
+        match compared {
+            Ok(theirs) => report
+                .newer_images
+                .push(NewerImage::compare(&other, &theirs, &report)),
+            Err(e) => report
+                .warnings
+                .push(format!("cannot compare with the newer image {name}: {e:#}")),
+        }
+    }
     if !keep.is_empty() {
         report = report.only_severities(&keep);
     }
@@ -152,6 +185,22 @@ fn print_report(report: &ScanReport) {
             fix.target_version,
             fix.clears.critical,
             fix.clears.high
+        );
+    }
+    for newer in &report.newer_images {
+        let name = newer
+            .reference
+            .clone()
+            .unwrap_or_else(|| newer.digest.to_string());
+        let change = newer.critical_high_change;
+        let verdict = match change.signum() {
+            -1 => format!("{} fewer critical/high findings", -change),
+            1 => format!("{change} more critical/high findings"),
+            _ => "as many critical/high findings".into(),
+        };
+        eprintln!(
+            "newer image in the store: {name} (created {}) has {verdict}",
+            newer.created.as_deref().unwrap_or("?")
         );
     }
     if !report.not_covered.is_empty() {

@@ -22,6 +22,7 @@ pub mod ecosystem;
 mod error;
 mod fixes;
 mod http;
+pub mod newer;
 pub mod osv;
 pub mod range;
 pub mod rating;
@@ -38,6 +39,7 @@ pub use db::{
 pub use ecosystem::{KNOWN_EXPORTS, NotCovered, Target};
 pub use error::VulnError;
 pub use http::Retry;
+pub use newer::{NewerImage, newer_images};
 pub use rating::SeveritySource;
 pub use report::{
     Finding, RecommendedFix, ScanReport, SeverityCounts, SourceInfo, SourceKind, UncoveredPackage,

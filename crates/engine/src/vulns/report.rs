@@ -31,6 +31,9 @@ pub struct ScanReport {
     pub recommended_fixes: Vec<RecommendedFix>,
     /// Things a person should know (records skipped, versions that could not be compared).
     pub warnings: Vec<String>,
+    /// Newer images of the same repository in the store, and whether they have fewer
+    /// critical and high findings (filled by the front end: see [`super::newer`]).
+    pub newer_images: Vec<super::newer::NewerImage>,
 }
 
 /// Where the advisories came from.

@@ -171,6 +171,7 @@ pub async fn scan(
         not_covered,
         recommended_fixes,
         warnings,
+        newer_images: Vec::new(),
     })
 }
 
