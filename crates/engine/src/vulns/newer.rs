@@ -57,7 +57,7 @@ pub fn newer_images(
         .filter_map(|i| Some((seconds(i.created.as_deref()?)?, i)))
         .filter(|(t, _)| *t > since)
         .collect();
-    newer.sort_by(|a, b| b.0.cmp(&a.0));
+    newer.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     newer.dedup_by(|a, b| a.1.digest == b.1.digest);
     Ok(newer.into_iter().take(limit).map(|(_, i)| i).collect())
 }
