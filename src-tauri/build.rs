@@ -12,6 +12,14 @@ fn main() {
         "image_files",
         "search_image_files",
         "image_packages",
+        "image_vulnerabilities",
+        "cancel_vulnerabilities",
+        "export_sbom",
+        "get_settings",
+        "save_settings",
+        "vulndb_status",
+        "update_vulndb",
+        "cancel_vulndb_update",
     ]);
     if let Err(error) = tauri_build::try_build(
         tauri_build::Attributes::new()

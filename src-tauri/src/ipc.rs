@@ -11,6 +11,8 @@ mod details;
 mod packages;
 mod pull;
 mod search;
+mod settings;
+mod vulns;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -22,11 +24,17 @@ use porthole_engine::pull::PullError;
 use porthole_engine::reference::ReferenceError;
 use porthole_engine::registry::RegistryError;
 use porthole_engine::store::{ImageSummary, StoreError};
+use porthole_engine::vulns::VulnError;
 
 pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
 pub use search::{HubBadge, HubResult, HubTag, SearchAnswer, TagPlatform, TagsAnswer};
+pub use settings::{RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer};
+pub use vulns::{
+    EcosystemRow, FindingRow, FixRow, OFFERED_ECOSYSTEMS, ScanMode, SeverityLevel, SeverityTally,
+    UncoveredRow, VulnDbProgress, VulnDbStatus, VulnSource, VulnsAnswer,
+};
 
 /// What kind of failure an [`IpcError`] is: the UI branches on this, never on the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -183,6 +191,32 @@ impl From<HubError> for IpcError {
     }
 }
 
+impl From<VulnError> for IpcError {
+    fn from(error: VulnError) -> IpcError {
+        let code = match error.code() {
+            "network" => IpcErrorCode::Network,
+            "rateLimited" => IpcErrorCode::RateLimited,
+            "notFound" => IpcErrorCode::NotFound,
+            "invalidInput" => IpcErrorCode::InvalidInput,
+            "cancelled" => IpcErrorCode::Cancelled,
+            _ => IpcErrorCode::Internal,
+        };
+        // The engine's messages name CLI commands (`porthole vulndb update`); the app has
+        // the Settings page for that.
+        let message = error
+            .to_string()
+            .replace(
+                "run `porthole vulndb update` first",
+                "update it in Settings first",
+            )
+            .replace(
+                "run `porthole vulndb update` to rebuild it",
+                "update it in Settings to rebuild it",
+            );
+        IpcError::new(code, message)
+    }
+}
+
 impl From<LayerError> for IpcError {
     fn from(error: LayerError) -> IpcError {
         match error {
@@ -310,6 +344,22 @@ mod tests {
         regenerate::<OsRow>(&cfg, &mut stale);
         regenerate::<TypeCount>(&cfg, &mut stale);
         regenerate::<PackagesAnswer>(&cfg, &mut stale);
+        regenerate::<SeverityLevel>(&cfg, &mut stale);
+        regenerate::<SeverityTally>(&cfg, &mut stale);
+        regenerate::<FindingRow>(&cfg, &mut stale);
+        regenerate::<UncoveredRow>(&cfg, &mut stale);
+        regenerate::<FixRow>(&cfg, &mut stale);
+        regenerate::<VulnSource>(&cfg, &mut stale);
+        regenerate::<VulnsAnswer>(&cfg, &mut stale);
+        regenerate::<ScanMode>(&cfg, &mut stale);
+        regenerate::<EcosystemRow>(&cfg, &mut stale);
+        regenerate::<VulnDbStatus>(&cfg, &mut stale);
+        regenerate::<VulnDbProgress>(&cfg, &mut stale);
+        regenerate::<RegistryEntry>(&cfg, &mut stale);
+        regenerate::<Settings>(&cfg, &mut stale);
+        regenerate::<SettingsAnswer>(&cfg, &mut stale);
+        regenerate::<SbomKind>(&cfg, &mut stale);
+        regenerate::<SbomExport>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +16,7 @@ use porthole_engine::registry::credentials::CredentialStore;
 
 pub mod commands;
 pub mod ipc;
+pub mod write;
 
 use ipc::IpcError;
 
@@ -28,11 +29,16 @@ pub struct AppState {
     pub store_root: PathBuf,
     /// The registry and Hub clients, or why they could not be set up (a bad config file):
     /// commands that need them answer with that error, the rest of the app still works.
-    pub network: Result<Network, IpcError>,
+    /// Rebuilt when the Settings page saves the config file.
+    pub network: RwLock<Result<Arc<Network>, IpcError>>,
     /// The cancel token of each running pull, by the id the UI gave it.
     pub pulls: Mutex<HashMap<String, CancellationToken>>,
     /// The cancel token of the latest search: a newer search cancels the one before.
     pub search: Mutex<CancellationToken>,
+    /// The cancel token of each running vulnerability scan, by the id the UI gave it.
+    pub scans: Mutex<HashMap<String, CancellationToken>>,
+    /// The cancel token of the running offline-database update, if one runs.
+    pub vulndb_update: Mutex<Option<CancellationToken>>,
     /// Images whose layers were indexed recently (the details page asks several times).
     pub layers: Mutex<Vec<(String, Arc<ImageLayers>)>>,
     /// One gate per image being indexed, so that two questions about the same image at once
@@ -48,8 +54,15 @@ pub struct Network {
 }
 
 impl Network {
-    fn from_env() -> Result<Network, IpcError> {
+    /// The clients of the config file (`$PORTHOLE_CONFIG`, else the CLI's default) with the
+    /// environment's overrides, as the CLI reads them.
+    pub fn from_env() -> Result<Arc<Network>, IpcError> {
         let config = Config::load_with_env(None).map_err(IpcError::from)?;
+        Network::from_config(config).map(Arc::new)
+    }
+
+    /// The clients of `config`: fails when a mirror, URL or CA file in it is unusable.
+    pub fn from_config(config: Config) -> Result<Network, IpcError> {
         let registry = RegistryClient::new(config.clone(), CredentialStore::from_env())?;
         let hub = HubClient::from_config(&config)?;
         Ok(Network {
@@ -62,8 +75,16 @@ impl Network {
 
 impl AppState {
     /// The network clients, or the error that kept them from starting.
-    pub fn network(&self) -> Result<&Network, IpcError> {
-        self.network.as_ref().map_err(Clone::clone)
+    pub fn network(&self) -> Result<Arc<Network>, IpcError> {
+        self.network
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the config file (after the Settings page saved it).
+    pub fn reload_network(&self) {
+        *self.network.write().unwrap_or_else(|e| e.into_inner()) = Network::from_env();
     }
 }
 
@@ -71,8 +92,10 @@ impl AppState {
 pub fn run() {
     let state = AppState {
         store_root: porthole_engine::store::Store::default_root(),
-        network: Network::from_env(),
+        network: RwLock::new(Network::from_env()),
         pulls: Mutex::default(),
+        scans: Mutex::default(),
+        vulndb_update: Mutex::default(),
         search: Mutex::new(CancellationToken::new()),
         layers: Mutex::default(),
         loading: Mutex::default(),
@@ -90,6 +113,14 @@ pub fn run() {
             commands::inspect::image_files,
             commands::inspect::search_image_files,
             commands::inspect::image_packages,
+            commands::vulns::image_vulnerabilities,
+            commands::vulns::cancel_vulnerabilities,
+            commands::sbom::export_sbom,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::vulndb::vulndb_status,
+            commands::vulndb::update_vulndb,
+            commands::vulndb::cancel_vulndb_update,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| {

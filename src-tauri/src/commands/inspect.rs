@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tauri::Manager;
 
 use porthole_engine::layers::ImageLayers;
-use porthole_engine::store::Store;
+use porthole_engine::store::{ImageSummary, Store};
 
 use crate::AppState;
 use crate::ipc::{
@@ -22,7 +22,7 @@ const KEPT_IMAGES: usize = 4;
 /// The most file search results sent.
 const MAX_FILE_MATCHES: usize = 500;
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     what: &str,
     work: impl FnOnce() -> Result<T, IpcError> + Send + 'static,
 ) -> Result<T, IpcError> {
@@ -45,7 +45,11 @@ fn kept_layers(state: &AppState, digest: &str) -> Option<Arc<ImageLayers>> {
 /// The image with manifest digest `digest`, its layers indexed (from memory when recent).
 /// The details page asks for the details and the packages at once: the second caller waits
 /// for the first one's indexing rather than decompressing the same layers again.
-fn layers_of(state: &AppState, store: &Store, digest: &str) -> Result<Arc<ImageLayers>, IpcError> {
+pub(crate) fn layers_of(
+    state: &AppState,
+    store: &Store,
+    digest: &str,
+) -> Result<Arc<ImageLayers>, IpcError> {
     if let Some(layers) = kept_layers(state, digest) {
         return Ok(layers);
     }
@@ -66,12 +70,9 @@ fn layers_of(state: &AppState, store: &Store, digest: &str) -> Result<Arc<ImageL
     loaded
 }
 
-fn load_layers(
-    state: &AppState,
-    store: &Store,
-    digest: &str,
-) -> Result<Arc<ImageLayers>, IpcError> {
-    let image = store
+/// The store's summary of the image whose manifest digest is `digest`.
+pub(crate) fn image_of(store: &Store, digest: &str) -> Result<ImageSummary, IpcError> {
+    store
         .images()?
         .into_iter()
         .find(|i| i.digest.to_string() == digest)
@@ -80,7 +81,15 @@ fn load_layers(
                 IpcErrorCode::NotFound,
                 format!("image {digest} is not in the store any more; refresh the list"),
             )
-        })?;
+        })
+}
+
+fn load_layers(
+    state: &AppState,
+    store: &Store,
+    digest: &str,
+) -> Result<Arc<ImageLayers>, IpcError> {
+    let image = image_of(store, digest)?;
     let layers = Arc::new(ImageLayers::load(store, &image)?);
     let mut kept = state.layers.lock().unwrap_or_else(|e| e.into_inner());
     kept.retain(|(d, _)| d != digest);
@@ -89,7 +98,7 @@ fn load_layers(
     Ok(layers)
 }
 
-fn open_store(state: &AppState) -> Result<Store, IpcError> {
+pub(crate) fn open_store(state: &AppState) -> Result<Store, IpcError> {
     Ok(Store::open(state.store_root.clone())?)
 }
 

@@ -6,4 +6,8 @@
 pub mod images;
 pub mod inspect;
 pub mod pull;
+pub mod sbom;
 pub mod search;
+pub mod settings;
+pub mod vulndb;
+pub mod vulns;

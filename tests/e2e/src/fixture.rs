@@ -26,9 +26,18 @@ impl Fixture {
             .prefix("porthole-e2e-")
             .tempdir()
             .expect("create a temporary directory");
-        for sub in ["store", "data", "config", "cache", "runtime"] {
+        for sub in ["store", "data", "config", "cache", "runtime", "downloads"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("create fixture directories");
         }
+        // The app writes exported SBOMs to the XDG Downloads directory: this fixture's.
+        std::fs::write(
+            dir.path().join("config").join("user-dirs.dirs"),
+            format!(
+                "XDG_DOWNLOAD_DIR=\"{}\"\n",
+                dir.path().join("downloads").display()
+            ),
+        )
+        .expect("write user-dirs.dirs");
         // XDG_RUNTIME_DIR must be private to its owner.
         set_mode(&dir.path().join("runtime"));
         Store::open(dir.path().join("store")).expect("create the store");
@@ -37,6 +46,32 @@ impl Fixture {
 
     pub fn store_root(&self) -> PathBuf {
         self.dir.path().join("store")
+    }
+
+    /// Where the app writes exported SBOMs.
+    pub fn downloads(&self) -> PathBuf {
+        self.dir.path().join("downloads")
+    }
+
+    /// The settings file the app (and the CLI) read: `$XDG_CONFIG_HOME/porthole/config.json`.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir
+            .path()
+            .join("config")
+            .join("porthole")
+            .join("config.json")
+    }
+
+    /// Writes `config` as the settings file.
+    pub fn write_config(&self, config: &serde_json::Value) {
+        let path = self.config_file();
+        std::fs::create_dir_all(path.parent().expect("a file has a directory"))
+            .expect("create the config directory");
+        std::fs::write(
+            &path,
+            serde_json::to_vec_pretty(config).expect("serialize the config"),
+        )
+        .expect("write the config");
     }
 
     pub fn store(&self) -> Store {

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod driver;
 pub mod fixture;
+pub mod osv;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,12 @@
 // here, and every failure arrives as an `IpcError` with a `code` to branch on.
 import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { load, type Store } from '@tauri-apps/plugin-store';
 
+import type { EcosystemRow } from './bindings/EcosystemRow';
 import type { FileRow } from './bindings/FileRow';
+import type { FindingRow } from './bindings/FindingRow';
+import type { FixRow } from './bindings/FixRow';
 import type { HubBadge } from './bindings/HubBadge';
 import type { HubResult } from './bindings/HubResult';
 import type { HubTag } from './bindings/HubTag';
@@ -21,6 +25,19 @@ import type { PackagesAnswer } from './bindings/PackagesAnswer';
 import type { PulledImage } from './bindings/PulledImage';
 import type { PullLayer } from './bindings/PullLayer';
 import type { PullProgress } from './bindings/PullProgress';
+import type { RegistryEntry } from './bindings/RegistryEntry';
+import type { SbomExport } from './bindings/SbomExport';
+import type { SbomKind } from './bindings/SbomKind';
+import type { ScanMode } from './bindings/ScanMode';
+import type { Settings } from './bindings/Settings';
+import type { SettingsAnswer } from './bindings/SettingsAnswer';
+import type { SeverityLevel } from './bindings/SeverityLevel';
+import type { SeverityTally } from './bindings/SeverityTally';
+import type { UncoveredRow } from './bindings/UncoveredRow';
+import type { VulnDbProgress } from './bindings/VulnDbProgress';
+import type { VulnDbStatus } from './bindings/VulnDbStatus';
+import type { VulnSource } from './bindings/VulnSource';
+import type { VulnsAnswer } from './bindings/VulnsAnswer';
 import type { RunConfig } from './bindings/RunConfig';
 import type { SearchAnswer } from './bindings/SearchAnswer';
 import type { TagPlatform } from './bindings/TagPlatform';
@@ -28,7 +45,10 @@ import type { TagsAnswer } from './bindings/TagsAnswer';
 import type { TypeCount } from './bindings/TypeCount';
 
 export type {
+  EcosystemRow,
   FileRow,
+  FindingRow,
+  FixRow,
   HubBadge,
   HubResult,
   HubTag,
@@ -44,11 +64,24 @@ export type {
   PulledImage,
   PullLayer,
   PullProgress,
+  RegistryEntry,
   RunConfig,
+  SbomExport,
+  SbomKind,
+  ScanMode,
   SearchAnswer,
+  Settings,
+  SettingsAnswer,
+  SeverityLevel,
+  SeverityTally,
   TagPlatform,
   TagsAnswer,
   TypeCount,
+  UncoveredRow,
+  VulnDbProgress,
+  VulnDbStatus,
+  VulnSource,
+  VulnsAnswer,
 };
 
 // Listing every code makes TypeScript fail here when Rust adds one (the bindings change).
@@ -154,6 +187,90 @@ export function searchImageFiles(digest: string, needle: string): Promise<FileRo
  *  the build step (`LayerRow.index`) that introduced it. */
 export function imagePackages(digest: string): Promise<PackagesAnswer> {
   return call<PackagesAnswer>('image_packages', { digest });
+}
+
+/** Checks the image's packages against OSV advisories (`auto`: the offline database when
+ *  one was imported, else the OSV API). `scanId` names the scan for `cancelVulnerabilities`. */
+export function imageVulnerabilities(scanId: string, digest: string, mode: ScanMode = 'auto'): Promise<VulnsAnswer> {
+  return call<VulnsAnswer>('image_vulnerabilities', { scanId, digest, mode });
+}
+
+/** Cancels a running scan; it then rejects with code `cancelled`. */
+export function cancelVulnerabilities(scanId: string): Promise<void> {
+  return call<void>('cancel_vulnerabilities', { scanId });
+}
+
+/** Writes an SBOM of the image to `path`, else to the Downloads directory; answers with
+ *  the file written. */
+export function exportSbom(digest: string, format: SbomKind, path: string | null = null): Promise<SbomExport> {
+  return call<SbomExport>('export_sbom', { digest, format, path });
+}
+
+/** The settings file shared with the CLI, and what it holds. */
+export function getSettings(): Promise<SettingsAnswer> {
+  return call<SettingsAnswer>('get_settings');
+}
+
+/** Checks and writes the settings; rejects with `invalidInput` naming a bad setting. */
+export function saveSettings(settings: Settings): Promise<SettingsAnswer> {
+  return call<SettingsAnswer>('save_settings', { settings });
+}
+
+/** What the offline vulnerability database holds. */
+export function vulndbStatus(): Promise<VulnDbStatus> {
+  return call<VulnDbStatus>('vulndb_status');
+}
+
+/** Downloads and imports OSV's exports of `ecosystems`; `onEvent` receives each step. */
+export function updateVulndb(ecosystems: string[], onEvent: (event: VulnDbProgress) => void): Promise<VulnDbStatus> {
+  const channel = new Channel<VulnDbProgress>(onEvent);
+  return call<VulnDbStatus>('update_vulndb', { ecosystems, onEvent: channel });
+}
+
+/** Cancels the running database update; it then rejects with code `cancelled`. */
+export function cancelVulndbUpdate(): Promise<void> {
+  return call<void>('cancel_vulndb_update');
+}
+
+// ---- UI preferences (not settings: those are the CLI's config file, above) ----
+
+/** What the UI remembers between runs, in the app's own store file. */
+export type Preferences = {
+  sbomFormat?: SbomKind;
+  severityFilter?: SeverityLevel[];
+};
+
+let preferences: Promise<Store | null> | null = null;
+
+function preferenceStore(): Promise<Store | null> {
+  // A store that cannot be opened (no permission, a test without it) just remembers nothing.
+  preferences ??= load('preferences.json', { autoSave: 200, defaults: {} }).catch(() => null);
+  return preferences;
+}
+
+/** A remembered preference, or `undefined`. */
+export async function getPreference<K extends keyof Preferences>(key: K): Promise<Preferences[K] | undefined> {
+  try {
+    const store = await preferenceStore();
+    return (await store?.get<Preferences[K]>(key)) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers a preference (best effort: a failure is not the person's problem). */
+export async function setPreference<K extends keyof Preferences>(key: K, value: Preferences[K]): Promise<void> {
+  try {
+    const store = await preferenceStore();
+    await store?.set(key, value);
+  } catch {
+    // Forgotten next time; nothing else depends on it.
+  }
+}
+
+/** For tests: forget the opened preference store. */
+export function resetPreferences(): void {
+  preferences = null;
 }
 
 /** Calls `handler` whenever the store changes (a pull finished); returns the unsubscribe. */

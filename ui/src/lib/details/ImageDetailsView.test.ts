@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { settle } from '../settle';
 
-import type { FileRow, ImageDetails, ImageRow, PackagesAnswer } from '../../tauri/ipc';
+import type { FileRow, ImageDetails, ImageRow, PackagesAnswer, VulnsAnswer } from '../../tauri/ipc';
 import { clearMocks, mockCommands } from '../../tauri/testing';
 import ImageDetailsView from './ImageDetailsView.svelte';
 
@@ -105,6 +105,30 @@ const PACKAGES: PackagesAnswer = {
   ],
 };
 
+const VULNS: VulnsAnswer = {
+  source: { kind: 'offline', url: null, path: '/store/porthole-vulndb/osv.sqlite', importedAt: '2025-06-01T10:00:00Z' },
+  packagesScanned: 2,
+  packagesCovered: 2,
+  counts: { critical: 1, high: 0, medium: 1, low: 0, none: 0, unknown: 0, total: 2 },
+  findings: [
+    {
+      id: 'DSA-1-1', aliases: ['CVE-2025-1'], summary: 'bash - security update', severity: 'critical', severitySource: 'cvss',
+      cvssScore: 9.8, cvssVector: null, package: 'bash', version: '5.2.15-2+b2', kind: 'deb', purl: 'pkg:deb/debian/bash',
+      ecosystem: 'Debian:12', matchedName: null, fixedVersion: '5.2.15-3', layer: 0, layerDigest: 'sha256:aa',
+      url: 'https://osv.dev/vulnerability/DSA-1-1',
+    },
+    {
+      id: 'GHSA-x', aliases: [], summary: null, severity: 'medium', severitySource: 'rating', cvssScore: null, cvssVector: null,
+      package: 'x', version: '1.0.0', kind: 'npm', purl: 'pkg:npm/x@1.0.0', ecosystem: 'npm', matchedName: null,
+      fixedVersion: null, layer: 1, layerDigest: 'sha256:bb', url: 'https://osv.dev/vulnerability/GHSA-x',
+    },
+  ],
+  notCovered: [],
+  recommendedFixes: [],
+  warnings: [],
+  missingExports: [],
+};
+
 function file(path: string, kind = 'file', overrides: Partial<FileRow> = {}): FileRow {
   return { path, name: path.split('/').pop() ?? '/', kind, size: 10, linkTarget: null, layer: 0, ...overrides };
 }
@@ -157,17 +181,91 @@ describe('ImageDetailsView', () => {
     expect(target.querySelector('script')).toBeNull();
   });
 
-  it('has a Vulnerabilities tab that says it is coming soon', async () => {
-    mockCommands({ image_details: () => DETAILS, image_packages: () => PACKAGES });
+  it('checks vulnerabilities when the tab is first opened, shows the counts in the header, and cancels on close', async () => {
+    const asked: unknown[] = [];
+    const cancelled: unknown[] = [];
+    let answer: (a: VulnsAnswer) => void = () => {};
+    mockCommands({
+      image_details: () => DETAILS,
+      image_packages: () => PACKAGES,
+      image_vulnerabilities: (args) => {
+        asked.push(args);
+        return new Promise<VulnsAnswer>((resolve) => (answer = resolve));
+      },
+      cancel_vulnerabilities: (args) => cancelled.push(args),
+    });
     component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
     await settle();
+    // Nothing is asked of OSV until the tab is opened.
+    expect(asked).toEqual([]);
+    expect(byTestId('details-vuln-counts')).toBeNull();
     const tab = byTestId('tab-vulnerabilities') as HTMLButtonElement;
-    expect(tab.getAttribute('aria-disabled')).toBe('true');
-    expect(tab.textContent).toContain('Coming soon');
+    expect(tab.getAttribute('aria-disabled')).toBeNull();
+    expect(tab.textContent).not.toContain('Coming soon');
     tab.click();
+    await settle();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ digest: IMAGE.digest, mode: 'auto' });
+    expect(byTestId('vulns-loading')).not.toBeNull();
+    answer(VULNS);
+    await settle();
+    expect(allByTestId('details-vuln-count').map((e) => e.textContent)).toEqual(['1 critical', '1 medium']);
+    expect(allByTestId('vulns-group')).toHaveLength(2);
+    // Back to Layers and again: no second scan.
+    (byTestId('tab-layers') as HTMLButtonElement).click();
     flushSync();
-    expect(byTestId('layers-table')).not.toBeNull();
-    expect(byTestId('tab-packages')?.textContent).not.toContain('Coming soon');
+    tab.click();
+    await settle();
+    expect(asked).toHaveLength(1);
+    // A scan still running when the page closes is cancelled.
+    (byTestId('vulns-rescan') as HTMLButtonElement).click();
+    await settle();
+    expect(asked).toHaveLength(2);
+    unmount(component);
+    component = undefined;
+    await settle();
+    expect(cancelled).toEqual([{ scanId: (asked[1] as { scanId: string }).scanId }]);
+  });
+
+  it('exports an SBOM to the Downloads folder and says where it went', async () => {
+    const exported: unknown[] = [];
+    mockCommands({
+      image_details: () => DETAILS,
+      image_packages: () => PACKAGES,
+      export_sbom: (args) => {
+        exported.push(args);
+        return { path: '/home/me/Downloads/nginx-1.27.spdx.json', packages: 2 };
+      },
+    });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    (byTestId('sbom-export') as HTMLButtonElement).click();
+    flushSync();
+    const formats = allByTestId('sbom-format').map((e) => e.getAttribute('data-format'));
+    expect(formats).toEqual(['cyclonedx', 'spdx']);
+    (target.querySelector('[data-testid="sbom-format"][data-format="spdx"]') as HTMLButtonElement).click();
+    await settle();
+    expect(exported).toEqual([{ digest: IMAGE.digest, format: 'spdx', path: null }]);
+    expect(byTestId('sbom-menu')).toBeNull();
+    expect(byTestId('sbom-path')?.textContent).toBe('/home/me/Downloads/nginx-1.27.spdx.json');
+    expect(byTestId('sbom-result')?.textContent).toContain('2 packages');
+  });
+
+  it('shows why an SBOM export failed', async () => {
+    mockCommands({
+      image_details: () => DETAILS,
+      image_packages: () => PACKAGES,
+      export_sbom: () => {
+        throw { code: 'invalidInput', message: 'cannot write the SBOM to `/x`: its directory does not exist' };
+      },
+    });
+    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    await settle();
+    (byTestId('sbom-export') as HTMLButtonElement).click();
+    flushSync();
+    (byTestId('sbom-format') as HTMLButtonElement).click();
+    await settle();
+    expect(byTestId('sbom-error')?.textContent).toContain('its directory does not exist');
   });
 
   it('asks for the details and the packages at once, and shows the OS and package count', async () => {
@@ -221,7 +319,10 @@ describe('ImageDetailsView', () => {
     expect(target.querySelector('img')).toBeNull();
     const stepCell = allByTestId('package-step')[0]?.parentElement;
     expect(stepCell?.title).toBe('Step 1: ADD rootfs.tar.xz /');
-    // Wraps around from Packages to Layers (Vulnerabilities is not ready).
+    // Layers comes after the last tab, Vulnerabilities.
+    packagesTab.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    flushSync();
+    expect(byTestId('tab-vulnerabilities')?.getAttribute('aria-selected')).toBe('true');
     packagesTab.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
     flushSync();
     expect(byTestId('tab-layers')?.getAttribute('aria-selected')).toBe('true');
@@ -230,7 +331,7 @@ describe('ImageDetailsView', () => {
       new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }),
     );
     flushSync();
-    expect(packagesTab.getAttribute('aria-selected')).toBe('true');
+    expect(byTestId('tab-vulnerabilities')?.getAttribute('aria-selected')).toBe('true');
   });
 
   it('opens and scrolls the Packages tab of an image with 5,000 packages quickly', async () => {

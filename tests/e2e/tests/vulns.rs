@@ -1,0 +1,334 @@
+//! The Vulnerabilities tab, the header's counts and Export SBOM, in the real built app: the
+//! packages image of `packages.rs`, checked against an offline database imported from an OSV
+//! export served on 127.0.0.1 (`porthole_e2e::osv`). The OSV API URL is a dead loopback
+//! port, so nothing leaves the machine.
+
+use std::time::{Duration, SystemTime};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
+use porthole_e2e::app::{Outcome, WAIT, screenshot, script, text_of, with_app};
+use porthole_e2e::osv::{HOSTILE_SUMMARY, OsvExportServer, VULNS_IMAGE, dead_port};
+use porthole_e2e::{Fixture, ensure_eq};
+use porthole_engine::vulns::{UpdateOptions, VulnDb};
+use serde_json::{Value, json};
+
+const IMAGE: &str = "docker.io/library/e2e-packages:1.0";
+
+async fn find(client: &Client, css: &str) -> Result<Element, String> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|error| format!("no element `{css}` appeared: {error}"))
+}
+
+async fn click(client: &Client, css: &str) -> Outcome {
+    find(client, css)
+        .await?
+        .click()
+        .await
+        .map_err(|error| format!("clicking `{css}`: {error}"))?;
+    Ok(())
+}
+
+async fn texts(client: &Client, css: &str) -> Result<Vec<String>, String> {
+    let source = format!(
+        "return [...document.querySelectorAll({})].map(e => e.textContent.replace(/\\s+/g, ' ').trim());",
+        Value::from(css)
+    );
+    let found = script(client, &source).await?;
+    Ok(found
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The packages image, the settings file pointing at `server` (and a dead OSV API), and,
+/// when `import` is set, the offline database imported from `server` (with the engine call
+/// the Settings page's Update button makes; the light-theme test clicks the button).
+async fn prepared(server: &OsvExportServer, import: bool) -> Fixture {
+    let fixture = Fixture::empty();
+    fixture.add_packages_image(IMAGE, "1.0");
+    fixture.write_config(&json!({
+        "osvApiUrl": format!("http://127.0.0.1:{}", dead_port()),
+        "osvDataUrl": server.url(),
+    }));
+    if import {
+        VulnDb::in_store(&fixture.store_root())
+            .update(
+                &server.url(),
+                &["Debian".to_owned()],
+                &UpdateOptions::new(SystemTime::now()),
+            )
+            .await
+            .expect("import the OSV export served on loopback");
+    }
+    fixture
+}
+
+/// Opens the image and its Vulnerabilities tab, and checks every finding, the header's
+/// counts, the source, the step, the fixes and the packages not checked.
+async fn vulnerabilities_tab(client: &Client) -> Outcome {
+    click(client, "[data-testid=image-open]").await?;
+    ensure_eq!(
+        text_of(client, "[data-testid=details-reference]").await?,
+        IMAGE.to_owned(),
+        "the details page's reference"
+    );
+    click(client, "[data-testid=tab-vulnerabilities]").await?;
+    find(client, "[data-testid=vulns-group]").await?;
+
+    let rows = script(
+        client,
+        "return [...document.querySelectorAll('[data-testid=vulns-finding]')].map(f => [
+           f.closest('[data-testid=vulns-group]').querySelector('[data-testid=vulns-group-package]').textContent.trim(),
+           f.querySelector('[data-testid=vulns-id]').textContent.trim(),
+           f.querySelector('[data-testid=vulns-severity]').textContent.trim()]);",
+    )
+    .await?;
+    let expected: Vec<Value> = VULNS_IMAGE
+        .iter()
+        .map(|&(p, id, severity)| json!([p, id, severity]))
+        .collect();
+    ensure_eq!(rows, Value::from(expected), "the findings, by package");
+
+    ensure_eq!(
+        texts(client, "[data-testid=details-vuln-count]").await?,
+        vec![
+            "2 critical".to_owned(),
+            "1 high".to_owned(),
+            "2 low".to_owned()
+        ],
+        "the header's severity counts"
+    );
+    ensure_eq!(
+        texts(client, "[data-testid=vulns-chip]").await?,
+        vec![
+            "All 5".to_owned(),
+            "Critical 2".to_owned(),
+            "High 1".to_owned(),
+            "Low 2".to_owned()
+        ],
+        "the severity chips"
+    );
+    let source = text_of(client, "[data-testid=vulns-source]").await?;
+    if !source.starts_with("Checked against the offline database, updated") {
+        return Err(format!("the source line reads {source:?}"));
+    }
+    // The advisory's markup is text, and makes no element.
+    let summaries = texts(client, "[data-testid=vulns-summary]").await?;
+    if !summaries.iter().any(|s| s == HOSTILE_SUMMARY) {
+        return Err(format!("the summaries read {summaries:?}"));
+    }
+    let made = script(
+        client,
+        "return document.querySelectorAll('[data-testid=vulns-tab] img, [data-testid=vulns-tab] a').length;",
+    )
+    .await?;
+    ensure_eq!(made, Value::from(0), "elements made from advisory text");
+    ensure_eq!(
+        texts(client, "[data-testid=vulns-alias]").await?[0].clone(),
+        "CVE-2024-2398".to_owned(),
+        "the first finding's CVE"
+    );
+    // curl came with step 3: its command is the step's tooltip.
+    let step = script(
+        client,
+        "const s = document.querySelector('[data-testid=vulns-group-step]'); return [s.textContent.trim(), s.title];",
+    )
+    .await?;
+    ensure_eq!(
+        step,
+        json!(["Step 3", "Step 3: RUN apt-get install -y curl"]),
+        "curl's introducing step"
+    );
+    let versions = texts(client, "[data-testid=vulns-versions]").await?;
+    ensure_eq!(
+        versions[0].clone(),
+        "7.88.1-10+deb12u5 → 7.88.1-10+deb12u6".to_owned(),
+        "curl's installed and fixed versions"
+    );
+    let fixes = texts(client, "[data-testid=vulns-fix-package]").await?;
+    if fixes.first().map(String::as_str) != Some("curl") {
+        return Err(format!("the recommended fixes name {fixes:?}"));
+    }
+    let uncovered = text_of(client, "[data-testid=vulns-not-covered] summary").await?;
+    if !uncovered.starts_with("2 packages were not checked") {
+        return Err(format!("the packages not checked read {uncovered:?}"));
+    }
+    Ok(())
+}
+
+/// Export SBOM → CycloneDX: the file lands in the Downloads directory, and says so.
+async fn export_sbom(client: &Client, fixture: &Fixture) -> Outcome {
+    click(client, "[data-testid=sbom-export]").await?;
+    click(client, "[data-testid=sbom-format][data-format=cyclonedx]").await?;
+    let shown = text_of(client, "[data-testid=sbom-path]").await?;
+    let expected = fixture.downloads().join("e2e-packages-1.0.cdx.json");
+    ensure_eq!(shown, expected.display().to_string(), "where the SBOM went");
+    let bom: Value = serde_json::from_slice(
+        &std::fs::read(&expected).map_err(|e| format!("reading {}: {e}", expected.display()))?,
+    )
+    .map_err(|e| format!("the SBOM is not JSON: {e}"))?;
+    ensure_eq!(bom["bomFormat"], json!("CycloneDX"), "the SBOM's format");
+    let names: Vec<&str> = bom["components"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    for name in ["curl", "libcurl4", "left-pad"] {
+        if !names.contains(&name) {
+            return Err(format!("the SBOM's components {names:?} lack {name}"));
+        }
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(fixture.downloads())
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ensure_eq!(
+        leftovers,
+        vec!["e2e-packages-1.0.cdx.json".to_owned()],
+        "the Downloads directory (no temporary file left)"
+    );
+    Ok(())
+}
+
+/// Settings: the config file's values are shown, and Update imports Debian's export from
+/// the loopback server, with its progress.
+async fn import_through_settings(
+    client: &Client,
+    fixture: &Fixture,
+    server: &OsvExportServer,
+) -> Outcome {
+    click(client, "[data-testid=nav-settings]").await?;
+    ensure_eq!(
+        text_of(client, "[data-testid=settings-path]").await?,
+        fixture.config_file().display().to_string(),
+        "the settings file shown"
+    );
+    let value = |id: &str| format!("return document.querySelector('[data-testid={id}]').value;");
+    ensure_eq!(
+        script(client, &value("settings-osvDataUrl")).await?,
+        Value::from(server.url()),
+        "the OSV data URL shown"
+    );
+    let api = script(client, &value("settings-osvApiUrl")).await?;
+    if !api
+        .as_str()
+        .is_some_and(|a| a.starts_with("http://127.0.0.1:"))
+    {
+        return Err(format!("the OSV API URL shows {api}"));
+    }
+    ensure_eq!(
+        script(client, &value("settings-jobs")).await?,
+        Value::from(""),
+        "the (default) concurrent downloads"
+    );
+    let status = text_of(client, "[data-testid=vulndb-status]").await?;
+    if !status.starts_with("Not imported yet") {
+        return Err(format!("the database status reads {status:?}"));
+    }
+    click(client, "[data-testid=vulndb-choose][data-ecosystem=Debian]").await?;
+    click(client, "[data-testid=vulndb-update]").await?;
+    find(client, "[data-testid=vulndb-done]")
+        .await
+        .map_err(|e| format!("the update did not finish: {e}"))?;
+    let progress = texts(client, "[data-testid=vulndb-progress] li").await?;
+    ensure_eq!(
+        progress.last().cloned().unwrap_or_default(),
+        "Debian: imported 3 advisories".to_owned(),
+        "the update's last progress line"
+    );
+    ensure_eq!(
+        texts(client, "[data-testid=vulndb-ecosystem]").await?.len(),
+        1,
+        "the imported ecosystems"
+    );
+    screenshot(client, "settings.png").await?;
+    click(client, "[data-testid=nav-images]").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulnerabilities_tab_lists_findings_and_exports_an_sbom() {
+    let server = OsvExportServer::start();
+    let fixture = prepared(&server, false).await;
+    let light = [("GTK_THEME", "Adwaita")];
+    with_app(
+        "vulnerabilities_tab_lists_findings_and_exports_an_sbom",
+        &fixture,
+        &light,
+        async |client| {
+            import_through_settings(client, &fixture, &server).await?;
+            vulnerabilities_tab(client).await?;
+            screenshot(client, "details-vulns.png").await?;
+            export_sbom(client, &fixture).await?;
+            screenshot(client, "details-sbom-exported.png").await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulnerabilities_tab_follows_a_dark_system_theme() {
+    let server = OsvExportServer::start();
+    let fixture = prepared(&server, true).await;
+    let dark = [("GTK_THEME", "Adwaita:dark")];
+    with_app(
+        "vulnerabilities_tab_follows_a_dark_system_theme",
+        &fixture,
+        &dark,
+        async |client| {
+            vulnerabilities_tab(client).await?;
+            screenshot(client, "details-vulns-dark.png").await
+        },
+    )
+    .await;
+}
+
+/// No offline database and an OSV API that cannot be reached: an error that says what to
+/// do, distinct from "no known vulnerabilities", with Retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulnerabilities_tab_says_when_osv_cannot_be_reached() {
+    let server = OsvExportServer::start();
+    let fixture = prepared(&server, false).await;
+    with_app(
+        "vulnerabilities_tab_says_when_osv_cannot_be_reached",
+        &fixture,
+        &[],
+        async |client| {
+            click(client, "[data-testid=image-open]").await?;
+            click(client, "[data-testid=tab-vulnerabilities]").await?;
+            let headline = text_of(client, "[data-testid=vulns-error-headline]").await?;
+            ensure_eq!(
+                headline,
+                "OSV could not be reached — import the offline database in Settings, or retry."
+                    .to_owned(),
+                "the error's headline"
+            );
+            let message = text_of(client, "[data-testid=vulns-error-message]").await?;
+            if !message.contains("127.0.0.1") {
+                return Err(format!("the error's detail reads {message:?}"));
+            }
+            click(client, "[data-testid=vulns-retry]").await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            find(client, "[data-testid=vulns-error]").await?;
+            ensure_eq!(
+                script(
+                    client,
+                    "return document.querySelectorAll('[data-testid=vulns-empty]').length;"
+                )
+                .await?,
+                Value::from(0),
+                "empty states shown with the error"
+            );
+            screenshot(client, "details-vulns-error.png").await
+        },
+    )
+    .await;
+}
