@@ -50,31 +50,23 @@ pub async fn image_vulnerabilities(
         let options = ScanOptions {
             cancel: cancel.clone(),
         };
-        // The engine's online scan is a future that is not `Send` (a closure over borrowed
-        // ids inside it), so it cannot be awaited by a command: it runs on a blocking thread
-        // of its own, driven by the app's runtime, and stops when the token is cancelled.
-        let runtime = tokio::runtime::Handle::current();
-        tauri::async_runtime::spawn_blocking(move || {
-            runtime.block_on(async move {
-                let scan = scan_with_config(
-                    &found.packages,
-                    found.os.as_ref(),
-                    &network.config,
-                    &root,
-                    mode,
-                    &options,
-                );
-                tokio::select! {
-                    report = scan => report.map(VulnsAnswer::from).map_err(IpcError::from),
-                    () = options.cancel.cancelled() => Err(IpcError::new(
-                        IpcErrorCode::Cancelled,
-                        "The vulnerability scan was cancelled.",
-                    )),
-                }
-            })
-        })
-        .await
-        .map_err(|error| IpcError::internal(format!("the vulnerability scan stopped: {error}")))?
+        // The engine keeps its blocking work (the database) off the async threads, and
+        // the scan future is `Send` (checked by a test in the engine), so it is awaited here.
+        let scan = scan_with_config(
+            &found.packages,
+            found.os.as_ref(),
+            &network.config,
+            &root,
+            mode,
+            &options,
+        );
+        tokio::select! {
+            report = scan => report.map(VulnsAnswer::from).map_err(IpcError::from),
+            () = options.cancel.cancelled() => Err(IpcError::new(
+                IpcErrorCode::Cancelled,
+                "The vulnerability scan was cancelled.",
+            )),
+        }
     }
     .await;
     state

@@ -73,12 +73,13 @@ async fn images_page_lists_the_images_in_the_store() {
         )
         .await?;
         ensure_eq!(styled, Value::from("collapse"), "the app's stylesheet");
-        // Least privilege: the capability grants the app's own commands only, so a plugin
-        // command the UI does not use (the store plugin is registered) is refused.
+        // Least privilege: the capability grants the app's own commands and, of the store
+        // plugin, only load/get/set of the UI's preferences, so a store command the UI does
+        // not use (clearing a store) is refused.
         let store_plugin = client
             .execute_async(
                 "const done = arguments[arguments.length - 1];
-                 window.__TAURI_INTERNALS__.invoke('plugin:store|load', { path: 'e2e.json' })
+                 window.__TAURI_INTERNALS__.invoke('plugin:store|clear', { rid: 1 })
                    .then(() => done('allowed'), (error) => done('denied: ' + error));",
                 Vec::new(),
             )
@@ -90,7 +91,7 @@ async fn images_page_lists_the_images_in_the_store() {
                 "an ungranted plugin command was not refused: {store_plugin}"
             ));
         }
-        println!("e2e: plugin:store|load was refused as expected ({store_plugin})");
+        println!("e2e: plugin:store|clear was refused as expected ({store_plugin})");
         Ok(())
     })
     .await;

@@ -224,24 +224,29 @@ impl OsvApi {
         cancel: &CancellationToken,
     ) -> Result<(HashMap<String, Arc<Vulnerability>>, Vec<String>), VulnError> {
         let missing: Vec<&String> = {
-            let cached = cache.records.lock().expect("record cache lock");
+            let cached = cache.records.lock().unwrap_or_else(|e| e.into_inner());
             let mut seen = std::collections::HashSet::new();
             ids.iter()
                 .filter(|id| !cached.contains_key(*id) && seen.insert(*id))
                 .collect()
         };
-        let mut fetches = stream::iter(missing)
+        // The fetches are built before they go into the stream (not by a closure that the
+        // stream calls): a closure returning a future that borrows makes the whole scan a
+        // future that is not `Send`, which a GUI's async command cannot await.
+        let fetches: Vec<_> = missing
+            .into_iter()
             .map(|id| async move { (id, self.vuln(id, cancel).await) })
-            .buffer_unordered(self.jobs);
+            .collect();
+        let mut fetches = stream::iter(fetches).buffer_unordered(self.jobs);
         while let Some((id, result)) = fetches.next().await {
             let record = result?.map(Arc::new);
             cache
                 .records
                 .lock()
-                .expect("record cache lock")
+                .unwrap_or_else(|e| e.into_inner())
                 .insert(id.clone(), record);
         }
-        let cached = cache.records.lock().expect("record cache lock");
+        let cached = cache.records.lock().unwrap_or_else(|e| e.into_inner());
         let mut found = HashMap::new();
         let mut warnings = Vec::new();
         for id in ids {

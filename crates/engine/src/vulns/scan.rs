@@ -301,3 +301,26 @@ fn uncovered(package: &Package, target: Option<&Target>, reason: NotCovered) -> 
         message: reason.describe().to_owned(),
     }
 }
+
+/// Does not run: it compiles only while the scan future is `Send` for the lifetimes a
+/// spawned task gives it (the app awaits scans in async commands).
+#[cfg(test)]
+#[allow(dead_code)]
+fn scan_can_be_spawned(
+    packages: Vec<Package>,
+    os: Option<OsRelease>,
+    config: Config,
+    root: std::path::PathBuf,
+) -> tokio::task::JoinHandle<Result<ScanReport, VulnError>> {
+    tokio::spawn(async move {
+        scan_with_config(
+            &packages,
+            os.as_ref(),
+            &config,
+            &root,
+            SourceMode::Auto,
+            &ScanOptions::default(),
+        )
+        .await
+    })
+}
