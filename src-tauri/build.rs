@@ -8,6 +8,8 @@ fn main() {
         "cancel_pull",
         "search_hub",
         "hub_tags",
+        "registry_tags",
+        "resolve_reference",
         "image_details",
         "image_files",
         "search_image_files",

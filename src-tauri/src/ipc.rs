@@ -29,7 +29,10 @@ use porthole_engine::vulns::VulnError;
 pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
-pub use search::{HubBadge, HubResult, HubTag, SearchAnswer, TagPlatform, TagsAnswer};
+pub use search::{
+    HubBadge, HubResult, HubTag, RegistryMatches, ResolvedAnswer, SearchAnswer, TagPlatform,
+    TagsAnswer,
+};
 pub use settings::{RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer};
 pub use vulns::{
     EcosystemRow, FindingRow, FixRow, OFFERED_ECOSYSTEMS, ScanMode, SeverityLevel, SeverityTally,
@@ -334,6 +337,8 @@ mod tests {
         regenerate::<TagPlatform>(&cfg, &mut stale);
         regenerate::<HubTag>(&cfg, &mut stale);
         regenerate::<TagsAnswer>(&cfg, &mut stale);
+        regenerate::<RegistryMatches>(&cfg, &mut stale);
+        regenerate::<ResolvedAnswer>(&cfg, &mut stale);
         regenerate::<LayerRow>(&cfg, &mut stale);
         regenerate::<FileRow>(&cfg, &mut stale);
         regenerate::<Label>(&cfg, &mut stale);

@@ -109,6 +109,8 @@ pub fn run() {
             commands::pull::cancel_pull,
             commands::search::search_hub,
             commands::search::hub_tags,
+            commands::search::registry_tags,
+            commands::search::resolve_reference,
             commands::inspect::image_details,
             commands::inspect::image_files,
             commands::inspect::search_image_files,

@@ -1,9 +1,14 @@
-//! Search's IPC types: Docker Hub results and a repository's tags.
+//! Search's IPC types: Docker Hub results, the matches of each configured registry, a
+//! repository's tags, and what a typed reference resolves to.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use porthole_engine::hub::{Badge, SearchPage, SearchResult, Tag};
+use porthole_engine::registry::catalog::{CatalogError, CatalogMatches, TagNames};
+use porthole_engine::registry::resolve::ResolvedImage;
+
+use super::{IpcError, IpcErrorCode};
 
 /// A repository's badge on Docker Hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -88,15 +93,99 @@ pub struct SearchAnswer {
     /// How many results Docker Hub has in all, if it said.
     #[ts(type = "number | null")]
     pub total: Option<u64>,
+    /// The configured registries being searched too (`registry.lan:5000`): each one's
+    /// [`RegistryMatches`] arrives on the search's channel when it answers.
+    pub registries: Vec<String>,
 }
 
 impl SearchAnswer {
-    pub fn from_page(page: SearchPage) -> SearchAnswer {
+    pub fn from_page(page: SearchPage, registries: Vec<String>) -> SearchAnswer {
         SearchAnswer {
             typed_reference: None,
             results: page.results.into_iter().map(HubResult::from).collect(),
             total: page.total,
+            registries,
         }
+    }
+}
+
+/// The repositories of one configured registry whose name contains the search text, or a
+/// notice saying why it has none to show (it refuses to list them, it is unreachable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct RegistryMatches {
+    /// `host[:port]`, as in a reference.
+    pub registry: String,
+    /// Repository paths (`team/app`), in the registry's order. Shown as text.
+    pub repositories: Vec<String>,
+    /// False when only the first matches are listed.
+    pub complete: bool,
+    /// Why the registry could not be searched, in one line that says what to do instead.
+    pub notice: Option<IpcError>,
+}
+
+impl RegistryMatches {
+    pub fn found(matches: CatalogMatches) -> RegistryMatches {
+        RegistryMatches {
+            registry: matches.registry,
+            repositories: matches.repositories,
+            complete: matches.complete,
+            notice: None,
+        }
+    }
+
+    /// The notice for a registry that could not be searched; `None` when the search was
+    /// cancelled (a newer one replaced it, and nobody waits for this answer).
+    pub fn failed(registry: &str, error: &CatalogError) -> Option<RegistryMatches> {
+        let example = format!("type a full reference such as {registry}/team/app:1.0");
+        let notice = match IpcError::from_catalog(error) {
+            IpcError {
+                code: IpcErrorCode::Cancelled,
+                ..
+            } => return None,
+            _ if matches!(error, CatalogError::Refused { .. }) => IpcError::new(
+                IpcErrorCode::Auth,
+                format!("{registry} does not list its repositories; {example}"),
+            ),
+            IpcError {
+                code: IpcErrorCode::Network,
+                message,
+            } => IpcError::new(
+                IpcErrorCode::Network,
+                format!("{registry} could not be reached ({message}); {example}"),
+            ),
+            IpcError { code, message } => IpcError::new(
+                code,
+                format!("{registry} could not be searched ({message}); {example}"),
+            ),
+        };
+        Some(RegistryMatches {
+            registry: registry.to_owned(),
+            repositories: Vec::new(),
+            complete: true,
+            notice: Some(notice),
+        })
+    }
+}
+
+impl IpcError {
+    fn from_catalog(error: &CatalogError) -> IpcError {
+        let code = match error.code() {
+            "network" => IpcErrorCode::Network,
+            "auth" => IpcErrorCode::Auth,
+            "notFound" => IpcErrorCode::NotFound,
+            "rateLimited" => IpcErrorCode::RateLimited,
+            "cancelled" => IpcErrorCode::Cancelled,
+            _ => IpcErrorCode::Internal,
+        };
+        IpcError::new(code, error.to_string())
+    }
+}
+
+impl From<CatalogError> for IpcError {
+    fn from(error: CatalogError) -> IpcError {
+        IpcError::from_catalog(&error)
     }
 }
 
@@ -123,6 +212,22 @@ pub struct HubTag {
     #[ts(type = "number | null")]
     pub full_size: Option<u64>,
     pub platforms: Vec<TagPlatform>,
+}
+
+impl HubTag {
+    /// The tags of a registry that is not Docker Hub: names only (a tag's platforms and
+    /// sizes come from resolving it).
+    pub fn names(tags: TagNames) -> Vec<HubTag> {
+        tags.tags
+            .into_iter()
+            .map(|name| HubTag {
+                name,
+                updated: None,
+                full_size: None,
+                platforms: Vec::new(),
+            })
+            .collect()
+    }
 }
 
 impl From<Tag> for HubTag {
@@ -163,4 +268,100 @@ pub struct TagsAnswer {
     /// This computer's platform, e.g. `linux/amd64`.
     pub host_platform: String,
     pub tags: Vec<HubTag>,
+}
+
+/// What a full reference resolves to on its registry: its platforms, each with the
+/// compressed bytes a pull downloads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct ResolvedAnswer {
+    /// The normalised reference (`ghcr.io/owner/app:1.2`).
+    pub reference: String,
+    /// `sha256:…` of what the reference names (an index's, for a multi-platform image).
+    pub digest: String,
+    /// Whether it is a multi-platform index.
+    pub index: bool,
+    pub platforms: Vec<TagPlatform>,
+    /// This computer's platform, e.g. `linux/amd64`, to preselect.
+    pub host_platform: String,
+}
+
+impl ResolvedAnswer {
+    pub fn new(image: ResolvedImage, host_platform: String) -> ResolvedAnswer {
+        ResolvedAnswer {
+            reference: image.reference,
+            digest: image.digest.to_string(),
+            index: image.index,
+            platforms: image
+                .platforms
+                .into_iter()
+                .map(|p| {
+                    let mut platform = format!("{}/{}", p.os, p.architecture);
+                    if let Some(v) = p.variant {
+                        platform.push('/');
+                        platform.push_str(&v);
+                    }
+                    TagPlatform {
+                        platform,
+                        size: Some(p.size),
+                    }
+                })
+                .collect(),
+            host_platform,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use porthole_engine::registry::RegistryError;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_catalog_becomes_a_one_line_notice() {
+        let refused = CatalogError::Refused {
+            registry: "registry.corp".into(),
+            reason: "it asks you to sign in".into(),
+        };
+        let matches = RegistryMatches::failed("registry.corp", &refused).expect("a notice");
+        assert_eq!(
+            matches.notice,
+            Some(IpcError::new(
+                IpcErrorCode::Auth,
+                "registry.corp does not list its repositories; type a full reference such as registry.corp/team/app:1.0"
+            ))
+        );
+        assert!(matches.repositories.is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_registry_search_sends_nothing() {
+        let cancelled = CatalogError::Registry(RegistryError::Cancelled);
+        assert_eq!(
+            RegistryMatches::failed("registry.lan:5000", &cancelled),
+            None
+        );
+    }
+
+    #[test]
+    fn registry_matches_serialize_camel_case() {
+        let json = serde_json::to_value(RegistryMatches::found(CatalogMatches {
+            registry: "registry.lan:5000".into(),
+            repositories: vec!["team/app".into()],
+            scanned: 3,
+            complete: true,
+        }))
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "registry": "registry.lan:5000",
+                "repositories": ["team/app"],
+                "complete": true,
+                "notice": null,
+            })
+        );
+    }
 }

@@ -14,6 +14,9 @@ use porthole_tests::proxy::Fault;
 use porthole_tests::registry::{RegistryAuth, TestRegistry};
 use serde_json::Value;
 
+/// A repository only the configured registry has (Docker Hub's replay does not).
+const PRIVATE_REPOSITORY: &str = "team/e2e-demo-private";
+
 /// The servers a test's app talks to, kept alive for the test.
 struct Network {
     registry: TestRegistry,
@@ -21,18 +24,21 @@ struct Network {
     env: Vec<(String, String)>,
 }
 
-/// A registry holding `library/e2e-demo:1.0`, the Hub replay, and the app's environment
-/// pointing at both (`docker.io` pulls go to the registry as a mirror).
+/// A registry holding `library/e2e-demo:1.0` and `team/e2e-demo-private:2.0`, the Hub
+/// replay, and the app's environment pointing at both (`docker.io` pulls go to the
+/// registry as a mirror; the config lists the registry, so search lists its catalog too).
 async fn network(fixture: &Fixture) -> Network {
-    let config = fixture.path().join("porthole-config.json");
-    std::fs::write(&config, "{}").expect("write the app's config");
     let (registry, hub) = tokio::task::spawn_blocking(|| {
         let registry = TestRegistry::start(RegistryAuth::None);
         catalog::simple(MediaTypes::Oci).push(&registry, "library/e2e-demo", "1.0");
+        catalog::simple(MediaTypes::Oci).push(&registry, PRIVATE_REPOSITORY, "2.0");
         (registry, HubReplay::start())
     })
     .await
     .expect("start the registry and the Hub replay");
+    let config = fixture.path().join("porthole-config.json");
+    let settings = serde_json::json!({ "registries": [{ "host": registry.addr() }] });
+    std::fs::write(&config, settings.to_string()).expect("write the app's config");
     let env = vec![
         ("PORTHOLE_HUB_URL".to_owned(), hub.url()),
         ("PORTHOLE_REGISTRY_MIRRORS".to_owned(), registry.url()),
@@ -316,5 +322,84 @@ async fn a_pull_shows_progress_and_can_be_cancelled() {
             .map_err(|error| format!("the pull was not cancelled: {error}"))?;
         screenshot(client, "pull-cancelled.png").await
     })
+    .await;
+}
+
+/// Search → the configured registry's group lists its repository below Docker Hub's →
+/// its tags → the chosen tag resolved to its platforms → Pull by the full reference.
+async fn search_pull_private(client: &Client, registry: &str) -> Outcome {
+    find(client, "[data-testid=images-empty]").await?;
+    click(client, "[data-testid=images-search]").await?;
+    type_into(client, "[data-testid=search-input]", E2E_DEMO).await?;
+    let group = format!("[data-testid=registry-group][data-registry='{registry}']");
+    let result =
+        format!("{group} [data-testid=registry-result][data-repository='{PRIVATE_REPOSITORY}']");
+    find(client, &result).await?;
+    // Docker Hub's results stay, in their own group above.
+    let hub = text_of(client, "[data-testid=search-result-name]").await?;
+    ensure_eq!(hub, E2E_DEMO.to_owned(), "Docker Hub's result");
+    let order = script(
+        client,
+        "return [...document.querySelectorAll('[data-testid=search-results] h3')].map(e => e.textContent);",
+    )
+    .await?;
+    ensure_eq!(
+        order,
+        serde_json::json!(["Docker Hub", registry]),
+        "the groups' titles, in order"
+    );
+    let names = script(
+        client,
+        &format!(
+            "return [...document.querySelectorAll(\"{group} [data-testid=registry-result-name]\")].map(e => e.textContent);"
+        ),
+    )
+    .await?;
+    ensure_eq!(
+        names,
+        serde_json::json!(["library/e2e-demo", PRIVATE_REPOSITORY]),
+        "the registry's matching repositories"
+    );
+
+    click(client, &result).await?;
+    click(client, "[data-testid=tag-option][data-tag='2.0']").await?;
+    let platforms = text_of(client, "[data-testid=tag-platforms]").await?;
+    if !platforms.contains("linux/") || !platforms.contains('B') {
+        return Err(format!("the resolved tag's platforms read {platforms:?}"));
+    }
+    let button = text_of(client, "[data-testid=pull-button]").await?;
+    ensure_eq!(
+        button,
+        format!("Pull {registry}/{PRIVATE_REPOSITORY}:2.0"),
+        "the Pull button"
+    );
+    screenshot(client, "search-private.png").await?;
+    click(client, "[data-testid=pull-button]").await?;
+    find(client, "[data-testid=pull-panel][data-status=done]")
+        .await
+        .map_err(|error| format!("the pull did not finish: {error}"))?;
+    let done = text_of(client, "[data-testid=pull-done]").await?;
+    if !done.contains(&format!("{registry}/{PRIVATE_REPOSITORY}:2.0")) {
+        return Err(format!("the finished pull reads {done:?}"));
+    }
+    screenshot(client, "search-private-pulled.png").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_registry_is_searched_and_pulled_from() {
+    let fixture = Fixture::empty();
+    let network = network(&fixture).await;
+    let env: Vec<(&str, &str)> = network
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let registry = network.registry.addr().to_owned();
+    with_app(
+        "a_configured_registry_is_searched",
+        &fixture,
+        &env,
+        async |client| search_pull_private(client, &registry).await,
+    )
     .await;
 }

@@ -26,6 +26,8 @@ import type { PulledImage } from './bindings/PulledImage';
 import type { PullLayer } from './bindings/PullLayer';
 import type { PullProgress } from './bindings/PullProgress';
 import type { RegistryEntry } from './bindings/RegistryEntry';
+import type { RegistryMatches } from './bindings/RegistryMatches';
+import type { ResolvedAnswer } from './bindings/ResolvedAnswer';
 import type { SbomExport } from './bindings/SbomExport';
 import type { SbomKind } from './bindings/SbomKind';
 import type { ScanMode } from './bindings/ScanMode';
@@ -65,6 +67,8 @@ export type {
   PullLayer,
   PullProgress,
   RegistryEntry,
+  RegistryMatches,
+  ResolvedAnswer,
   RunConfig,
   SbomExport,
   SbomKind,
@@ -139,9 +143,29 @@ export function listImages(): Promise<ImageRow[]> {
   return call<ImageRow[]>('list_images');
 }
 
-/** Docker Hub's results for `text`, or `typedReference` when the text is a full reference. */
-export function searchHub(text: string, badges: HubBadge[] = []): Promise<SearchAnswer> {
-  return call<SearchAnswer>('search_hub', { text, badges });
+/**
+ * Docker Hub's results for `text`, or `typedReference` when the text is a full reference.
+ * The configured registries (`answer.registries`) are searched alongside: each one's
+ * matches, or a notice, reach `onRegistry` when it answers (before or after this resolves).
+ * A newer search cancels this one, its registry searches included.
+ */
+export function searchHub(
+  text: string,
+  badges: HubBadge[] = [],
+  onRegistry: (matches: RegistryMatches) => void = () => {},
+): Promise<SearchAnswer> {
+  const channel = new Channel<RegistryMatches>(onRegistry);
+  return call<SearchAnswer>('search_hub', { text, badges, onRegistry: channel });
+}
+
+/** The tags of `repository` (`team/app`) on a configured registry (`registry.lan:5000`), by name. */
+export function registryTags(registry: string, repository: string): Promise<TagsAnswer> {
+  return call<TagsAnswer>('registry_tags', { registry, repository });
+}
+
+/** What a full reference names on its registry: its platforms and their compressed sizes. */
+export function resolveReference(reference: string): Promise<ResolvedAnswer> {
+  return call<ResolvedAnswer>('resolve_reference', { reference });
 }
 
 /** The tags of a Docker Hub repository (`nginx`, `library/nginx`, `bitnami/redis`). */

@@ -12,4 +12,9 @@ typedReference: string | null, results: Array<HubResult>,
 /**
  * How many results Docker Hub has in all, if it said.
  */
-total: number | null, };
+total: number | null, 
+/**
+ * The configured registries being searched too (`registry.lan:5000`): each one's
+ * [`RegistryMatches`] arrives on the search's channel when it answers.
+ */
+registries: Array<string>, };
