@@ -163,6 +163,49 @@ mod layers_merge {
         assert_eq!(view["etc"].mode, 0o700);
     }
 
+    /// Paths under a lower layer's symlink land where extraction puts them: through the
+    /// link (relative, absolute, chained), unless the layer writes a directory there itself.
+    #[test]
+    fn paths_through_lower_symlinks_land_where_umoci_puts_them() {
+        let img = Umoci::new();
+        img.layer(
+            "links",
+            "mkdir -p usr/lib opt/real/deep srv
+             ln -s usr/lib lib; ln -s /opt/real abs; ln -s abs chain; ln -s real/deep opt/deep
+             ln -s usr/lib srv/replaced
+             printf old > usr/lib/gone; printf keep > usr/lib/kept",
+            "--format=pax .",
+        );
+        img.layer(
+            "through",
+            "mkdir -p lib abs chain/deep opt/deep srv/replaced
+             printf x > lib/x; printf y > abs/y; printf z > chain/deep/z; printf w > opt/deep/w
+             printf r > srv/replaced/r; touch lib/.wh.gone",
+            // srv/replaced is listed as a directory of its own: it replaces the link.
+            "--format=pax lib/x lib/.wh.gone abs/y chain/deep/z opt/deep/w srv/replaced",
+        );
+        let layers = img.load();
+        let view = merged_view(&layers);
+        assert_same_view(&view, &img.unpacked(), "symlink image");
+        for (path, kind) in [
+            ("usr/lib/x", "file"),
+            ("opt/real/y", "file"),
+            ("opt/real/deep/z", "file"),
+            ("opt/real/deep/w", "file"),
+            ("lib", "symlink"),
+            ("srv/replaced", "dir"),
+            ("srv/replaced/r", "file"),
+        ] {
+            assert_eq!(view.get(path).map(|s| s.kind), Some(kind), "{path}");
+        }
+        assert!(
+            !view.contains_key("usr/lib/gone"),
+            "whited out through the link"
+        );
+        assert!(view.contains_key("usr/lib/kept"));
+        assert!(!view.contains_key("lib/x"));
+    }
+
     #[test]
     fn each_step_reports_what_it_added_modified_and_removed() {
         let img = whiteout_image();

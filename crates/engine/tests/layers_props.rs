@@ -205,6 +205,7 @@ mod layers_props {
                 .collect();
             let image = ImageLayers::from_indexes(indexes.clone(), Vec::new());
             let model = Model::apply(&indexes);
+            prop_assume!(!model.conflict);
 
             let got: BTreeMap<String, Version> = image
                 .tree("/", None)
@@ -321,34 +322,126 @@ mod layers_props {
         /// After each layer.
         states: Vec<State>,
         changes: Vec<Vec<(String, ChangeKind)>>,
+        /// A layer writes through a lower symlink into a place where it also writes a
+        /// file: extraction fails on such a tar (containerd: "not a directory"), so the
+        /// stack says nothing about the rules.
+        conflict: bool,
+    }
+
+    /// Where `path` of `layer` lands given the state below it: through each ancestor that
+    /// is a symlink there (relative to its directory, or to the root when absolute), unless
+    /// the layer itself lists a directory at that place.
+    fn follow_links(below: &State, layer: &LayerIndex, path: &str) -> String {
+        let mut current = path.to_owned();
+        for _ in 0..40 {
+            let hit = current.match_indices('/').map(|(i, _)| i).find_map(|i| {
+                let a = &current[..i];
+                let own_dir = layer
+                    .get(a)
+                    .is_some_and(|e| e.kind.is_some() && !e.implicit);
+                match below.get(a) {
+                    Some((v, _)) if v.kind == FileType::Symlink && !own_dir => {
+                        Some((i, v.link.clone().unwrap_or_default()))
+                    }
+                    _ => None,
+                }
+            });
+            let Some((i, target)) = hit else {
+                return current;
+            };
+            let base = if target.starts_with('/') {
+                String::new()
+            } else {
+                current[..i]
+                    .rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_owned())
+            };
+            let joined = format!("{base}/{target}{}", &current[i..]);
+            let mut parts: Vec<&str> = Vec::new();
+            for c in joined.split('/') {
+                match c {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop();
+                    }
+                    c => parts.push(c),
+                }
+            }
+            current = parts.join("/");
+        }
+        path.to_owned()
     }
 
     impl Model {
         fn apply(layers: &[LayerIndex]) -> Model {
+            let mut conflict = false;
             let mut state = State::new();
             let mut states = Vec::new();
             let mut changes = Vec::new();
             for (i, index) in layers.iter().enumerate() {
                 let before = state.clone();
+                // Extraction follows the symlinks the layers below left (containerd, umoci):
+                // each entry's path, as it lands.
+                // Whiteouts find what they remove as the layers below have it; what the
+                // layer writes lands after its own whiteouts ran.
+                let removed_at = |p: &str| follow_links(&before, index, p);
                 if index.root_opaque() {
                     state.clear();
                 }
                 for e in index.entries().filter(|e| e.whiteout) {
-                    state.retain(|p, _| !is_within(p, e.path));
+                    let path = removed_at(e.path);
+                    state.retain(|p, _| !is_within(p, &path));
                 }
                 for e in index.entries().filter(|e| e.opaque) {
-                    state.retain(|p, _| !(is_within(p, e.path) && p != e.path));
+                    let path = removed_at(e.path);
+                    state.retain(|p, _| !(is_within(p, &path) && *p != path));
                 }
+                let after_removals = state.clone();
+                let at = |p: &str| follow_links(&after_removals, index, p);
                 for e in index.entries() {
                     let Some(kind) = e.kind else { continue };
+                    let path = at(e.path);
+                    if path != e.path
+                        && path.match_indices('/').any(|(end, _)| {
+                            index
+                                .get(&path[..end])
+                                .is_some_and(|d| d.kind.is_some_and(|k| k != FileType::Dir))
+                        })
+                    {
+                        conflict = true;
+                    }
+                    // A directory the tar only implies never replaces a symlink below:
+                    // extraction goes through the link instead.
+                    let below_link = after_removals
+                        .get(&path)
+                        .is_some_and(|(v, _)| v.kind == FileType::Symlink);
+                    if e.implicit && below_link && state.contains_key(&path) {
+                        continue;
+                    }
+                    // The directories a followed path needs are made as it lands (over
+                    // anything else there, as an implied directory always is).
+                    for (end, _) in path.match_indices('/') {
+                        let dir = &path[..end];
+                        let is_dir = state.get(dir).is_some_and(|(v, _)| v.kind == FileType::Dir);
+                        if !is_dir {
+                            let v = Version {
+                                layer: i,
+                                kind: FileType::Dir,
+                                size: 0,
+                                mode: 0o755,
+                                link: None,
+                            };
+                            state.insert(dir.to_owned(), (v, (i, dir.to_owned())));
+                        }
+                    }
                     let existing_dir = state
-                        .get(e.path)
+                        .get(&path)
                         .is_some_and(|(v, _)| v.kind == FileType::Dir);
                     if kind == FileType::Dir && existing_dir && e.implicit {
                         continue;
                     }
                     if !(kind == FileType::Dir && existing_dir) {
-                        state.retain(|p, _| !is_within(p, e.path));
+                        state.retain(|p, _| !is_within(p, &path));
                     }
                     let v = Version {
                         layer: i,
@@ -360,7 +453,7 @@ mod layers_props {
                             _ => t.to_owned(),
                         }),
                     };
-                    state.insert(e.path.to_owned(), (v, (i, e.path.to_owned())));
+                    state.insert(path.clone(), (v, (i, path.clone())));
                 }
                 let mut diff = Vec::new();
                 for (p, (v, id)) in &state {
@@ -384,7 +477,11 @@ mod layers_props {
                 changes.push(diff);
                 states.push(state.clone());
             }
-            Model { states, changes }
+            Model {
+                states,
+                changes,
+                conflict,
+            }
         }
 
         fn final_view(&self) -> BTreeMap<String, Version> {

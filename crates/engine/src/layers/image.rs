@@ -173,6 +173,7 @@ impl ImageLayers {
     }
 
     fn assemble(plan: Plan, layers: Vec<LayerIndex>) -> ImageLayers {
+        let layers = super::symlinks::follow_lower_symlinks(layers);
         let refs: Vec<&LayerIndex> = layers.iter().collect();
         let merged = merge::merge(&refs);
         let mut step_of = vec![0; layers.len()];

@@ -11,8 +11,10 @@
 //!   (`porthole-cache/layers/sha256-<hex>.idx`, versioned, rebuilt when stale or damaged).
 //! - `stream` runs the above in one pass and computes the diff_id; `indexer` runs it on a
 //!   thread fed by the pull ([`LayerIndexer`]).
-//! - `history`: build steps from the config; `merge`: the stacking (OCI whiteout rules,
-//!   changes, dive's wasted space); `image`: [`ImageLayers`] and its queries.
+//! - `history`: build steps from the config; `symlinks`: paths an upper layer writes
+//!   through a lower layer's symlink, moved to where extraction puts them; `merge`: the
+//!   stacking (OCI whiteout rules, changes, dive's wasted space); `image`: [`ImageLayers`]
+//!   and its queries.
 //!
 //! Everything here is blocking (decompression and tar walking): call it from a blocking
 //! thread, never from the async executor.
@@ -28,6 +30,7 @@ mod merge;
 mod packages;
 pub mod paths;
 mod stream;
+mod symlinks;
 mod tar_walk;
 
 use std::fs::File;
