@@ -4,6 +4,7 @@ fn main() {
     // the UI may call.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_images",
+        "remove_images",
         "pull_image",
         "cancel_pull",
         "search_hub",

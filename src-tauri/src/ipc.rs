@@ -8,6 +8,7 @@
 //! Engine errors become an [`IpcError`] here and nowhere else.
 
 mod details;
+mod images;
 mod packages;
 mod pull;
 mod search;
@@ -27,6 +28,7 @@ use porthole_engine::store::{ImageSummary, StoreError};
 use porthole_engine::vulns::VulnError;
 
 pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
+pub use images::{RemoveAnswer, RemoveFailure};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
 pub use search::{
@@ -328,6 +330,8 @@ mod tests {
         regenerate::<IpcErrorCode>(&cfg, &mut stale);
         regenerate::<IpcError>(&cfg, &mut stale);
         regenerate::<ImageRow>(&cfg, &mut stale);
+        regenerate::<RemoveAnswer>(&cfg, &mut stale);
+        regenerate::<RemoveFailure>(&cfg, &mut stale);
         regenerate::<PullLayer>(&cfg, &mut stale);
         regenerate::<PullProgress>(&cfg, &mut stale);
         regenerate::<PulledImage>(&cfg, &mut stale);

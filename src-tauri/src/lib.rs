@@ -105,6 +105,7 @@ pub fn run() {
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::images::list_images,
+            commands::images::remove_images,
             commands::pull::pull_image,
             commands::pull::cancel_pull,
             commands::search::search_hub,

@@ -1,11 +1,17 @@
-//! The Images page: what is in the local store.
+//! The Images page: what is in the local store, and removing images from it.
 
-use tauri::State;
+use std::collections::BTreeSet;
 
+use tauri::{AppHandle, Emitter, State};
+
+use porthole_engine::Digest;
 use porthole_engine::store::Store;
 
-use crate::AppState;
-use crate::ipc::{ImageRow, IpcError};
+use crate::ipc::{ImageRow, IpcError, IpcErrorCode, RemoveAnswer, RemoveFailure};
+use crate::{AppState, STORE_CHANGED};
+
+/// More images than anyone selects on one page: a longer list is a bug, not a request.
+pub const MAX_REMOVE: usize = 1000;
 
 /// Every image in the local store. Reading the store walks files, so it runs on a blocking
 /// thread, never on the async executor.
@@ -16,4 +22,143 @@ pub async fn list_images(state: State<'_, AppState>) -> Result<Vec<ImageRow>, Ip
         .await
         .map_err(|error| IpcError::internal(format!("listing the images stopped: {error}")))??;
     Ok(images.into_iter().map(ImageRow::from).collect())
+}
+
+/// Removes the images whose manifest digests are `digests` (every tag of each), as
+/// `porthole rm <digest>` does; their blobs stay until garbage collection. The whole call
+/// fails only when the request itself is wrong; an image that cannot be removed is listed
+/// in `failed` with its reason, and the rest are still removed.
+#[tauri::command]
+pub async fn remove_images(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    digests: Vec<String>,
+) -> Result<RemoveAnswer, IpcError> {
+    let digests = parse_digests(&digests)?;
+    let root = state.store_root.clone();
+    let answer = tauri::async_runtime::spawn_blocking(move || {
+        Ok::<_, IpcError>(remove_from(&Store::open(root)?, &digests))
+    })
+    .await
+    .map_err(|error| IpcError::internal(format!("removing the images stopped: {error}")))??;
+    if !answer.removed.is_empty() {
+        // Every window's Images page refreshes, this one's included.
+        let _ = app.emit(STORE_CHANGED, ());
+    }
+    Ok(answer)
+}
+
+/// The distinct manifest digests of the request, in order, or why the request is wrong.
+pub fn parse_digests(digests: &[String]) -> Result<Vec<Digest>, IpcError> {
+    if digests.is_empty() {
+        return Err(IpcError::new(
+            IpcErrorCode::InvalidInput,
+            "No images were chosen to remove.",
+        ));
+    }
+    if digests.len() > MAX_REMOVE {
+        return Err(IpcError::new(
+            IpcErrorCode::InvalidInput,
+            format!(
+                "{} images were asked to be removed at once; at most {MAX_REMOVE} can be.",
+                digests.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut parsed = Vec::new();
+    for text in digests {
+        let digest: Digest = text.parse().map_err(|error| {
+            IpcError::new(
+                IpcErrorCode::InvalidInput,
+                format!("`{text}` is not an image digest (sha256:<64 hex>): {error}"),
+            )
+        })?;
+        if seen.insert(digest.to_string()) {
+            parsed.push(digest);
+        }
+    }
+    Ok(parsed)
+}
+
+/// Removes each image from `store`, one at a time, noting what failed.
+pub fn remove_from(store: &Store, digests: &[Digest]) -> RemoveAnswer {
+    let mut answer = RemoveAnswer::default();
+    for digest in digests {
+        match store.remove(&digest.to_string()) {
+            Ok(removed) => answer
+                .removed
+                .extend(removed.into_iter().map(ImageRow::from)),
+            Err(error) => answer.failed.push(RemoveFailure {
+                digest: digest.to_string(),
+                error: error.into(),
+            }),
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
+
+    #[test]
+    fn an_empty_request_is_invalid() {
+        let error = parse_digests(&[]).unwrap_err();
+        assert_eq!(error.code, IpcErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn names_and_malformed_digests_are_refused_before_anything_is_removed() {
+        for bad in [
+            "nginx:latest",
+            "",
+            "sha256:abc",
+            "sha512:aaaa",
+            &format!("sha256:{}", "A".repeat(64)),
+            &format!("sha256:{}/../x", "a".repeat(64)),
+        ] {
+            let error = parse_digests(&[digest('a'), bad.to_owned()]).unwrap_err();
+            assert_eq!(error.code, IpcErrorCode::InvalidInput, "{bad:?}");
+            assert!(error.message.contains(bad), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn too_many_digests_are_refused() {
+        let many = vec![digest('a'); MAX_REMOVE + 1];
+        assert_eq!(
+            parse_digests(&many).unwrap_err().code,
+            IpcErrorCode::InvalidInput
+        );
+        assert_eq!(parse_digests(&many[..MAX_REMOVE]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn duplicates_are_removed_once_in_order() {
+        let parsed = parse_digests(&[digest('b'), digest('a'), digest('b')]).unwrap();
+        let texts: Vec<String> = parsed.iter().map(ToString::to_string).collect();
+        assert_eq!(texts, [digest('b'), digest('a')]);
+    }
+
+    #[test]
+    fn an_image_not_in_the_store_is_reported_not_fatal() {
+        let root = std::env::temp_dir().join(format!(
+            "porthole-app-remove-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let store = Store::open(&root).unwrap();
+        let wanted = parse_digests(&[digest('c'), digest('d')]).unwrap();
+        let answer = remove_from(&store, &wanted);
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(answer.removed.is_empty());
+        assert_eq!(answer.failed.len(), 2);
+        assert_eq!(answer.failed[0].digest, digest('c'));
+        assert_eq!(answer.failed[0].error.code, IpcErrorCode::NotFound);
+    }
 }

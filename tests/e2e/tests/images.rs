@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
 use porthole_e2e::app::{WAIT, screenshot, script, text_of, with_app};
 use porthole_e2e::{Fixture, ensure_eq, format_size};
 use serde_json::Value;
@@ -29,7 +29,7 @@ async fn images_page_lists_the_images_in_the_store() {
             .await
             .map_err(|error| format!("no image row appeared: {error}"))?;
         // First the picture, so that a failing run still shows what the page looked like.
-        screenshot(client, "images.png").await?;
+        screenshot(client, "images-single.png").await?;
         let cell = async |id: &str| -> Result<String, String> {
             let element = rows
                 .find(Locator::Css(&format!("[data-testid={id}]")))
@@ -168,4 +168,157 @@ async fn images_page_follows_a_dark_system_theme() {
         },
     )
     .await;
+}
+
+/// Polls `read` until it answers `want` (the page re-renders after a click), or fails with
+/// the last answer.
+async fn until_eq<T, F>(what: &str, want: T, mut read: F) -> Result<(), String>
+where
+    T: PartialEq + std::fmt::Debug,
+    F: AsyncFnMut() -> Result<T, String>,
+{
+    let mut last = read().await?;
+    for _ in 0..100 {
+        if last == want {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        last = read().await?;
+    }
+    Err(format!("{what}: expected {want:?}, found {last:?}"))
+}
+
+/// Waits until the table shows `want`, top to bottom.
+async fn expect_names(client: &Client, what: &str, want: &[&str]) -> Result<(), String> {
+    until_eq(
+        what,
+        want.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+        async || names(client).await,
+    )
+    .await
+}
+
+/// The names in the table, top to bottom.
+async fn names(client: &Client) -> Result<Vec<String>, String> {
+    let cells = client
+        .find_all(Locator::Css("[data-testid=image-name]"))
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut names = Vec::new();
+    for cell in cells {
+        names.push(
+            cell.text()
+                .await
+                .map_err(|error| error.to_string())?
+                .trim()
+                .to_owned(),
+        );
+    }
+    Ok(names)
+}
+
+async fn click(client: &Client, css: &str) -> Result<(), String> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|error| format!("no element `{css}` appeared: {error}"))?
+        .click()
+        .await
+        .map_err(|error| format!("clicking `{css}`: {error}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_page_sorts_filters_and_deletes() {
+    let fixture = Fixture::empty();
+    let day = Duration::from_secs(86_400);
+    fixture.add_image("docker.io/library/e2e-alpha:1.0", "1.0", 900_000, 5 * day);
+    fixture.add_image("docker.io/library/e2e-bravo:2.0", "2.0", 2_400_000, 2 * day);
+    fixture.add_image("ghcr.io/porthole-e2e/charlie:3.0", "3.0", 300_000, day);
+    let light = [("GTK_THEME", "Adwaita")];
+    with_app("images_page_sorts_filters_and_deletes", &fixture, &light, async |client| {
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("[data-testid=image-row]"))
+            .await
+            .map_err(|error| format!("no image row appeared: {error}"))?;
+        // Newest first, as the page opens.
+        expect_names(client, "opening order", &["ghcr.io/porthole-e2e/charlie", "e2e-bravo", "e2e-alpha"]).await?;
+
+        // Size: biggest first, then reversed, and the header says which.
+        click(client, "[data-testid=sort-size] button").await?;
+        expect_names(client, "by size", &["e2e-bravo", "e2e-alpha", "ghcr.io/porthole-e2e/charlie"]).await?;
+        let sort = script(client, "return document.querySelector('[data-testid=sort-size]').getAttribute('aria-sort');").await?;
+        ensure_eq!(sort, Value::from("descending"), "aria-sort of Size");
+        click(client, "[data-testid=sort-size] button").await?;
+        expect_names(client, "by size, reversed", &["ghcr.io/porthole-e2e/charlie", "e2e-alpha", "e2e-bravo"]).await?;
+        click(client, "[data-testid=sort-name] button").await?;
+        expect_names(client, "by name", &["e2e-alpha", "e2e-bravo", "ghcr.io/porthole-e2e/charlie"]).await?;
+
+        // The picture the README shows: several images, sorted by name, with the summary.
+        screenshot(client, "images.png").await?;
+
+        // Filter: a name substring, then back to everything.
+        let filter = client
+            .find(Locator::Css("[data-testid=images-filter]"))
+            .await
+            .map_err(|error| format!("no filter box: {error}"))?;
+        filter.send_keys("e2e-").await.map_err(|error| format!("typing the filter: {error}"))?;
+        expect_names(client, "filtered", &["e2e-alpha", "e2e-bravo"]).await?;
+        filter.clear().await.map_err(|error| format!("clearing the filter: {error}"))?;
+        // Clearing through WebDriver sends no input event in every engine: type and erase.
+        filter.send_keys("x\u{E003}").await.map_err(|error| format!("erasing the filter: {error}"))?;
+        until_eq("unfiltered", 3, async || Ok(names(client).await?.len())).await?;
+
+        // Delete bravo from its row, through the confirmation.
+        let rows = client
+            .find_all(Locator::Css("[data-testid=image-row]"))
+            .await
+            .map_err(|error| error.to_string())?;
+        let bravo = rows.get(1).ok_or("no second row")?;
+        bravo
+            .find(Locator::Css("[data-testid=image-delete]"))
+            .await
+            .map_err(|error| format!("no delete button on bravo's row: {error}"))?
+            .click()
+            .await
+            .map_err(|error| format!("clicking delete: {error}"))?;
+        let listed = text_of(client, "[data-testid=remove-list]").await?;
+        if !listed.contains("e2e-bravo:2.0") || listed.contains("alpha") {
+            return Err(format!("the confirmation lists {listed:?}"));
+        }
+        screenshot(client, "images-delete-confirm.png").await?;
+        click(client, "[data-testid=remove-confirm]").await?;
+        expect_names(client, "after the delete", &["e2e-alpha", "ghcr.io/porthole-e2e/charlie"]).await?;
+        until_eq("count after the delete", "2 images".to_owned(), async || {
+            text_of(client, "[data-testid=images-count]").await
+        })
+        .await?;
+        let gone = client
+            .find_all(Locator::Css("[data-testid=remove-dialog]"))
+            .await
+            .map_err(|error| error.to_string())?;
+        ensure_eq!(gone.len(), 0, "dialogs open after the delete");
+        Ok(())
+    })
+    .await;
+
+    // The store agrees: bravo's entry is gone from index.json.
+    let left: Vec<String> = fixture
+        .store()
+        .images()
+        .expect("read the store")
+        .into_iter()
+        .filter_map(|image| image.reference)
+        .collect();
+    assert_eq!(
+        left,
+        [
+            "docker.io/library/e2e-alpha:1.0",
+            "ghcr.io/porthole-e2e/charlie:3.0"
+        ],
+        "the store after the delete"
+    );
 }

@@ -26,6 +26,8 @@ import type { PulledImage } from './bindings/PulledImage';
 import type { PullLayer } from './bindings/PullLayer';
 import type { PullProgress } from './bindings/PullProgress';
 import type { RegistryEntry } from './bindings/RegistryEntry';
+import type { RemoveAnswer } from './bindings/RemoveAnswer';
+import type { RemoveFailure } from './bindings/RemoveFailure';
 import type { RegistryMatches } from './bindings/RegistryMatches';
 import type { ResolvedAnswer } from './bindings/ResolvedAnswer';
 import type { SbomExport } from './bindings/SbomExport';
@@ -68,6 +70,8 @@ export type {
   PullProgress,
   RegistryEntry,
   RegistryMatches,
+  RemoveAnswer,
+  RemoveFailure,
   ResolvedAnswer,
   RunConfig,
   SbomExport,
@@ -141,6 +145,12 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 /** Every image in the local store. */
 export function listImages(): Promise<ImageRow[]> {
   return call<ImageRow[]>('list_images');
+}
+
+/** Removes the images with these manifest digests (every tag of each) from the store.
+ *  Rejects only when the request is wrong; images that could not go are in `failed`. */
+export function removeImages(digests: string[]): Promise<RemoveAnswer> {
+  return call<RemoveAnswer>('remove_images', { digests });
 }
 
 /**

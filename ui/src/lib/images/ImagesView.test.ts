@@ -222,4 +222,225 @@ describe('ImagesView', () => {
     await settle();
     expect(allByTestId('image-row')).toHaveLength(2);
   });
+
+  describe('sorting, filtering and deleting', () => {
+    const named = (name: string, c: string, overrides: Partial<ImageRow> = {}) =>
+      image({
+        reference: `docker.io/library/${name}:latest`,
+        repository: `docker.io/library/${name}`,
+        shortId: c.repeat(12),
+        id: `sha256:${c.repeat(64)}`,
+        digest: `sha256:${c.repeat(64)}`,
+        ...overrides,
+      });
+    const rows = () => [
+      named('alpha', 'a', { size: 300, created: '2025-06-01T00:00:00Z' }),
+      named('bravo', 'b', { size: 100, created: '2025-06-14T00:00:00Z' }),
+      image({ reference: null, repository: null, tag: null, shortId: 'cccccccccccc', id: `sha256:${'c'.repeat(64)}`, digest: `sha256:${'c'.repeat(64)}`, size: 200, created: null }),
+    ];
+    const shownNames = () => allByTestId('image-name').map((cell) => cell.textContent?.trim());
+    const header = (key: string) => byTestId(`sort-${key}`) as HTMLElement;
+    const type = (value: string) => {
+      const input = byTestId('images-filter') as HTMLInputElement;
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      flushSync();
+    };
+
+    it('sorts by a column header, reverses on a second click, and says so with aria-sort', async () => {
+      mockCommands({ list_images: rows });
+      render();
+      await settle();
+      expect(header('created').getAttribute('aria-sort')).toBe('descending');
+      expect(shownNames()).toEqual(['bravo', 'alpha', '<none>']);
+
+      (header('size').querySelector('button') as HTMLButtonElement).click();
+      flushSync();
+      expect(header('size').getAttribute('aria-sort')).toBe('descending');
+      expect(header('created').hasAttribute('aria-sort')).toBe(false);
+      expect(shownNames()).toEqual(['alpha', '<none>', 'bravo']);
+
+      (header('size').querySelector('button') as HTMLButtonElement).click();
+      flushSync();
+      expect(header('size').getAttribute('aria-sort')).toBe('ascending');
+      expect(shownNames()).toEqual(['bravo', '<none>', 'alpha']);
+
+      (header('name').querySelector('button') as HTMLButtonElement).click();
+      flushSync();
+      expect(shownNames()).toEqual(['alpha', 'bravo', '<none>']);
+    });
+
+    it('filters by name, tag or ID, and shows only dangling images when asked', async () => {
+      mockCommands({ list_images: rows });
+      render();
+      await settle();
+      type('BRAV');
+      expect(shownNames()).toEqual(['bravo']);
+      type('cccc');
+      expect(shownNames()).toEqual(['<none>']);
+      type('zzz');
+      expect(shownNames()).toEqual([]);
+      expect(text('images-no-match')).toContain('“zzz”');
+      type('');
+      (byTestId('images-dangling') as HTMLInputElement).click();
+      flushSync();
+      expect(shownNames()).toEqual(['<none>']);
+      // The summary still describes the whole store.
+      expect(text('images-count')).toBe('3 images');
+    });
+
+    it('shows when the list was read', async () => {
+      mockCommands({ list_images: rows });
+      render();
+      await settle();
+      expect(byTestId('images-refreshed')?.querySelector('time')?.getAttribute('datetime')).toBe(NOW.toISOString());
+    });
+
+    it('selects all shown rows, confirms with the list of what goes, deletes and refreshes', async () => {
+      let store = rows();
+      const asked: string[][] = [];
+      mockCommands({
+        list_images: () => store,
+        remove_images: (args) => {
+          const { digests } = args as { digests: string[] };
+          asked.push(digests);
+          const removed = store.filter((r) => digests.includes(r.digest));
+          store = store.filter((r) => !digests.includes(r.digest));
+          return { removed, failed: [] };
+        },
+      });
+      render();
+      await settle();
+      type('LATEST'); // alpha and bravo, not the untagged one
+      expect(shownNames()).toEqual(['bravo', 'alpha']);
+      const selectAll = byTestId('images-select-all') as HTMLInputElement;
+      selectAll.click();
+      flushSync();
+      expect(allByTestId('image-select').every((box) => (box as HTMLInputElement).checked)).toBe(true);
+      expect(text('images-delete-selected')).toBe('Delete 2 images');
+
+      (byTestId('images-delete-selected') as HTMLButtonElement).click();
+      flushSync();
+      const dialog = byTestId('remove-dialog') as HTMLElement;
+      expect(dialog.getAttribute('role')).toBe('alertdialog');
+      expect(allByTestId('remove-item').map((li) => li.querySelector('.name')?.textContent)).toEqual([
+        'alpha:latest',
+        'bravo:latest',
+      ]);
+      expect(asked).toEqual([]);
+
+      (byTestId('remove-confirm') as HTMLButtonElement).click();
+      await settle();
+      expect(asked).toEqual([[`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`]]);
+      expect(byTestId('remove-dialog')).toBeNull();
+      type('');
+      expect(shownNames()).toEqual(['<none>']);
+      expect(text('images-count')).toBe('1 image');
+    });
+
+    it('cancels without deleting', async () => {
+      const calls: unknown[] = [];
+      mockCommands({ list_images: rows, remove_images: (args) => calls.push(args) });
+      render();
+      await settle();
+      (allByTestId('image-delete')[0] as HTMLButtonElement).click();
+      flushSync();
+      expect(allByTestId('remove-item')).toHaveLength(1);
+      (byTestId('remove-cancel') as HTMLButtonElement).click();
+      flushSync();
+      expect(byTestId('remove-dialog')).toBeNull();
+      expect(calls).toEqual([]);
+    });
+
+    it('lists every tag of an image deleted from one row', async () => {
+      mockCommands({
+        list_images: () => [image(), image({ reference: 'docker.io/library/nginx:1.27', tag: '1.27' })],
+      });
+      render();
+      await settle();
+      (allByTestId('image-delete')[0] as HTMLButtonElement).click();
+      flushSync();
+      expect(allByTestId('remove-item')).toHaveLength(2);
+      expect(text('remove-confirm')).toBe('Delete image');
+    });
+
+    it('shows, per image, why it could not be deleted', async () => {
+      const hostile = '<img src=x onerror=alert(1)>';
+      mockCommands({
+        list_images: rows,
+        remove_images: () => ({
+          removed: [rows()[0]],
+          failed: [
+            {
+              digest: `sha256:${'b'.repeat(64)}`,
+              error: { code: 'internal', message: `could not write index.json: ${hostile}` },
+            },
+          ],
+        }),
+      });
+      render();
+      await settle();
+      (byTestId('images-select-all') as HTMLInputElement).click();
+      flushSync();
+      (byTestId('images-delete-selected') as HTMLButtonElement).click();
+      flushSync();
+      (byTestId('remove-confirm') as HTMLButtonElement).click();
+      await settle();
+      const failures = byTestId('remove-failures') as HTMLElement;
+      expect(failures.getAttribute('role')).toBe('alert');
+      expect(failures.textContent).toContain('1 removed, but one image could not be removed');
+      expect(text('remove-failure')).toBe(`bravo:latest: could not write index.json: ${hostile}`);
+      expect(target.querySelector('img')).toBeNull();
+      (byTestId('remove-close') as HTMLButtonElement).click();
+      flushSync();
+      expect(byTestId('remove-dialog')).toBeNull();
+    });
+
+    it('shows a refused request plainly', async () => {
+      mockCommands({
+        list_images: rows,
+        remove_images: () => {
+          throw { code: 'invalidInput', message: 'No images were chosen to remove.' };
+        },
+      });
+      render();
+      await settle();
+      (allByTestId('image-delete')[0] as HTMLButtonElement).click();
+      flushSync();
+      (byTestId('remove-confirm') as HTMLButtonElement).click();
+      await settle();
+      expect(text('remove-failure')).toBe('No images were chosen to remove.');
+    });
+
+    it('renders hostile names in the dialog as text', async () => {
+      const hostile = '<script>alert(1)</script>';
+      mockCommands({
+        list_images: () => [image({ repository: `ghcr.io/${hostile}`, reference: `ghcr.io/${hostile}:x`, tag: '<b>x</b>' })],
+      });
+      render();
+      await settle();
+      (allByTestId('image-delete')[0] as HTMLButtonElement).click();
+      flushSync();
+      expect(byTestId('remove-item')?.querySelector('.name')?.textContent).toBe(`ghcr.io/${hostile}:<b>x</b>`);
+      expect(target.querySelector('script')).toBeNull();
+      expect(target.querySelector('b')).toBeNull();
+    });
+
+    it('copies the reference of a row without opening it', async () => {
+      const writeText = async (value: string) => void copied.push(value);
+      const copied: string[] = [];
+      Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+      const opened: ImageRow[] = [];
+      mockCommands({ list_images: () => [image()] });
+      component = mount(ImagesView, { target, props: { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) } });
+      await settle();
+      (byTestId('image-copy') as HTMLButtonElement).click();
+      await settle();
+      expect(copied).toEqual(['docker.io/library/nginx:latest']);
+      expect(text('images-notice')).toBe('Copied docker.io/library/nginx:latest');
+      expect(opened).toEqual([]);
+      (byTestId('image-details') as HTMLButtonElement).click();
+      expect(opened).toHaveLength(1);
+    });
+  });
 });
