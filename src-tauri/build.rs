@@ -5,6 +5,7 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_images",
         "remove_images",
+        "store_usage",
         "pull_image",
         "cancel_pull",
         "search_hub",

@@ -28,7 +28,7 @@ use porthole_engine::store::{ImageSummary, StoreError};
 use porthole_engine::vulns::VulnError;
 
 pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
-pub use images::{RemoveAnswer, RemoveFailure};
+pub use images::{RemoveAnswer, RemoveFailure, StoreUsage};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
 pub use search::{
@@ -331,6 +331,7 @@ mod tests {
         regenerate::<IpcError>(&cfg, &mut stale);
         regenerate::<ImageRow>(&cfg, &mut stale);
         regenerate::<RemoveAnswer>(&cfg, &mut stale);
+        regenerate::<StoreUsage>(&cfg, &mut stale);
         regenerate::<RemoveFailure>(&cfg, &mut stale);
         regenerate::<PullLayer>(&cfg, &mut stale);
         regenerate::<PullProgress>(&cfg, &mut stale);

@@ -106,6 +106,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::images::list_images,
             commands::images::remove_images,
+            commands::images::store_usage,
             commands::pull::pull_image,
             commands::pull::cancel_pull,
             commands::search::search_hub,

@@ -529,14 +529,20 @@ mod store {
         let stray = Digest::of(b"stray");
         store.write_blob(&stray, b"stray").unwrap();
 
+        let estimate = store.gc_estimate().unwrap();
+        assert_eq!((estimate.blobs, estimate.bytes), (1, 5));
+        assert!(store.blob_path(&stray).exists(), "an estimate deletes nothing");
         let report = store.gc().unwrap();
         assert_eq!(report.blobs_removed, 1);
         assert_eq!(report.bytes_freed, 5);
         assert!(!store.blob_path(&stray).exists());
 
         store.remove("gone:1").unwrap();
+        let estimate = store.gc_estimate().unwrap();
         let report = store.gc().unwrap();
         assert_eq!(report.blobs_removed, 3);
+        assert_eq!((estimate.blobs, estimate.bytes), (3, report.bytes_freed));
+        assert_eq!(store.gc_estimate().unwrap(), Default::default());
         for d in [&gone.manifest.digest, &gone.config, &gone.layer] {
             assert!(!store.blob_path(d).exists());
         }

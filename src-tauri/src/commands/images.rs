@@ -7,7 +7,7 @@ use tauri::{AppHandle, Emitter, State};
 use porthole_engine::Digest;
 use porthole_engine::store::Store;
 
-use crate::ipc::{ImageRow, IpcError, IpcErrorCode, RemoveAnswer, RemoveFailure};
+use crate::ipc::{ImageRow, IpcError, IpcErrorCode, RemoveAnswer, RemoveFailure, StoreUsage};
 use crate::{AppState, STORE_CHANGED};
 
 /// More images than anyone selects on one page: a longer list is a bug, not a request.
@@ -22,6 +22,20 @@ pub async fn list_images(state: State<'_, AppState>) -> Result<Vec<ImageRow>, Ip
         .await
         .map_err(|error| IpcError::internal(format!("listing the images stopped: {error}")))??;
     Ok(images.into_iter().map(ImageRow::from).collect())
+}
+
+/// What garbage collection would free now (blobs no image uses), for the page's summary.
+/// Reads the store only; deletes nothing.
+#[tauri::command]
+pub async fn store_usage(state: State<'_, AppState>) -> Result<StoreUsage, IpcError> {
+    let root = state.store_root.clone();
+    let estimate = tauri::async_runtime::spawn_blocking(move || Store::open(root)?.gc_estimate())
+        .await
+        .map_err(|error| IpcError::internal(format!("measuring the store stopped: {error}")))??;
+    Ok(StoreUsage {
+        reclaimable_bytes: estimate.bytes,
+        reclaimable_blobs: u32::try_from(estimate.blobs).unwrap_or(u32::MAX),
+    })
 }
 
 /// Removes the images whose manifest digests are `digests` (every tag of each), as

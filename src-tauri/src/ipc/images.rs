@@ -24,3 +24,13 @@ pub struct RemoveFailure {
     pub digest: String,
     pub error: IpcError,
 }
+
+/// What garbage collection (`porthole gc`) would free now: blobs no image uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct StoreUsage {
+    #[ts(type = "number")]
+    pub reclaimable_bytes: u64,
+    pub reclaimable_blobs: u32,
+}

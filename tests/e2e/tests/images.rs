@@ -198,23 +198,17 @@ async fn expect_names(client: &Client, what: &str, want: &[&str]) -> Result<(), 
     .await
 }
 
-/// The names in the table, top to bottom.
+/// The names in the table, top to bottom, read in one script call: the table re-renders
+/// when the store changes, so element handles found one call earlier may be gone.
 async fn names(client: &Client) -> Result<Vec<String>, String> {
-    let cells = client
-        .find_all(Locator::Css("[data-testid=image-name]"))
+    let value = client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=image-name]')].map(e => e.innerText.trim());",
+            Vec::new(),
+        )
         .await
         .map_err(|error| error.to_string())?;
-    let mut names = Vec::new();
-    for cell in cells {
-        names.push(
-            cell.text()
-                .await
-                .map_err(|error| error.to_string())?
-                .trim()
-                .to_owned(),
-        );
-    }
-    Ok(names)
+    serde_json::from_value(value).map_err(|error| format!("the names are not strings: {error}"))
 }
 
 async fn click(client: &Client, css: &str) -> Result<(), String> {

@@ -27,6 +27,7 @@ import type { PullLayer } from './bindings/PullLayer';
 import type { PullProgress } from './bindings/PullProgress';
 import type { RegistryEntry } from './bindings/RegistryEntry';
 import type { RemoveAnswer } from './bindings/RemoveAnswer';
+import type { StoreUsage } from './bindings/StoreUsage';
 import type { RemoveFailure } from './bindings/RemoveFailure';
 import type { RegistryMatches } from './bindings/RegistryMatches';
 import type { ResolvedAnswer } from './bindings/ResolvedAnswer';
@@ -71,6 +72,7 @@ export type {
   RegistryEntry,
   RegistryMatches,
   RemoveAnswer,
+  StoreUsage,
   RemoveFailure,
   ResolvedAnswer,
   RunConfig,
@@ -145,6 +147,11 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 /** Every image in the local store. */
 export function listImages(): Promise<ImageRow[]> {
   return call<ImageRow[]>('list_images');
+}
+
+/** What garbage collection would free now (blobs no image uses). */
+export function storeUsage(): Promise<StoreUsage> {
+  return call<StoreUsage>('store_usage');
 }
 
 /** Removes the images with these manifest digests (every tag of each) from the store.

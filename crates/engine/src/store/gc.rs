@@ -26,6 +26,15 @@ pub struct GcReport {
     pub indexes_removed: usize,
 }
 
+/// What [`Store::gc`] would remove now ([`Store::gc_estimate`]): blobs no image reaches.
+/// (Stale partial downloads and cached indexes are not counted.)
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct GcEstimate {
+    pub blobs: usize,
+    pub bytes: u64,
+}
+
 /// How [`Store::gc_with`] runs.
 #[derive(Clone, Debug)]
 pub struct GcOptions {
@@ -99,6 +108,22 @@ impl Store {
         self.remove_stale_partials(options, &mut report)?;
         self.remove_unused_layer_indexes(&reachable, &mut report);
         Ok(report)
+    }
+
+    /// What [`Store::gc`] would free, without deleting anything or waiting for pulls: the
+    /// blobs `index.json` does not reach. A pull in progress has blobs that no image names
+    /// yet, so the figure may include them until it finishes.
+    pub fn gc_estimate(&self) -> Result<GcEstimate, StoreError> {
+        let index = self.read_index()?;
+        let reachable = self.reachable(walk::roots(&index))?;
+        let mut estimate = GcEstimate::default();
+        for (digest, len) in list_blobs(&self.blobs_dir())? {
+            if !reachable.contains(&digest) {
+                estimate.blobs += 1;
+                estimate.bytes += len;
+            }
+        }
+        Ok(estimate)
     }
 
     /// Cached layer indexes are derived data: one whose layer is gone is deleted, and so is

@@ -37,7 +37,7 @@ use crate::digest::Digest;
 
 pub use blobs::{BlobWriter, Ingest};
 pub use fsck::{BlobSizeMismatch, FsckReport};
-pub use gc::{GcOptions, GcReport};
+pub use gc::{GcEstimate, GcOptions, GcReport};
 pub use images::{
     ANNOTATION_IMAGE_NAME, ANNOTATION_INDEX_DIGEST, ANNOTATION_REF_NAME, ImageSummary,
     ManifestDescriptor, NewImage,

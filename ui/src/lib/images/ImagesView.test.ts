@@ -110,6 +110,27 @@ describe('ImagesView', () => {
     expect(text('images-total-size')).toBe('74.8 MB total');
   });
 
+  it('shows what garbage collection would free, when the store can tell', async () => {
+    mockCommands({
+      list_images: () => [image()],
+      store_usage: () => ({ reclaimableBytes: 52_428_800, reclaimableBlobs: 3 }),
+    });
+    render();
+    await settle();
+    expect(text('images-reclaimable')).toBe('52.4 MB reclaimable');
+  });
+
+  it('leaves the reclaimable figure out when nothing is reclaimable or it is unknown', async () => {
+    mockCommands({
+      list_images: () => [image()],
+      store_usage: () => ({ reclaimableBytes: 0, reclaimableBlobs: 0 }),
+    });
+    render();
+    await settle();
+    expect(document.querySelector('[data-testid=images-reclaimable]')).toBeNull();
+    expect(text('images-count')).toBe('1 image');
+  });
+
   it('shows dangling images and unknown fields as such', async () => {
     mockCommands({
       list_images: () => [image({ reference: null, repository: null, tag: null, created: null, platform: null })],
