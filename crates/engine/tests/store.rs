@@ -531,7 +531,10 @@ mod store {
 
         let estimate = store.gc_estimate().unwrap();
         assert_eq!((estimate.blobs, estimate.bytes), (1, 5));
-        assert!(store.blob_path(&stray).exists(), "an estimate deletes nothing");
+        assert!(
+            store.blob_path(&stray).exists(),
+            "an estimate deletes nothing"
+        );
         let report = store.gc().unwrap();
         assert_eq!(report.blobs_removed, 1);
         assert_eq!(report.bytes_freed, 5);
