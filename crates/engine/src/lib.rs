@@ -14,6 +14,7 @@ pub mod registry;
 pub mod sbom;
 pub mod store;
 pub mod vulns;
+mod web;
 
 pub use digest::Digest;
 pub use platform::Platform;

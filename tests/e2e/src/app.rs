@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
@@ -74,13 +75,55 @@ async fn built_for_tests(client: &Client) -> Outcome {
     ))
 }
 
-pub async fn text_of(client: &Client, css: &str) -> Result<String, String> {
-    let element = client
+/// The first element matching `css`, once it appears (within [`WAIT`]).
+pub async fn find(client: &Client, css: &str) -> Result<Element, String> {
+    client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
         .await
-        .map_err(|error| format!("no element `{css}` appeared: {error}"))?;
+        .map_err(|error| format!("no element `{css}` appeared: {error}"))
+}
+
+/// Clicks the first element matching `css`, once it appears.
+pub async fn click(client: &Client, css: &str) -> Outcome {
+    find(client, css)
+        .await?
+        .click()
+        .await
+        .map_err(|error| format!("clicking `{css}`: {error}"))?;
+    Ok(())
+}
+
+/// Types `text` into the first element matching `css`, once it appears.
+pub async fn type_into(client: &Client, css: &str, text: &str) -> Outcome {
+    find(client, css)
+        .await?
+        .send_keys(text)
+        .await
+        .map_err(|error| format!("typing into `{css}`: {error}"))
+}
+
+/// The text of every element matching `css`, in document order, whitespace collapsed,
+/// read in one script call (so a re-render between finding and reading cannot fail it).
+pub async fn texts(client: &Client, css: &str) -> Result<Vec<String>, String> {
+    let source = format!(
+        "return [...document.querySelectorAll({})].map(e => e.textContent.replace(/\\s+/g, ' ').trim());",
+        Value::from(css)
+    );
+    let found = script(client, &source).await?;
+    Ok(found
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+pub async fn text_of(client: &Client, css: &str) -> Result<String, String> {
+    let element = find(client, css).await?;
     let text = element
         .text()
         .await

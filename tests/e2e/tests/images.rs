@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use porthole_e2e::app::{WAIT, screenshot, script, text_of, with_app};
+use porthole_e2e::app::{WAIT, click, screenshot, script, text_of, with_app};
 use porthole_e2e::{Fixture, ensure_eq, format_size};
 use serde_json::Value;
 
@@ -209,18 +209,6 @@ async fn names(client: &Client) -> Result<Vec<String>, String> {
         .await
         .map_err(|error| error.to_string())?;
     serde_json::from_value(value).map_err(|error| format!("the names are not strings: {error}"))
-}
-
-async fn click(client: &Client, css: &str) -> Result<(), String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("no element `{css}` appeared: {error}"))?
-        .click()
-        .await
-        .map_err(|error| format!("clicking `{css}`: {error}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,46 +2,10 @@
 //! an image whose layers hold an os-release, a dpkg database (rewritten by a later step)
 //! and npm packages (see `Fixture::add_packages_image`).
 
-use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
-use porthole_e2e::app::{Outcome, WAIT, screenshot, script, text_of, with_app};
+use porthole_e2e::app::{Outcome, click, find, screenshot, script, text_of, texts, with_app};
 use porthole_e2e::{Fixture, PACKAGES_IMAGE, ensure_eq};
 use serde_json::Value;
-
-async fn find(client: &Client, css: &str) -> Result<Element, String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("no element `{css}` appeared: {error}"))
-}
-
-async fn click(client: &Client, css: &str) -> Outcome {
-    find(client, css)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("clicking `{css}`: {error}"))?;
-    Ok(())
-}
-
-/// The text of every element matching `css`, in document order.
-async fn texts(client: &Client, css: &str) -> Result<Vec<String>, String> {
-    let source = format!(
-        "return [...document.querySelectorAll({})].map(e => e.textContent.trim());",
-        Value::from(css)
-    );
-    let found = script(client, &source).await?;
-    Ok(found
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|v| v.as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default())
-}
 
 /// Opens the image's details, checks the header's OS and package count, opens the Packages
 /// tab and reads its rows; selects `libcurl4` and takes the screenshot; then filters.

@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
-use porthole_e2e::app::{Outcome, WAIT, screenshot, script, text_of, with_app};
+use porthole_e2e::app::{Outcome, click, find, screenshot, script, text_of, type_into, with_app};
 use porthole_e2e::{Fixture, ensure_eq};
 use porthole_tests::FaultProxy;
 use porthole_tests::fixtures::{MediaTypes, catalog};
@@ -49,32 +48,6 @@ async fn network(fixture: &Fixture) -> Network {
         _hub: hub,
         env,
     }
-}
-
-async fn find(client: &Client, css: &str) -> Result<Element, String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("no element `{css}` appeared: {error}"))
-}
-
-async fn click(client: &Client, css: &str) -> Outcome {
-    find(client, css)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("clicking `{css}`: {error}"))?;
-    Ok(())
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) -> Outcome {
-    find(client, css)
-        .await?
-        .send_keys(text)
-        .await
-        .map_err(|error| format!("typing into `{css}`: {error}"))
 }
 
 /// Opens the search from the empty Images page and searches for the demo image.

@@ -5,49 +5,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, Locator};
-use porthole_e2e::app::{Outcome, WAIT, screenshot, script, text_of, with_app};
+use fantoccini::Client;
+use porthole_e2e::app::{Outcome, click, find, screenshot, script, text_of, texts, with_app};
 use porthole_e2e::osv::{HOSTILE_SUMMARY, OsvExportServer, VULNS_IMAGE, dead_port};
 use porthole_e2e::{Fixture, ensure_eq};
 use porthole_engine::vulns::{UpdateOptions, VulnDb};
 use serde_json::{Value, json};
 
 const IMAGE: &str = "docker.io/library/e2e-packages:1.0";
-
-async fn find(client: &Client, css: &str) -> Result<Element, String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("no element `{css}` appeared: {error}"))
-}
-
-async fn click(client: &Client, css: &str) -> Outcome {
-    find(client, css)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("clicking `{css}`: {error}"))?;
-    Ok(())
-}
-
-async fn texts(client: &Client, css: &str) -> Result<Vec<String>, String> {
-    let source = format!(
-        "return [...document.querySelectorAll({})].map(e => e.textContent.replace(/\\s+/g, ' ').trim());",
-        Value::from(css)
-    );
-    let found = script(client, &source).await?;
-    Ok(found
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|v| v.as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default())
-}
 
 /// The packages image, the settings file pointing at `server` (and a dead OSV API), and,
 /// when `import` is set, the offline database imported from `server` (with the engine call

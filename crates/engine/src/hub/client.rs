@@ -23,7 +23,6 @@ pub const DEFAULT_HUB_URL: &str = "https://hub.docker.com";
 /// Environment variable that replaces the Hub API's base URL (over the config's `hubUrl`).
 pub const HUB_URL_ENV: &str = "PORTHOLE_HUB_URL";
 
-const USER_AGENT: &str = concat!("porthole/", env!("CARGO_PKG_VERSION"));
 /// The most a response body may hold (a page of 100 results is ~200 kB).
 const MAX_BODY: u64 = 8 * 1024 * 1024;
 /// The most pages [`HubClient::all_tags`] follows.
@@ -80,26 +79,12 @@ impl HubClient {
     /// A client of the API at `base` (see [`parse_base_url`]).
     pub fn new(base: Url) -> Result<HubClient, HubError> {
         let base = parse_base_url(base.as_str())?;
-        crate::registry::client::install_crypto_provider();
-        let origin = base.origin();
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            // Redirects only within the API's own origin.
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
-                    attempt.stop()
-                } else {
-                    attempt.follow()
-                }
-            }))
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| HubError::BadBaseUrl {
-                url: base.to_string(),
-                reason: format!("cannot set up an HTTP client: {e}"),
-            })?;
+        let http =
+            crate::web::same_origin_client(&base, Duration::from_secs(10), Duration::from_secs(30))
+                .map_err(|e| HubError::BadBaseUrl {
+                    url: base.to_string(),
+                    reason: format!("cannot set up an HTTP client: {e}"),
+                })?;
         Ok(HubClient {
             inner: Arc::new(Inner {
                 base,

@@ -17,11 +17,11 @@ use super::auth::{Challenge, TokenCache, TokenKey, TokenResponse, parse_challeng
 use super::credentials::{CredentialStore, Credentials};
 use crate::Reference;
 use crate::config::Config;
+use crate::web::USER_AGENT;
 
 /// Docker Hub's registry API host: `docker.io` names are served from here.
 pub const DOCKER_HUB_REGISTRY: &str = "https://registry-1.docker.io";
 const MAX_REDIRECTS: usize = 10;
-const USER_AGENT: &str = concat!("porthole/", env!("CARGO_PKG_VERSION"));
 
 /// A base URL that serves a registry's `/v2/` API.
 #[derive(Debug, Clone, PartialEq, Eq)]

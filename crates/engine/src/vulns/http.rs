@@ -12,8 +12,6 @@ use url::Url;
 
 use super::VulnError;
 
-const USER_AGENT: &str = concat!("porthole/", env!("CARGO_PKG_VERSION"));
-
 /// Retries of a request that failed with a 429, a 5xx or a broken connection.
 pub const DEFAULT_RETRIES: u32 = 2;
 /// The wait before the first retry (doubled each time; a `Retry-After` replaces it).
@@ -39,27 +37,14 @@ impl Default for Retry {
 
 /// The HTTP client for one base URL: redirects only within its origin.
 pub(crate) fn client(base: &Url, setting: &'static str) -> Result<reqwest::Client, VulnError> {
-    crate::registry::client::install_crypto_provider();
-    let origin = base.origin();
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }))
-        .connect_timeout(Duration::from_secs(15))
-        .read_timeout(Duration::from_secs(60))
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| VulnError::BadUrl {
+    crate::web::same_origin_client(base, Duration::from_secs(15), Duration::from_secs(60)).map_err(
+        |e| VulnError::BadUrl {
             url: base.to_string(),
             reason: format!("cannot set up an HTTP client: {e}"),
             setting,
             example: "https://api.osv.dev",
-        })
+        },
+    )
 }
 
 /// A base URL ending in `/`, so that paths join below any prefix it has: http(s), a host,
