@@ -51,7 +51,8 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 .context("cannot write to stdout")?;
         }
         Some(path) => {
-            write_whole(&path, text.as_bytes())?;
+            porthole_engine::files::write_whole(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!(
                 "wrote a {format} SBOM of {count} package{} to {}",
                 if count == 1 { "" } else { "s" },
@@ -60,24 +61,4 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it, so that a reader never
-/// sees half a document.
-fn write_whole(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".porthole-sbom-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", temp.path().display()))?;
-    temp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
