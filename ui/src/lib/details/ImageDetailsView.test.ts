@@ -148,7 +148,6 @@ afterEach(() => {
   clearMocks();
 });
 
-
 const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
 const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 
@@ -453,5 +452,101 @@ describe('ImageDetailsView', () => {
     (byTestId('details-error')?.querySelector('button') as HTMLButtonElement).click();
     await settle();
     expect(allByTestId('layer-row')).toHaveLength(2);
+  });
+
+  describe('choosing build steps', () => {
+    // Three steps with files (0, 2, 3) and an empty one (1).
+    const STEPS: ImageDetails = {
+      ...DETAILS,
+      steps: [
+        DETAILS.steps[0]!,
+        DETAILS.steps[1]!,
+        { ...DETAILS.steps[0]!, index: 2, digest: 'sha256:cc', command: 'RUN apt-get install -y x' },
+        { ...DETAILS.steps[0]!, index: 3, digest: 'sha256:dd', command: 'COPY app /app' },
+      ],
+    };
+    const rows = () => allByTestId('layer-row') as HTMLElement[];
+    const chosen = () => rows().filter((r) => r.getAttribute('aria-selected') === 'true').map((r) => rows().indexOf(r));
+    const click = (row: number, init: MouseEventInit = {}) => {
+      rows()[row]!.dispatchEvent(new MouseEvent('click', { bubbles: true, ...init }));
+      flushSync();
+    };
+    const press = (row: number, key: string, init: KeyboardEventInit = {}) => {
+      rows()[row]!.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...init }));
+      flushSync();
+    };
+
+    async function open(): Promise<void> {
+      mockCommands({ image_details: () => STEPS, image_packages: () => PACKAGES, image_vulnerabilities: () => VULNS });
+      component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+      await settle();
+    }
+
+    it('chooses one step with a click, several with Ctrl or Cmd, and clears them', async () => {
+      await open();
+      expect(byTestId('layers-table')?.getAttribute('aria-multiselectable')).toBe('true');
+      // Empty steps cannot be chosen.
+      expect(rows()[1]!.hasAttribute('aria-selected')).toBe(false);
+      expect(rows()[1]!.hasAttribute('tabindex')).toBe(false);
+      click(1);
+      expect(chosen()).toEqual([]);
+      expect(byTestId('layers-clear')).toBeNull();
+
+      click(0);
+      expect(chosen()).toEqual([0]);
+      click(2);
+      expect(chosen()).toEqual([2]);
+      click(3, { ctrlKey: true });
+      expect(chosen()).toEqual([2, 3]);
+      click(0, { metaKey: true });
+      expect(chosen()).toEqual([0, 2, 3]);
+      click(2, { ctrlKey: true });
+      expect(chosen()).toEqual([0, 3]);
+      expect(byTestId('layers-selection')?.textContent).toContain('steps 1, 4');
+
+      (byTestId('layers-clear') as HTMLButtonElement).click();
+      flushSync();
+      expect(chosen()).toEqual([]);
+      expect(byTestId('layers-clear')).toBeNull();
+    });
+
+    it('chooses steps with Enter and Space', async () => {
+      await open();
+      expect(rows()[0]!.getAttribute('tabindex')).toBe('0');
+      press(0, 'Enter');
+      expect(chosen()).toEqual([0]);
+      press(2, ' ', { ctrlKey: true });
+      expect(chosen()).toEqual([0, 2]);
+      press(2, ' ');
+      expect(chosen()).toEqual([2]);
+      press(2, 'Enter');
+      expect(chosen()).toEqual([]);
+      press(3, 'a');
+      expect(chosen()).toEqual([]);
+    });
+
+    it('narrows the Packages and Vulnerabilities tabs to the chosen steps, with a notice that clears them', async () => {
+      await open();
+      click(0);
+      (byTestId('tab-packages') as HTMLButtonElement).click();
+      await settle();
+      expect(allByTestId('package-name').map((e) => e.textContent)).toEqual(['bash']);
+      expect(byTestId('packages-steps-notice')?.textContent).toContain('Showing what step 1 introduced');
+
+      (byTestId('tab-vulnerabilities') as HTMLButtonElement).click();
+      await settle();
+      expect(allByTestId('vulns-group-package').map((e) => e.textContent)).toEqual(['bash']);
+      expect(byTestId('vulns-steps-notice')?.textContent).toContain('Showing what step 1 introduced');
+      // The header still counts the whole image.
+      expect(allByTestId('details-vuln-count').map((e) => e.textContent)).toEqual(['1 critical', '1 medium']);
+
+      (byTestId('vulns-steps-clear') as HTMLButtonElement).click();
+      flushSync();
+      expect(byTestId('vulns-steps-notice')).toBeNull();
+      expect(allByTestId('vulns-group')).toHaveLength(2);
+      (byTestId('tab-layers') as HTMLButtonElement).click();
+      flushSync();
+      expect(chosen()).toEqual([]);
+    });
   });
 });

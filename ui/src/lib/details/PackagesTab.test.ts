@@ -101,7 +101,10 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function show(packages: PackagesState, props: { steps?: LayerRow[]; onRetry?: () => void } = {}): void {
+function show(
+  packages: PackagesState,
+  props: { steps?: LayerRow[]; chosenSteps?: ReadonlySet<number>; onClearSteps?: () => void; onRetry?: () => void } = {},
+): void {
   component = mount(PackagesTab, { target, props: { packages, steps: STEPS, ...props } });
   flushSync();
 }
@@ -369,6 +372,31 @@ describe('PackagesTab', () => {
     expect(filterMs).toBeLessThan(500);
     expect(sortMs).toBeLessThan(500);
     expect(scrollMs).toBeLessThan(500);
+  });
+});
+
+describe('PackagesTab with steps chosen in the Layers tab', () => {
+  it('shows only the packages the chosen steps introduced, and says so', () => {
+    let cleared = 0;
+    show(ready(answer(PACKAGES)), { chosenSteps: new Set([2, 3]), onClearSteps: () => cleared++ });
+    expect(names().sort()).toEqual(['curl', 'express', 'left-pad', 'libcurl4']);
+    expect(byTestId('packages-steps-notice')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Showing what steps 3, 4 introduced — Clear',
+    );
+    expect(byTestId('packages-count')?.textContent).toContain('Showing 4 of 6 packages');
+    (byTestId('packages-steps-clear') as HTMLButtonElement).click();
+    expect(cleared).toBe(1);
+  });
+
+  it('combines with the type chips, and shows no notice when no step is chosen', () => {
+    show(ready(answer(PACKAGES)), { chosenSteps: new Set([2, 3]) });
+    chip('npm').click();
+    flushSync();
+    expect(names().sort()).toEqual(['express', 'left-pad']);
+    unmount(component!);
+    show(ready(answer(PACKAGES)));
+    expect(byTestId('packages-steps-notice')).toBeNull();
+    expect(names()).toHaveLength(6);
   });
 });
 

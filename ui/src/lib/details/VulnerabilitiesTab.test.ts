@@ -128,8 +128,12 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function show(vulns: VulnsState, onRetry: () => void = () => {}): Promise<void> {
-  component = mount(VulnerabilitiesTab, { target, props: { vulns, steps: STEPS, onRetry } });
+async function show(
+  vulns: VulnsState,
+  onRetry: () => void = () => {},
+  more: { chosenSteps?: ReadonlySet<number>; onClearSteps?: () => void } = {},
+): Promise<void> {
+  component = mount(VulnerabilitiesTab, { target, props: { vulns, steps: STEPS, onRetry, ...more } });
   await settle();
 }
 
@@ -158,6 +162,31 @@ describe('groupFindings', () => {
     expect(sourceLine(answer({ source: { kind: 'online', url: 'http://127.0.0.1:9', path: null, importedAt: null } }))).toBe(
       'Checked against the OSV API at http://127.0.0.1:9',
     );
+  });
+});
+
+describe('VulnerabilitiesTab with steps chosen in the Layers tab', () => {
+  it('shows only the findings in the packages the chosen steps introduced, and says so', async () => {
+    mockCommands({});
+    let cleared = 0;
+    await show(ready(answer()), () => {}, { chosenSteps: new Set([2]), onClearSteps: () => cleared++ });
+    expect(texts('vulns-group-package')).toEqual(['curl']);
+    expect(texts('vulns-steps-notice')).toEqual(['Showing what step 3 introduced — Clear']);
+    // The chips count what the chosen steps introduced; the upgrade of openssl is not among it.
+    expect(allByTestId('vulns-chip').map((c) => c.getAttribute('data-level'))).toEqual(['all', 'high']);
+    expect(chip('all').textContent).toContain('2');
+    expect(byTestId('vulns-fixes')).toBeNull();
+    expect(byTestId('vulns-count')?.textContent).toContain('Showing 2 of 5 findings');
+    (byTestId('vulns-steps-clear') as HTMLButtonElement).click();
+    expect(cleared).toBe(1);
+  });
+
+  it('says when the chosen steps introduced nothing vulnerable', async () => {
+    mockCommands({});
+    await show(ready(answer()), () => {}, { chosenSteps: new Set([1]) });
+    expect(byTestId('vulns-no-match')).not.toBeNull();
+    expect(allByTestId('vulns-group')).toHaveLength(0);
+    expect(byTestId('vulns-steps-notice')?.textContent).toContain('step 2');
   });
 });
 
