@@ -18,12 +18,17 @@ fn main() {
         "image_packages",
         "image_vulnerabilities",
         "cancel_vulnerabilities",
+        "fill_vulnerability_counts",
         "export_sbom",
         "get_settings",
         "save_settings",
+        "registry_sign_in_status",
+        "registry_sign_in",
+        "registry_sign_out",
         "vulndb_status",
         "update_vulndb",
         "cancel_vulndb_update",
+        "ui_ready",
     ]);
     if let Err(error) = tauri_build::try_build(
         tauri_build::Attributes::new()

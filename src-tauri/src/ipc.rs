@@ -27,7 +27,10 @@ use porthole_engine::registry::RegistryError;
 use porthole_engine::store::{ImageSummary, StoreError};
 use porthole_engine::vulns::VulnError;
 
-pub use details::{FileRow, ImageDetails, Label, LayerRow, RunConfig, readable_command};
+pub use details::{
+    FileMark, FilePage, FileRow, FileWaste, ImageDetails, Label, LayerRow, RunConfig,
+    readable_command,
+};
 pub use images::{RemoveAnswer, RemoveFailure, StoreUsage};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
@@ -35,11 +38,15 @@ pub use search::{
     HubBadge, HubResult, HubTag, RegistryMatches, ResolvedAnswer, SearchAnswer, TagPlatform,
     TagsAnswer,
 };
-pub use settings::{RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer};
+pub use settings::{
+    RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer, SignInAnswer, SignInStatus,
+    StoreAnswer, StoreOrigin,
+};
 pub use vulns::{
     EcosystemRow, FindingRow, FixRow, OFFERED_ECOSYSTEMS, ScanMode, SeverityLevel, SeverityTally,
     UncoveredRow, VulnDbProgress, VulnDbStatus, VulnSource, VulnsAnswer,
 };
+pub use vulns::{NewerImageRow, VulnCounts, VulnSummary};
 
 /// What kind of failure an [`IpcError`] is: the UI branches on this, never on the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -115,8 +122,29 @@ impl From<StoreError> for IpcError {
 impl From<RegistryError> for IpcError {
     fn from(error: RegistryError) -> IpcError {
         let code = registry_code(&error);
-        IpcError::new(code, error.to_string())
+        IpcError::new(code, sign_in_in_settings(error.to_string()))
     }
+}
+
+/// The engine's advice names the CLI (`run `porthole login R``); the app signs in from
+/// Settings instead.
+fn sign_in_in_settings(message: String) -> String {
+    const CLI: &str = "`porthole login ";
+    let Some(start) = message.find(CLI) else {
+        return message;
+    };
+    let rest = &message[start + CLI.len()..];
+    let Some(end) = rest.find('`') else {
+        return message;
+    };
+    let before = message[..start]
+        .trim_end_matches("run ")
+        .trim_end_matches("check them with ");
+    format!(
+        "{before}sign in to {} in Settings (Registries › Sign-in){}",
+        &rest[..end],
+        &rest[end + 1..]
+    )
 }
 
 fn registry_code(error: &RegistryError) -> IpcErrorCode {
@@ -265,6 +293,10 @@ pub struct ImageRow {
     pub index_digest: Option<String>,
     /// Why the image cannot be fully read (a missing or damaged blob), if it cannot.
     pub problem: Option<String>,
+    /// The image's last vulnerability scan (counts by severity), kept in the store; absent
+    /// when it was never scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulns: Option<VulnSummary>,
 }
 
 impl From<ImageSummary> for ImageRow {
@@ -281,6 +313,7 @@ impl From<ImageSummary> for ImageRow {
             platform: image.platform.map(|p| p.to_string()),
             index_digest: image.index_digest.map(|d| d.to_string()),
             problem: image.problem,
+            vulns: None,
         }
     }
 }
@@ -346,6 +379,9 @@ mod tests {
         regenerate::<ResolvedAnswer>(&cfg, &mut stale);
         regenerate::<LayerRow>(&cfg, &mut stale);
         regenerate::<FileRow>(&cfg, &mut stale);
+        regenerate::<FileMark>(&cfg, &mut stale);
+        regenerate::<FileWaste>(&cfg, &mut stale);
+        regenerate::<FilePage>(&cfg, &mut stale);
         regenerate::<Label>(&cfg, &mut stale);
         regenerate::<RunConfig>(&cfg, &mut stale);
         regenerate::<ImageDetails>(&cfg, &mut stale);
@@ -368,8 +404,15 @@ mod tests {
         regenerate::<RegistryEntry>(&cfg, &mut stale);
         regenerate::<Settings>(&cfg, &mut stale);
         regenerate::<SettingsAnswer>(&cfg, &mut stale);
+        regenerate::<StoreOrigin>(&cfg, &mut stale);
+        regenerate::<StoreAnswer>(&cfg, &mut stale);
+        regenerate::<SignInStatus>(&cfg, &mut stale);
+        regenerate::<SignInAnswer>(&cfg, &mut stale);
         regenerate::<SbomKind>(&cfg, &mut stale);
         regenerate::<SbomExport>(&cfg, &mut stale);
+        regenerate::<VulnSummary>(&cfg, &mut stale);
+        regenerate::<NewerImageRow>(&cfg, &mut stale);
+        regenerate::<VulnCounts>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"
@@ -448,7 +491,12 @@ mod tests {
             registry: "ghcr.io".into(),
             repository: "o/app".into(),
         };
-        assert_eq!(IpcError::from(denied).code, IpcErrorCode::Auth);
+        let denied = IpcError::from(denied);
+        assert_eq!(denied.code, IpcErrorCode::Auth);
+        assert_eq!(
+            denied.message,
+            "registry ghcr.io requires you to sign in to pull o/app: sign in to ghcr.io in Settings (Registries › Sign-in)"
+        );
         let bad = porthole_engine::Reference::parse("UPPER/Case").unwrap_err();
         assert_eq!(IpcError::from(bad).code, IpcErrorCode::InvalidInput);
     }

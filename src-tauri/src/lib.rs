@@ -16,6 +16,7 @@ use porthole_engine::registry::credentials::CredentialStore;
 
 pub mod commands;
 pub mod ipc;
+pub mod watch;
 pub mod write;
 
 use ipc::IpcError;
@@ -25,7 +26,8 @@ pub const STORE_CHANGED: &str = "store-changed";
 
 /// What every command may read, built once at start-up.
 pub struct AppState {
-    /// The local image store (`$PORTHOLE_STORE`, else the engine's default).
+    /// The local image store (`$PORTHOLE_STORE`, else the settings' `store`, else the data
+    /// directory), chosen at start-up: a new location in Settings applies at the next start.
     pub store_root: PathBuf,
     /// The registry and Hub clients, or why they could not be set up (a bad config file):
     /// commands that need them answer with that error, the rest of the app still works.
@@ -90,8 +92,9 @@ impl AppState {
 
 /// Builds and runs the app; returns when the last window closes.
 pub fn run() {
+    commands::startup::mark_start();
     let state = AppState {
-        store_root: porthole_engine::store::Store::default_root(),
+        store_root: commands::settings::locate_store().path,
         network: RwLock::new(Network::from_env()),
         pulls: Mutex::default(),
         scans: Mutex::default(),
@@ -100,7 +103,8 @@ pub fn run() {
         layers: Mutex::default(),
         loading: Mutex::default(),
     };
-    tauri::Builder::default()
+    let store_root = state.store_root.clone();
+    let app = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -119,16 +123,32 @@ pub fn run() {
             commands::inspect::image_packages,
             commands::vulns::image_vulnerabilities,
             commands::vulns::cancel_vulnerabilities,
+            commands::vulns::fill_vulnerability_counts,
             commands::sbom::export_sbom,
             commands::settings::get_settings,
             commands::settings::save_settings,
+            commands::auth::registry_sign_in_status,
+            commands::auth::registry_sign_in,
+            commands::auth::registry_sign_out,
             commands::vulndb::vulndb_status,
             commands::vulndb::update_vulndb,
             commands::vulndb::cancel_vulndb_update,
+            commands::startup::ui_ready,
         ])
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())
         .unwrap_or_else(|error| {
             eprintln!("porthole: the app failed to start: {error}");
             std::process::exit(1);
         });
+    // What the CLI or another instance does to the store refreshes the pages too.
+    let handle = app.handle().clone();
+    let mut store_watch = Some(watch::StoreWatch::start(store_root, move || {
+        let _ = tauri::Emitter::emit(&handle, STORE_CHANGED, ());
+    }));
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Stop watching before the process ends.
+            store_watch.take();
+        }
+    });
 }

@@ -16,7 +16,8 @@ use clap::{Parser, Subcommand};
     about = "Pull and look inside container images, no container engine needed"
 )]
 pub struct Cli {
-    /// The image store (an OCI image layout). Default: $PORTHOLE_STORE, else the data dir.
+    /// The image store (an OCI image layout). Default: $PORTHOLE_STORE, else the config
+    /// file's `store`, else the data dir (~/.local/share/porthole/store on Linux).
     #[arg(long, global = true, value_name = "DIR")]
     pub store: Option<PathBuf>,
     /// Print one JSON document on stdout instead of human output.
@@ -92,9 +93,28 @@ fn restore_default_sigpipe() {
 #[cfg(not(unix))]
 fn restore_default_sigpipe() {}
 
+/// The store directory: `--store`, else `$PORTHOLE_STORE`, else the config file's `store`,
+/// else the data directory. A config file that cannot be read is skipped here:
+/// `commands::run` reads it again and reports why before any command runs.
+fn store_dir(cli: &Cli) -> Result<PathBuf, porthole_engine::config::ConfigError> {
+    let config = porthole_engine::config::Config::load_with_env(cli.config.as_deref()).ok();
+    let configured = match &config {
+        Some(config) => config.store_dir()?,
+        None => None,
+    };
+    Ok(porthole_engine::store::Store::locate(cli.store.as_deref(), configured).path)
+}
+
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    match store_dir(&cli) {
+        Ok(dir) => cli.store = Some(dir),
+        Err(e) => {
+            eprintln!("porthole: error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")

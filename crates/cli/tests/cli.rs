@@ -857,6 +857,19 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
     let status = porthole.json(&["vulndb", "status"]);
     assert_eq!(status["ecosystems"][0]["ecosystem"], "Debian");
 
+    // Never scanned: `images --json` says so.
+    let counts_of = |images: &Value, reference: &str| {
+        images
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["reference"] == reference)
+            .unwrap_or_else(|| panic!("{reference} is not listed: {images}"))["vulnerabilities"]
+            .clone()
+    };
+    let before = porthole.json(&["images"]);
+    assert_eq!(counts_of(&before, &reference), Value::Null, "{before}");
+
     let report = porthole.json(&["vulns", &reference]);
     assert_eq!(report["source"]["kind"], "offline");
     let mut found: Vec<String> = report["findings"]
@@ -921,4 +934,27 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
     // Online, with nothing listening where the API should be: one line naming the URL.
     let online = porthole.run(&["vulns", &reference, "--online"]);
     assert_one_error_line(&online, "127.0.0.1");
+
+    // The last scan's counts are kept for `porthole images` (and the app's Images list):
+    // all of them, though the last successful scan was filtered to critical, and the
+    // failed online scan changed nothing. The newer image was scanned for comparison.
+    let after = porthole.json(&["images"]);
+    let kept = counts_of(&after, &reference);
+    assert_eq!(kept["counts"], report["counts"], "{after}");
+    assert_eq!(kept["counts"]["total"], 2, "{after}");
+    assert_eq!(kept["source"], "offline");
+    assert_eq!(kept["packages_scanned"], 2);
+    assert!(
+        kept["scanned_at"].as_str().unwrap().ends_with('Z'),
+        "{kept}"
+    );
+    assert_eq!(
+        counts_of(&after, &pushed_newer.reference())["counts"]["total"],
+        0,
+        "{after}"
+    );
+    // Removed images lose their summaries at gc.
+    porthole.json(&["rm", &reference]);
+    let gc = porthole.json(&["gc"]);
+    assert_eq!(gc["scan_summaries_removed"], 1, "{gc:#}");
 }

@@ -5,6 +5,8 @@
 //! Where the file is: `--config FILE`, else `$PORTHOLE_CONFIG`, else
 //! `<config dir>/porthole/config.json` (`~/.config/porthole/config.json` on Linux).
 //! `$PORTHOLE_REGISTRY_MIRRORS` (comma-separated URLs) replaces the file's mirror list.
+//! The optional `store` key names the image store directory; `--store` and `$PORTHOLE_STORE`
+//! win over it (see [`crate::store::Store::locate`]).
 //! Credentials never live here: they stay in Docker's or Podman's credential stores.
 
 use std::path::{Path, PathBuf};
@@ -38,6 +40,11 @@ pub enum ConfigError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "the store directory `{}` in the config file must be an absolute path (e.g. /home/me/porthole-store)",
+        path.display()
+    )]
+    RelativeStore { path: PathBuf },
     #[error(
         "registry mirror `{url}` is not a usable URL: {reason} (expected e.g. https://mirror.example.com)"
     )]
@@ -87,6 +94,10 @@ pub struct Config {
     /// Default: `https://osv-vulnerabilities.storage.googleapis.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub osv_data_url: Option<String>,
+    /// The image store directory (absolute). `--store` and `$PORTHOLE_STORE` win over it;
+    /// without any of them the store is in the platform's data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<PathBuf>,
     /// Anything else in the file (the app's own settings) is kept as it is.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -147,6 +158,19 @@ impl Config {
 
     pub fn registry(&self, host: &str) -> Option<&RegistrySettings> {
         self.registries.iter().find(|r| r.host == host)
+    }
+
+    /// The configured store directory, checked to be absolute (a relative one would
+    /// depend on where the command happens to run). `Ok(None)`: not configured.
+    pub fn store_dir(&self) -> Result<Option<&Path>, ConfigError> {
+        match self.store.as_deref() {
+            None => Ok(None),
+            Some(dir) if dir.as_os_str().is_empty() => Ok(None),
+            Some(dir) if dir.is_absolute() => Ok(Some(dir)),
+            Some(dir) => Err(ConfigError::RelativeStore {
+                path: dir.to_owned(),
+            }),
+        }
     }
 
     pub fn jobs(&self) -> usize {
@@ -213,6 +237,25 @@ mod tests {
         assert!(parse_mirror("ftp://x").is_err());
         assert!(parse_mirror("http://x/?a=1").is_err());
         assert!(parse_mirror("http://").is_err());
+    }
+
+    #[test]
+    fn the_store_key_is_read_written_and_must_be_absolute() {
+        let c: Config = serde_json::from_str(r#"{"store":"/srv/porthole"}"#).unwrap();
+        assert_eq!(c.store_dir().unwrap(), Some(Path::new("/srv/porthole")));
+        assert_eq!(serde_json::to_value(&c).unwrap()["store"], "/srv/porthole");
+        assert!(
+            !serde_json::to_value(Config::default())
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .contains_key("store")
+        );
+        let relative: Config = serde_json::from_str(r#"{"store":"images/here"}"#).unwrap();
+        let e = relative.store_dir().unwrap_err().to_string();
+        assert!(e.contains("images/here") && e.contains("absolute"), "{e}");
+        let empty: Config = serde_json::from_str(r#"{"store":""}"#).unwrap();
+        assert_eq!(empty.store_dir().unwrap(), None);
     }
 
     #[test]

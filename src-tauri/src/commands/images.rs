@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use tauri::{AppHandle, Emitter, State};
 
 use porthole_engine::Digest;
-use porthole_engine::store::Store;
+use porthole_engine::store::{ImageSummary, Store};
+use porthole_engine::vulns::load_summary;
 
 use crate::ipc::{ImageRow, IpcError, IpcErrorCode, RemoveAnswer, RemoveFailure, StoreUsage};
 use crate::{AppState, STORE_CHANGED};
@@ -13,15 +14,33 @@ use crate::{AppState, STORE_CHANGED};
 /// More images than anyone selects on one page: a longer list is a bug, not a request.
 pub const MAX_REMOVE: usize = 1000;
 
-/// Every image in the local store. Reading the store walks files, so it runs on a blocking
-/// thread, never on the async executor.
+/// Every image in the local store, each with the counts of its last vulnerability scan when
+/// one was kept. Reading the store walks files, so it runs on a blocking thread, never on
+/// the async executor.
 #[tauri::command]
 pub async fn list_images(state: State<'_, AppState>) -> Result<Vec<ImageRow>, IpcError> {
     let root = state.store_root.clone();
-    let images = tauri::async_runtime::spawn_blocking(move || Store::open(root)?.images())
-        .await
-        .map_err(|error| IpcError::internal(format!("listing the images stopped: {error}")))??;
-    Ok(images.into_iter().map(ImageRow::from).collect())
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = Store::open(root)?;
+        Ok(rows_of(&store, store.images()?))
+    })
+    .await
+    .map_err(|error| IpcError::internal(format!("listing the images stopped: {error}")))?
+}
+
+/// The Images list's rows of `images`, with their kept scan summaries (a missing or damaged
+/// summary is "not scanned").
+pub fn rows_of(store: &Store, images: Vec<ImageSummary>) -> Vec<ImageRow> {
+    images
+        .into_iter()
+        .map(|image| {
+            let vulns = load_summary(store.root(), &image.digest).map(Into::into);
+            ImageRow {
+                vulns,
+                ..ImageRow::from(image)
+            }
+        })
+        .collect()
 }
 
 /// What garbage collection would free now (blobs no image uses), for the page's summary.
@@ -157,6 +176,52 @@ mod tests {
         let parsed = parse_digests(&[digest('b'), digest('a'), digest('b')]).unwrap();
         let texts: Vec<String> = parsed.iter().map(ToString::to_string).collect();
         assert_eq!(texts, [digest('b'), digest('a')]);
+    }
+
+    #[test]
+    fn rows_carry_the_kept_scan_counts_when_there_are_some() {
+        use porthole_engine::vulns::time::Timestamp;
+        use porthole_engine::vulns::{ScanSummary, SeverityCounts, SourceKind, save_summary};
+        let root = std::env::temp_dir().join(format!(
+            "porthole-app-rows-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let store = Store::open(&root).unwrap();
+        let image = |seed: &[u8]| ImageSummary {
+            reference: Some("docker.io/library/nginx:latest".into()),
+            repository: Some("docker.io/library/nginx".into()),
+            tag: Some("latest".into()),
+            digest: Digest::of(seed),
+            id: Digest::of(b"config"),
+            created: None,
+            size: 1,
+            platform: None,
+            index_digest: None,
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            problem: None,
+        };
+        let mut counts = SeverityCounts::default();
+        counts.add(porthole_engine::vulns::Severity::Critical);
+        let summary = ScanSummary {
+            counts,
+            source: SourceKind::Offline,
+            imported_at: Some(Timestamp(1_714_564_800)),
+            scanned_at: Timestamp(1_714_600_000),
+            packages_scanned: 7,
+            packages_covered: 5,
+        };
+        save_summary(&root, &Digest::of(b"scanned"), &summary).unwrap();
+        let rows = rows_of(&store, vec![image(b"scanned"), image(b"never")]);
+        let _ = std::fs::remove_dir_all(&root);
+        let json = serde_json::to_value(&rows).unwrap();
+        assert_eq!(json[0]["vulns"]["counts"]["critical"], 1);
+        assert_eq!(json[0]["vulns"]["source"], "offline");
+        assert_eq!(json[0]["vulns"]["scannedAt"], "2024-05-01T21:46:40Z");
+        assert_eq!(json[0]["vulns"]["packagesScanned"], 7);
+        assert_eq!(json[0]["vulns"]["packagesCovered"], 5);
+        // Never scanned: no field at all (the TypeScript type has it optional).
+        assert!(json[1].get("vulns").is_none(), "{json}");
     }
 
     #[test]

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use tauri::Manager;
 
-use porthole_engine::layers::ImageLayers;
+use porthole_engine::layers::{FileScope, ImageLayers};
 use porthole_engine::store::{ImageSummary, Store};
 
 use crate::AppState;
 use crate::ipc::{
-    FileRow, ImageDetails, IpcError, IpcErrorCode, LayerRow, PackagesAnswer, RunConfig,
+    FilePage, FileRow, ImageDetails, IpcError, IpcErrorCode, LayerRow, PackagesAnswer, RunConfig,
 };
 
 /// The largest config blob read.
@@ -21,6 +21,9 @@ const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
 const KEPT_IMAGES: usize = 4;
 /// The most file search results sent.
 const MAX_FILE_MATCHES: usize = 500;
+/// The most entries of a directory sent at once: the Files tab asks for the pages that
+/// scroll into view, never for a whole directory of 100,000 files.
+const MAX_FILE_PAGE: u32 = 2000;
 
 pub(crate) async fn blocking<T: Send + 'static>(
     what: &str,
@@ -137,37 +140,62 @@ pub async fn image_details(
     .await
 }
 
-/// The entries directly inside directory `path` of the image's final filesystem.
+/// What a Files tab listing covers: the final filesystem (`steps` empty), or what those
+/// build steps changed.
+fn scope(steps: &[usize]) -> FileScope<'_> {
+    if steps.is_empty() {
+        FileScope::Image
+    } else {
+        FileScope::Steps(steps)
+    }
+}
+
+fn step_indexes(steps: &[u32]) -> Vec<usize> {
+    steps.iter().map(|&s| s as usize).collect()
+}
+
+/// Up to `limit` entries (at most 2,000) from position `offset` of those directly inside
+/// directory `path`: of the image's final filesystem when `steps` is empty, otherwise of
+/// what those build steps changed (with the directories that lead to their changes).
 #[tauri::command]
 pub async fn image_files(
     app: tauri::AppHandle,
     digest: String,
     path: String,
-) -> Result<Vec<FileRow>, IpcError> {
+    steps: Vec<u32>,
+    offset: u32,
+    limit: u32,
+) -> Result<FilePage, IpcError> {
     blocking("listing the image's files", move || {
         let state = app.state::<AppState>();
         let layers = layers_of(&state, &open_store(&state)?, &digest)?;
-        Ok(layers
-            .children(&path)?
-            .into_iter()
-            .map(FileRow::from)
-            .collect())
+        let steps = step_indexes(&steps);
+        let listing = layers.list_dir(
+            scope(&steps),
+            &path,
+            offset as usize,
+            limit.min(MAX_FILE_PAGE) as usize,
+        )?;
+        Ok(FilePage::from(listing))
     })
     .await
 }
 
-/// Paths of the image whose name contains `needle` (at most 500).
+/// Paths whose name contains `needle` (at most 500): of the image's final filesystem when
+/// `steps` is empty, otherwise among what those build steps changed.
 #[tauri::command]
 pub async fn search_image_files(
     app: tauri::AppHandle,
     digest: String,
     needle: String,
+    steps: Vec<u32>,
 ) -> Result<Vec<FileRow>, IpcError> {
     blocking("searching the image's files", move || {
         let state = app.state::<AppState>();
         let layers = layers_of(&state, &open_store(&state)?, &digest)?;
+        let steps = step_indexes(&steps);
         Ok(layers
-            .search(needle.trim(), MAX_FILE_MATCHES)
+            .search_in(scope(&steps), needle.trim(), MAX_FILE_MATCHES)?
             .into_iter()
             .map(FileRow::from)
             .collect())

@@ -3,11 +3,13 @@
 //! the DTOs of `crate::ipc`. Every command here must also be listed in `build.rs` and
 //! granted in `capabilities/default.json`.
 
+pub mod auth;
 pub mod images;
 pub mod inspect;
 pub mod pull;
 pub mod sbom;
 pub mod search;
 pub mod settings;
+pub mod startup;
 pub mod vulndb;
 pub mod vulns;

@@ -2,8 +2,11 @@
 //! `~/.config/porthole/config.json`), read and written through these commands. It is the one
 //! source of truth for registries, mirrors, downloads, the default platform and the OSV
 //! servers, so `porthole` and the app always agree; the UI's own preferences (the last SBOM
-//! format, the severity filter) live in the app's store file instead. Credentials are in
-//! neither: they stay in Docker's or Podman's credential stores.
+//! format, the severity filter, the theme) live in the app's store file instead. Credentials
+//! are in neither: they stay in Docker's or Podman's credential stores (see `auth.rs`).
+//!
+//! The store location is read once, at start-up (`locate_store`): a new one saved here is
+//! used from the next start, and images already in the old one are not moved.
 
 use std::path::{Path, PathBuf};
 
@@ -13,10 +16,11 @@ use porthole_engine::Platform;
 use porthole_engine::config::{
     CONFIG_ENV, Config, MIRRORS_ENV, OSV_API_URL_ENV, OSV_DATA_URL_ENV, parse_mirror,
 };
+use porthole_engine::store::{STORE_ENV, Store, StoreLocation};
 use porthole_engine::vulns::OsvApi;
 
 use super::inspect::blocking;
-use crate::ipc::{IpcError, IpcErrorCode, Settings, SettingsAnswer};
+use crate::ipc::{IpcError, IpcErrorCode, Settings, SettingsAnswer, StoreAnswer, StoreOrigin};
 use crate::write::write_whole;
 use crate::{AppState, Network};
 
@@ -25,13 +29,23 @@ pub const MAX_JOBS: u32 = 32;
 
 /// The settings file, and what it holds (without the environment's overrides).
 #[tauri::command]
-pub async fn get_settings() -> Result<SettingsAnswer, IpcError> {
-    blocking("reading the settings", || {
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsAnswer, IpcError> {
+    let in_use = state.store_root.clone();
+    blocking("reading the settings", move || {
         let path = config_path()?;
         let config = Config::load(&path)?;
-        Ok(answer(&path, &config))
+        Ok(answer(&path, &config, &in_use))
     })
     .await
+}
+
+/// Where the app keeps its images, read at start-up: `$PORTHOLE_STORE`, else the settings'
+/// `store`, else the data directory. A settings file that cannot be read (or names a
+/// relative store) is passed over here; the Settings page shows what is wrong with it.
+pub fn locate_store() -> StoreLocation {
+    let config = Config::load_with_env(None).ok();
+    let configured = config.as_ref().and_then(|c| c.store_dir().ok().flatten());
+    Store::locate(None, configured)
 }
 
 /// Checks `settings` and writes them to the settings file (keeping any field the app does
@@ -49,7 +63,7 @@ pub async fn save_settings(
     })
     .await?;
     state.reload_network();
-    Ok(answer(&path, &config))
+    Ok(answer(&path, &config, &state.store_root))
 }
 
 fn config_path() -> Result<PathBuf, IpcError> {
@@ -60,7 +74,7 @@ fn config_path() -> Result<PathBuf, IpcError> {
     })
 }
 
-fn answer(path: &Path, config: &Config) -> SettingsAnswer {
+fn answer(path: &Path, config: &Config, in_use: &Path) -> SettingsAnswer {
     let overridden_by = [
         MIRRORS_ENV,
         OSV_API_URL_ENV,
@@ -75,7 +89,47 @@ fn answer(path: &Path, config: &Config) -> SettingsAnswer {
         path: path.display().to_string(),
         settings: Settings::from(config),
         overridden_by,
+        store: store_answer(config, in_use),
     }
+}
+
+fn store_answer(config: &Config, in_use: &Path) -> StoreAnswer {
+    let env_set = std::env::var_os(STORE_ENV).is_some_and(|v| !v.is_empty());
+    let in_use_origin = if env_set {
+        StoreOrigin::Environment
+    } else if in_use == Store::data_dir_root() {
+        StoreOrigin::Default
+    } else {
+        StoreOrigin::Settings
+    };
+    let next = Store::locate(None, config.store_dir().ok().flatten());
+    StoreAnswer {
+        in_use: in_use.display().to_string(),
+        in_use_origin,
+        next: next.path.display().to_string(),
+        next_origin: next.source.into(),
+    }
+}
+
+/// Makes `dir` a usable store now (created if missing, an empty image layout in it), so a
+/// mistake shows when saving rather than at the next start.
+fn prepare_store(dir: &Path) -> Result<(), IpcError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        IpcError::new(
+            IpcErrorCode::InvalidInput,
+            format!(
+                "could not create the store directory {}: {e}; choose a directory you can write to",
+                dir.display()
+            ),
+        )
+    })?;
+    Store::open(dir).map_err(|e| {
+        IpcError::new(
+            IpcErrorCode::InvalidInput,
+            format!("{} cannot be the image store: {e}", dir.display()),
+        )
+    })?;
+    Ok(())
 }
 
 /// `settings` over `base`, checked, written whole to `path`; returns what was written.
@@ -90,6 +144,9 @@ pub fn save(path: &Path, base: &Config, settings: &Settings) -> Result<Config, I
         IpcError::internal(format!("the settings do not read back as a config: {e}"))
     })?;
     Network::from_config(parsed.clone())?;
+    if let Some(store) = &parsed.store {
+        prepare_store(store)?;
+    }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| IpcError::internal(format!("could not create {}: {e}", dir.display())))?;
@@ -103,6 +160,14 @@ pub fn check(config: &Config) -> Result<(), IpcError> {
     let invalid = |message: String| Err(IpcError::new(IpcErrorCode::InvalidInput, message));
     for mirror in &config.registry_mirrors {
         parse_mirror(mirror)?;
+    }
+    if let Some(store) = &config.store
+        && !store.is_absolute()
+    {
+        return invalid(format!(
+            "the store location `{}` must be an absolute path, like /home/me/porthole-store",
+            store.display()
+        ));
     }
     let mut hosts = Vec::new();
     for registry in &config.registries {
@@ -215,6 +280,7 @@ mod tests {
             hub_url: Some("  ".into()),
             osv_api_url: Some("http://127.0.0.1:9".into()),
             osv_data_url: Some("http://127.0.0.1:8000/osv".into()),
+            store: Some(dir.join("images").display().to_string()),
         };
         let base = Config::load(&path).unwrap();
         save(&path, &base, &settings).unwrap();
@@ -235,6 +301,9 @@ mod tests {
             Some("http://127.0.0.1:8000/osv")
         );
         assert_eq!(read.other["theme"], "dark");
+        // The store directory is written, and made a store at once.
+        assert_eq!(read.store.as_deref(), Some(dir.join("images").as_path()));
+        assert!(dir.join("images").join("oci-layout").is_file());
         assert_eq!(read.other["futureSetting"]["a"], 1);
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -299,6 +368,21 @@ mod tests {
             ..Settings::default()
         });
         assert!(message.contains("does not exist"), "{message}");
+        let message = refused(Settings {
+            store: Some("relative/images".into()),
+            ..Settings::default()
+        });
+        assert!(message.contains("absolute path"), "{message}");
+        // A directory that holds something else is not taken over.
+        let taken = dir.join("taken");
+        std::fs::create_dir_all(&taken).unwrap();
+        std::fs::write(taken.join("notes.txt"), "mine").unwrap();
+        let message = refused(Settings {
+            store: Some(taken.display().to_string()),
+            ..Settings::default()
+        });
+        assert!(message.contains("cannot be the image store"), "{message}");
+        assert!(!taken.join("oci-layout").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
-use porthole_engine::layers::{FileEntry, LayerStep};
+use porthole_engine::layers::{ChangeKind, FileEntry, LayerStep, ListedEntry, Listing, Waste};
 
 /// One build step of the image (a row of the Layers tab).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -60,7 +60,52 @@ impl From<LayerStep> for LayerRow {
     }
 }
 
-/// One path of the image's final filesystem (a row of the Files tab).
+/// How a build step changed a path (the Files tab's A / M / D marks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub enum FileMark {
+    Added,
+    Modified,
+    Removed,
+}
+
+impl From<ChangeKind> for FileMark {
+    fn from(kind: ChangeKind) -> FileMark {
+        match kind {
+            ChangeKind::Added => FileMark::Added,
+            ChangeKind::Modified => FileMark::Modified,
+            ChangeKind::Removed => FileMark::Removed,
+        }
+    }
+}
+
+/// Bytes of a path that a later build step overwrote or removed (counted in the image's
+/// wasted space).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct FileWaste {
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// The later step that overwrote or removed them.
+    pub by_step: u32,
+    /// `modified` (written over) or `removed`.
+    pub how: FileMark,
+}
+
+impl From<Waste> for FileWaste {
+    fn from(waste: Waste) -> FileWaste {
+        FileWaste {
+            bytes: waste.bytes,
+            by_step: u32::try_from(waste.by_step).unwrap_or(u32::MAX),
+            how: waste.how.into(),
+        }
+    }
+}
+
+/// One path of the image (a row of the Files tab): of its final filesystem, or of what the
+/// chosen build steps changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "../ui/src/tauri/bindings/")]
@@ -74,8 +119,16 @@ pub struct FileRow {
     #[ts(type = "number")]
     pub size: u64,
     pub link_target: Option<String>,
-    /// The step that last wrote it.
+    /// The step that last wrote it (among changes: the step that made `change`).
     pub layer: u32,
+    /// What the step did to it; `null` in the whole image, and for a directory listed only
+    /// because the chosen steps changed something inside it.
+    pub change: Option<FileMark>,
+    /// Whether the listing has entries inside it (it can be expanded).
+    pub has_children: bool,
+    /// Its bytes that a later step overwrote or removed (in the whole image: the bytes of
+    /// its earlier versions).
+    pub waste: Option<FileWaste>,
 }
 
 impl From<FileEntry> for FileRow {
@@ -94,6 +147,42 @@ impl From<FileEntry> for FileRow {
             link_target: entry.link_target,
             layer: u32::try_from(entry.layer).unwrap_or(u32::MAX),
             path: entry.path,
+            change: None,
+            has_children: false,
+            waste: None,
+        }
+    }
+}
+
+impl From<ListedEntry> for FileRow {
+    fn from(listed: ListedEntry) -> FileRow {
+        FileRow {
+            change: listed.change.map(FileMark::from),
+            has_children: listed.has_children,
+            waste: listed.waste.map(FileWaste::from),
+            ..FileRow::from(listed.entry)
+        }
+    }
+}
+
+/// One page of a directory's entries in the Files tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct FilePage {
+    /// How many entries the directory has (in the whole image, or among the changes).
+    pub total: u32,
+    /// The position of `rows[0]` among them.
+    pub offset: u32,
+    pub rows: Vec<FileRow>,
+}
+
+impl From<Listing> for FilePage {
+    fn from(listing: Listing) -> FilePage {
+        FilePage {
+            total: u32::try_from(listing.total).unwrap_or(u32::MAX),
+            offset: u32::try_from(listing.offset).unwrap_or(u32::MAX),
+            rows: listing.entries.into_iter().map(FileRow::from).collect(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The Settings page's IPC types: the settings file shared with the CLI (the engine's
-//! `Config`, in its own camelCase JSON), and what an SBOM export wrote.
+//! `Config`, in its own camelCase JSON), where the image store is, sign-in to registries
+//! (never a secret: only whether credentials exist, for whom and where they went), and what
+//! an SBOM export wrote.
 
 use std::path::PathBuf;
 
@@ -7,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use porthole_engine::config::{Config, RegistrySettings};
+use porthole_engine::store::StoreSource;
 
 /// One registry's settings (`registries[]` in the config file).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -40,6 +43,9 @@ pub struct Settings {
     pub osv_api_url: Option<String>,
     /// Where OSV's exports are downloaded from (`null`: OSV's public bucket).
     pub osv_data_url: Option<String>,
+    /// The image store directory, absolute (`null`: the data directory). `$PORTHOLE_STORE`
+    /// wins over it.
+    pub store: Option<String>,
 }
 
 impl From<&Config> for Settings {
@@ -62,6 +68,7 @@ impl From<&Config> for Settings {
             hub_url: c.hub_url.clone(),
             osv_api_url: c.osv_api_url.clone(),
             osv_data_url: c.osv_data_url.clone(),
+            store: c.store.as_ref().map(|p| p.display().to_string()),
         }
     }
 }
@@ -98,6 +105,7 @@ impl Settings {
             hub_url: text(&self.hub_url),
             osv_api_url: text(&self.osv_api_url),
             osv_data_url: text(&self.osv_data_url),
+            store: text(&self.store).map(PathBuf::from),
             other: base.other.clone(),
         }
     }
@@ -115,6 +123,74 @@ pub struct SettingsAnswer {
     /// Environment variables that override the file while the app runs
     /// (`PORTHOLE_REGISTRY_MIRRORS`, …), by name.
     pub overridden_by: Vec<String>,
+    /// Where the image store is, and where it will be.
+    pub store: StoreAnswer,
+}
+
+/// What chose a store directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub enum StoreOrigin {
+    /// `$PORTHOLE_STORE` (it wins over the settings).
+    Environment,
+    /// The settings' `store`.
+    Settings,
+    /// The platform's data directory.
+    Default,
+}
+
+impl From<StoreSource> for StoreOrigin {
+    fn from(source: StoreSource) -> StoreOrigin {
+        match source {
+            StoreSource::Env => StoreOrigin::Environment,
+            // The app has no `--store`; a flag would be a choice like the settings'.
+            StoreSource::Flag | StoreSource::Config => StoreOrigin::Settings,
+            StoreSource::Default => StoreOrigin::Default,
+        }
+    }
+}
+
+/// The image store: the directory in use since the app started, and the one the saved
+/// settings choose (they differ until Porthole restarts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct StoreAnswer {
+    pub in_use: String,
+    pub in_use_origin: StoreOrigin,
+    /// Where the store will be after a restart, with the settings as saved.
+    pub next: String,
+    pub next_origin: StoreOrigin,
+}
+
+/// Whether Porthole can sign in to a registry with saved credentials. Never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct SignInStatus {
+    /// The registry as credentials are keyed: `docker.io`, `ghcr.io`, `127.0.0.1:5000`.
+    pub registry: String,
+    /// The user name of the saved credentials (`null`: none saved). An identity token's
+    /// user is `<token>`.
+    pub username: Option<String>,
+    /// Where they are: `the credential helper docker-credential-pass`, `/home/me/.docker/config.json`.
+    pub source: Option<String>,
+    /// Why the credential stores could not be read (a broken helper or file), if they could not.
+    pub problem: Option<String>,
+}
+
+/// Where a sign-in saved the credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct SignInAnswer {
+    pub registry: String,
+    pub username: String,
+    /// The credential helper (`docker-credential-osxkeychain`), or `null` for Docker's config file.
+    pub helper: Option<String>,
+    /// Docker's config file when the credentials went there (base64, not encrypted), else `null`.
+    pub config_file: Option<String>,
 }
 
 /// The SBOM formats the app writes.

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use porthole_engine::vulns::{
-    DbStatus, EcosystemStatus, Finding, NotCovered, RecommendedFix, ScanReport, Severity,
-    SeverityCounts, SeveritySource, SourceKind, UncoveredPackage, UpdateEvent,
+    DbStatus, EcosystemStatus, Finding, NewerImage, NotCovered, RecommendedFix, ScanReport,
+    ScanSummary, Severity, SeverityCounts, SeveritySource, SourceKind, UncoveredPackage,
+    UpdateEvent,
 };
 
 use super::PackageKind;
@@ -249,6 +250,94 @@ pub struct VulnsAnswer {
     pub warnings: Vec<String>,
     /// The exports the offline database lacks for this image (`Debian`, `PyPI`).
     pub missing_exports: Vec<String>,
+    /// Newer images of the same repository in the store, newest first, and how their
+    /// critical and high findings compare (absent when the store holds none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub newer_images: Vec<NewerImageRow>,
+}
+
+/// A newer image of the scanned image's repository that is in the store, scanned the same
+/// way: Docker Scout's "a newer base image has fewer vulnerabilities", from what is local.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct NewerImageRow {
+    /// `docker.io/library/debian:12.6`; `null` for an untagged image.
+    pub reference: Option<String>,
+    /// Its manifest digest.
+    pub digest: String,
+    /// When it was built (RFC 3339), if its config says.
+    pub created: Option<String>,
+    pub counts: SeverityTally,
+    /// Its critical and high findings minus the scanned image's: negative when it has fewer.
+    pub critical_high_change: i32,
+}
+
+impl From<NewerImage> for NewerImageRow {
+    fn from(n: NewerImage) -> NewerImageRow {
+        NewerImageRow {
+            reference: n.reference,
+            digest: n.digest.to_string(),
+            created: n.created,
+            counts: n.counts.into(),
+            critical_high_change: i32::try_from(n.critical_high_change).unwrap_or(
+                if n.critical_high_change < 0 {
+                    i32::MIN
+                } else {
+                    i32::MAX
+                },
+            ),
+        }
+    }
+}
+
+/// The last scan of an image, kept in the store: what the Images list shows of its
+/// vulnerabilities without scanning again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct VulnSummary {
+    pub counts: SeverityTally,
+    /// `online` (the OSV API) or `offline` (the imported database).
+    pub source: String,
+    /// When the offline database the scan used was last updated (RFC 3339).
+    pub imported_at: Option<String>,
+    /// When the scan ran (RFC 3339).
+    pub scanned_at: String,
+    /// Packages given to the scan.
+    pub packages_scanned: u32,
+    /// Of those, the ones matched against advisories.
+    pub packages_covered: u32,
+}
+
+impl From<ScanSummary> for VulnSummary {
+    fn from(s: ScanSummary) -> VulnSummary {
+        VulnSummary {
+            counts: s.counts.into(),
+            source: source_kind(s.source).to_owned(),
+            imported_at: s.imported_at.map(|t| t.rfc3339()),
+            scanned_at: s.scanned_at.rfc3339(),
+            packages_scanned: count(s.packages_scanned),
+            packages_covered: count(s.packages_covered),
+        }
+    }
+}
+
+/// Counts found for an image by a background offline scan of the Images list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct VulnCounts {
+    /// The image's manifest digest.
+    pub digest: String,
+    pub vulns: VulnSummary,
+}
+
+fn source_kind(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Online => "online",
+        SourceKind::Offline => "offline",
+    }
 }
 
 impl From<ScanReport> for VulnsAnswer {
@@ -257,11 +346,7 @@ impl From<ScanReport> for VulnsAnswer {
         let source = &report.source;
         VulnsAnswer {
             source: VulnSource {
-                kind: match source.kind {
-                    SourceKind::Online => "online",
-                    SourceKind::Offline => "offline",
-                }
-                .to_owned(),
+                kind: source_kind(source.kind).to_owned(),
                 url: source.url.clone(),
                 path: source.path.as_ref().map(|p| p.display().to_string()),
                 imported_at: source.imported_at.map(|t| t.rfc3339()),
@@ -282,6 +367,11 @@ impl From<ScanReport> for VulnsAnswer {
                 .collect(),
             warnings: report.warnings,
             missing_exports,
+            newer_images: report
+                .newer_images
+                .into_iter()
+                .map(NewerImageRow::from)
+                .collect(),
         }
     }
 }

@@ -63,12 +63,16 @@ impl Driver {
             app: prerequisites.app.clone(),
             log: log.to_path_buf(),
         };
-        driver.wait_listening()?;
+        // tauri-driver starts WebKitWebDriver beside itself and forwards the session request
+        // to it at once: on a busy machine that one may not listen yet, and the session
+        // fails with a connection error. Both must listen before a session is asked for.
+        driver.wait_listening(port, "tauri-driver")?;
+        driver.wait_listening(native_port, "WebKitWebDriver")?;
         Ok(driver)
     }
 
-    fn wait_listening(&self) -> std::io::Result<()> {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+    fn wait_listening(&self, port: u16, what: &str) -> std::io::Result<()> {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let deadline = Instant::now() + STARTUP;
         loop {
             if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
@@ -78,7 +82,7 @@ impl Driver {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!(
-                        "tauri-driver did not listen on {address} within {STARTUP:?}; see {}",
+                        "{what} did not listen on {address} within {STARTUP:?}; see {}",
                         self.log.display()
                     ),
                 ));

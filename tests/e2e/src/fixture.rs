@@ -196,6 +196,62 @@ impl Fixture {
         )
     }
 
+    /// Adds an image for the Files tab: changes of every kind, wasted space, a name that is
+    /// markup, and a directory of `count` files (named `f000000`, `f000001`, ...):
+    ///
+    /// 1. `ADD rootfs.tar /`: `/bin/sh`, `/etc/motd` (100 bytes), `/etc/old.conf` and
+    ///    `/tmp/build.bin` (8,000 bytes);
+    /// 2. `ENV LANG=C.UTF-8`: no layer;
+    /// 3. `RUN apt-get install -y curl && ...`: writes `/etc/motd` again (200 bytes), removes
+    ///    `/etc/old.conf` and `/tmp/build.bin`, adds `/etc/<img src=x onerror=alert(1)>`,
+    ///    `/tmp/cache.tar` (5,000 bytes) and `/usr/bin/curl`;
+    /// 4. `COPY data /data`: the `count` empty files in `/data`, and removes
+    ///    `/tmp/cache.tar`.
+    pub fn add_files_image(&self, name: &str, tag: &str, count: usize) -> ImageSummary {
+        let rootfs = layer_tar(&[
+            TarEntry::Dir("bin"),
+            TarEntry::File("bin/sh", b"#!sh", 0o755),
+            TarEntry::Dir("etc"),
+            TarEntry::File("etc/motd", &[b'a'; 100], 0o644),
+            TarEntry::File("etc/old.conf", b"old = true", 0o644),
+            TarEntry::Dir("tmp"),
+            TarEntry::File("tmp/build.bin", &[0; 8000], 0o644),
+        ]);
+        let run = layer_tar(&[
+            TarEntry::Dir("etc"),
+            TarEntry::File("etc/.wh.old.conf", b"", 0o644),
+            TarEntry::File("etc/<img src=x onerror=alert(1)>", b"x", 0o644),
+            TarEntry::File("etc/motd", &[b'b'; 200], 0o644),
+            TarEntry::Dir("tmp"),
+            TarEntry::File("tmp/.wh.build.bin", b"", 0o644),
+            TarEntry::File("tmp/cache.tar", &[1; 5000], 0o644),
+            TarEntry::Dir("usr"),
+            TarEntry::Dir("usr/bin"),
+            TarEntry::File("usr/bin/curl", b"curl", 0o755),
+        ]);
+        let names: Vec<String> = (0..count).map(|i| format!("data/f{i:06}")).collect();
+        let mut data = vec![
+            TarEntry::Dir("data"),
+            TarEntry::Dir("tmp"),
+            TarEntry::File("tmp/.wh.cache.tar", b"", 0o644),
+        ];
+        data.extend(names.iter().map(|n| TarEntry::File(n, b"", 0o644)));
+        let data = layer_tar(&data);
+        self.add_layered_image(
+            name,
+            tag,
+            Duration::from_secs(3 * 86_400),
+            json!({ "Cmd": ["/bin/sh"], "Env": ["LANG=C.UTF-8"] }),
+            vec![rootfs, run, data],
+            &[
+                Step::Layer("/bin/sh -c #(nop) ADD file:rootfs in / "),
+                Step::Empty("/bin/sh -c #(nop)  ENV LANG=C.UTF-8"),
+                Step::Layer("/bin/sh -c apt-get install -y curl && rm -rf /tmp/build.bin"),
+                Step::Layer("COPY data /data # buildkit"),
+            ],
+        )
+    }
+
     /// Adds an image of uncompressed `layers` (bottom first) with `run` as its config's
     /// `config` and one history entry per step, for the host's platform.
     fn add_layered_image(

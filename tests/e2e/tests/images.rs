@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use porthole_e2e::app::{WAIT, click, screenshot, script, text_of, with_app};
+use porthole_e2e::app::{WAIT, click, find, screenshot, script, text_of, type_into, with_app};
 use porthole_e2e::{Fixture, ensure_eq, format_size};
+use porthole_tests::fixtures::{ImageBuilder, LayerBuilder, MediaTypes, catalog};
+use porthole_tests::hub::HubReplay;
+use porthole_tests::registry::{RegistryAuth, TestRegistry};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,4 +306,129 @@ async fn images_page_sorts_filters_and_deletes() {
         ],
         "the store after the delete"
     );
+}
+
+/// Waits for the outcome of the "Pull again" shown on the Images page.
+async fn repull_outcome(client: &Client) -> Result<(String, String), String> {
+    let mut last = Value::Null;
+    for _ in 0..150 {
+        last = script(
+            client,
+            "const d = document.querySelector('[data-testid=images-repull] [data-testid=pull-done]');
+             const e = document.querySelector('[data-testid=images-repull] [data-testid=pull-error-message]');
+             return d ? [d.dataset.outcome ?? '', d.textContent.trim()] : e ? ['error', e.textContent.trim()] : null;",
+        )
+        .await?;
+        if let Some([outcome, text]) = last.as_array().map(Vec::as_slice) {
+            return Ok((
+                outcome.as_str().unwrap_or_default().to_owned(),
+                text.as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("the pull again did not finish: {last}"))
+}
+
+/// Pull again on a row, in the real app against a registry on loopback: first the same
+/// image ("already up to date"), then, after a new image is pushed under the tag, the newer
+/// one (the old one stays, untagged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_page_pulls_an_image_again() {
+    let fixture = Fixture::empty();
+    let (registry, hub) = tokio::task::spawn_blocking(|| {
+        let registry = TestRegistry::start(RegistryAuth::None);
+        catalog::simple(MediaTypes::Oci).push(&registry, "e2e/repull", "1.0");
+        (registry, HubReplay::start())
+    })
+    .await
+    .expect("start the registry and the Hub replay");
+    let reference = format!("{}/e2e/repull:1.0", registry.addr());
+    let hub_url = hub.url();
+    let env = [
+        ("PORTHOLE_HUB_URL", hub_url.as_str()),
+        ("GTK_THEME", "Adwaita"),
+    ];
+    with_app(
+        "images_page_pulls_an_image_again",
+        &fixture,
+        &env,
+        async |client| {
+            // First pulled as anyone would: the search box, with the full reference.
+            find(client, "[data-testid=images-empty]").await?;
+            click(client, "[data-testid=images-search]").await?;
+            type_into(client, "[data-testid=search-input]", &reference).await?;
+            click(client, "[data-testid=search-typed-pull]").await?;
+            find(client, "[data-testid=pull-done]").await?;
+            click(client, "[data-testid=search-close]").await?;
+            find(client, "[data-testid=image-row]").await?;
+
+            let button = find(client, "[data-testid=image-pull-again]").await?;
+            let label = button.attr("aria-label").await.map_err(|e| e.to_string())?;
+            ensure_eq!(
+                label,
+                Some(format!("Pull again {reference}")),
+                "the button's accessible name"
+            );
+            let started = std::time::Instant::now();
+            button
+                .click()
+                .await
+                .map_err(|e| format!("clicking Pull again: {e}"))?;
+            let (outcome, text) = repull_outcome(client).await?;
+            println!(
+                "e2e: pull again (up to date) answered in {} ms",
+                started.elapsed().as_millis()
+            );
+            ensure_eq!(outcome, "upToDate".to_owned(), "the outcome ({text})");
+            if !text.starts_with("Already up to date") {
+                return Err(format!("the pull again says {text:?}"));
+            }
+            ensure_eq!(
+                names(client).await?.len(),
+                1,
+                "rows after an up-to-date pull"
+            );
+            screenshot(client, "images-pull-again.png").await?;
+
+            // A new build pushed under the same tag: Pull again downloads it.
+            let registry_addr = registry.addr().to_owned();
+            tokio::task::spawn_blocking(move || {
+                let newer = ImageBuilder::new(MediaTypes::Oci)
+                    .layer(
+                        LayerBuilder::new().file("etc/os-release", "ID=porthole\nVERSION_ID=2\n"),
+                    )
+                    .created("2025-06-01T00:00:00Z")
+                    .build();
+                newer.push_to(&registry_addr, None, "e2e/repull", "1.0");
+            })
+            .await
+            .map_err(|e| format!("pushing the newer image: {e}"))?;
+            click(client, "[data-testid=images-repull-close]").await?;
+            click(client, "[data-testid=image-pull-again]").await?;
+            let (outcome, text) = repull_outcome(client).await?;
+            ensure_eq!(outcome, "newer".to_owned(), "the outcome ({text})");
+            if !text.contains("Downloaded a newer image of") {
+                return Err(format!("the pull again says {text:?}"));
+            }
+            // The list refreshed through the store-changed event: the new image, and the old
+            // one untagged.
+            until_eq("rows after a newer image", 2, async || {
+                Ok(names(client).await?.len())
+            })
+            .await?;
+            let untagged = script(
+            client,
+            "return document.querySelectorAll('[data-testid=image-pull-again]:disabled').length;",
+        )
+        .await?;
+            ensure_eq!(
+                untagged,
+                Value::from(1),
+                "rows without a reference to pull again"
+            );
+            screenshot(client, "images-pull-again-newer.png").await
+        },
+    )
+    .await;
 }

@@ -130,6 +130,79 @@ async fn vulnerabilities_tab(client: &Client) -> Outcome {
     Ok(())
 }
 
+/// Back on the Images page after a scan: the image's row shows the scan's counts (kept in
+/// the store by the engine), with the words for screen readers, and names and rows work as
+/// before (the column must not squeeze the name out in the real webview).
+async fn images_show_the_counts(client: &Client, shot: &str) -> Outcome {
+    click(client, "[data-testid=details-back]").await?;
+    find(client, "[data-testid=image-vuln-badge]").await?;
+    let badges = script(
+        client,
+        "return [...document.querySelectorAll('[data-testid=image-vuln-badge]')].map(b => [b.dataset.level, b.textContent.trim()]);",
+    )
+    .await?;
+    ensure_eq!(
+        badges,
+        json!([
+            ["critical", "C2"],
+            ["high", "H1"],
+            ["medium", "M0"],
+            ["low", "L2"]
+        ]),
+        "the row's severity badges"
+    );
+    ensure_eq!(
+        script(
+            client,
+            "return document.querySelector('[data-testid=image-vulns-text]').textContent.trim();"
+        )
+        .await?,
+        Value::from("2 critical, 1 high, 0 medium, 2 low"),
+        "the counts in words"
+    );
+    ensure_eq!(
+        text_of(client, "[data-testid=image-name]").await?,
+        "e2e-packages".to_owned(),
+        "the name beside the new column"
+    );
+    let widths = script(
+        client,
+        "return ['name', 'vulns'].map(id => Math.round(document.querySelector(`[data-testid=image-${id}]`).getBoundingClientRect().width));",
+    )
+    .await?;
+    println!("e2e: Images column widths (name, vulnerabilities): {widths}");
+    if widths[0].as_i64().unwrap_or(0) < 120 {
+        return Err(format!("the name column is squeezed: {widths}"));
+    }
+    screenshot(client, shot).await?;
+    // Every badge shows whole (the cell clips what overflows).
+    let clipped = script(
+        client,
+        "const cell = document.querySelector('[data-testid=image-vulns]').getBoundingClientRect();
+         return [...document.querySelectorAll('[data-testid=image-vuln-badge]')]
+           .filter(b => b.getBoundingClientRect().right > cell.right).length;",
+    )
+    .await?;
+    ensure_eq!(clipped, Value::from(0), "badges cut off by the cell");
+    // A click on the row (here its Created cell) still opens its image, and the header
+    // shows the kept counts at once.
+    click(
+        client,
+        "[data-testid=image-row] [data-testid=image-created]",
+    )
+    .await?;
+    ensure_eq!(
+        text_of(client, "[data-testid=details-reference]").await?,
+        IMAGE.to_owned(),
+        "the details page opened from the row"
+    );
+    let cached = text_of(client, "[data-testid=details-vuln-cached]").await?;
+    if !cached.starts_with("2 critical") {
+        return Err(format!("the header's kept counts read {cached:?}"));
+    }
+    Ok(())
+}
+
 /// Export SBOM → CycloneDX: the file lands in the Downloads directory, and says so.
 async fn export_sbom(client: &Client, fixture: &Fixture) -> Outcome {
     click(client, "[data-testid=sbom-export]").await?;
@@ -233,7 +306,8 @@ async fn vulnerabilities_tab_lists_findings_and_exports_an_sbom() {
             vulnerabilities_tab(client).await?;
             screenshot(client, "details-vulns.png").await?;
             export_sbom(client, &fixture).await?;
-            screenshot(client, "details-sbom-exported.png").await
+            screenshot(client, "details-sbom-exported.png").await?;
+            images_show_the_counts(client, "images-vulns.png").await
         },
     )
     .await;
@@ -249,8 +323,26 @@ async fn vulnerabilities_tab_follows_a_dark_system_theme() {
         &fixture,
         &dark,
         async |client| {
+            // The offline database was imported before the app started: the Images page
+            // counts the never-scanned image in the background, without opening it.
+            let started = std::time::Instant::now();
+            find(client, "[data-testid=image-vuln-badge]").await?;
+            println!(
+                "e2e: background counts shown {} ms after the page was found",
+                started.elapsed().as_millis()
+            );
+            ensure_eq!(
+                script(
+                    client,
+                    "return document.querySelector('[data-testid=image-vulns-text]').textContent.trim();"
+                )
+                .await?,
+                Value::from("2 critical, 1 high, 0 medium, 2 low"),
+                "the counts found in the background"
+            );
             vulnerabilities_tab(client).await?;
-            screenshot(client, "details-vulns-dark.png").await
+            screenshot(client, "details-vulns-dark.png").await?;
+            images_show_the_counts(client, "images-vulns-dark.png").await
         },
     )
     .await;

@@ -3,10 +3,14 @@
 // here, and every failure arrives as an `IpcError` with a `code` to branch on.
 import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import { load, type Store } from '@tauri-apps/plugin-store';
 
 import type { EcosystemRow } from './bindings/EcosystemRow';
+import type { FileMark } from './bindings/FileMark';
+import type { FilePage } from './bindings/FilePage';
 import type { FileRow } from './bindings/FileRow';
+import type { FileWaste } from './bindings/FileWaste';
 import type { FindingRow } from './bindings/FindingRow';
 import type { FixRow } from './bindings/FixRow';
 import type { HubBadge } from './bindings/HubBadge';
@@ -36,12 +40,19 @@ import type { SbomKind } from './bindings/SbomKind';
 import type { ScanMode } from './bindings/ScanMode';
 import type { Settings } from './bindings/Settings';
 import type { SettingsAnswer } from './bindings/SettingsAnswer';
+import type { SignInAnswer } from './bindings/SignInAnswer';
+import type { SignInStatus } from './bindings/SignInStatus';
+import type { StoreAnswer } from './bindings/StoreAnswer';
+import type { StoreOrigin } from './bindings/StoreOrigin';
 import type { SeverityLevel } from './bindings/SeverityLevel';
 import type { SeverityTally } from './bindings/SeverityTally';
 import type { UncoveredRow } from './bindings/UncoveredRow';
 import type { VulnDbProgress } from './bindings/VulnDbProgress';
 import type { VulnDbStatus } from './bindings/VulnDbStatus';
 import type { VulnSource } from './bindings/VulnSource';
+import type { VulnSummary } from './bindings/VulnSummary';
+import type { VulnCounts } from './bindings/VulnCounts';
+import type { NewerImageRow } from './bindings/NewerImageRow';
 import type { VulnsAnswer } from './bindings/VulnsAnswer';
 import type { RunConfig } from './bindings/RunConfig';
 import type { SearchAnswer } from './bindings/SearchAnswer';
@@ -51,7 +62,10 @@ import type { TypeCount } from './bindings/TypeCount';
 
 export type {
   EcosystemRow,
+  FileMark,
+  FilePage,
   FileRow,
+  FileWaste,
   FindingRow,
   FixRow,
   HubBadge,
@@ -83,6 +97,10 @@ export type {
   Settings,
   SettingsAnswer,
   SeverityLevel,
+  SignInAnswer,
+  SignInStatus,
+  StoreAnswer,
+  StoreOrigin,
   SeverityTally,
   TagPlatform,
   TagsAnswer,
@@ -91,6 +109,9 @@ export type {
   VulnDbProgress,
   VulnDbStatus,
   VulnSource,
+  VulnSummary,
+  NewerImageRow,
+  VulnCounts,
   VulnsAnswer,
 };
 
@@ -142,6 +163,12 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   } catch (raw) {
     throw IpcError.from(raw, command);
   }
+}
+
+/** Tells the shell the first page is painted and usable (it times start-up with it).
+ *  Never fails: a shell that cannot hear it changes nothing for the user. */
+export function reportReady(): Promise<void> {
+  return call<void>('ui_ready').catch(() => undefined);
 }
 
 /** Every image in the local store. */
@@ -214,14 +241,17 @@ export function imageDetails(digest: string): Promise<ImageDetails> {
   return call<ImageDetails>('image_details', { digest });
 }
 
-/** The entries directly inside directory `path` of the image's final filesystem. */
-export function imageFiles(digest: string, path: string): Promise<FileRow[]> {
-  return call<FileRow[]>('image_files', { digest, path });
+/** Up to `limit` entries from position `offset` of those directly inside directory `path`:
+ *  of the image's final filesystem when `steps` is empty, otherwise of what those build
+ *  steps (`LayerRow.index`) changed, with the directories that lead to their changes. */
+export function imageFiles(digest: string, path: string, steps: number[], offset: number, limit: number): Promise<FilePage> {
+  return call<FilePage>('image_files', { digest, path, steps, offset, limit });
 }
 
-/** Paths of the image whose name contains `needle`. */
-export function searchImageFiles(digest: string, needle: string): Promise<FileRow[]> {
-  return call<FileRow[]>('search_image_files', { digest, needle });
+/** Paths whose name contains `needle` (at most 500): of the whole image when `steps` is
+ *  empty, otherwise among what those build steps changed. */
+export function searchImageFiles(digest: string, needle: string, steps: number[] = []): Promise<FileRow[]> {
+  return call<FileRow[]>('search_image_files', { digest, needle, steps });
 }
 
 /** The OS and packages of the image whose manifest digest is `digest`, each package with
@@ -234,6 +264,19 @@ export function imagePackages(digest: string): Promise<PackagesAnswer> {
  *  one was imported, else the OSV API). `scanId` names the scan for `cancelVulnerabilities`. */
 export function imageVulnerabilities(scanId: string, digest: string, mode: ScanMode = 'auto'): Promise<VulnsAnswer> {
   return call<VulnsAnswer>('image_vulnerabilities', { scanId, digest, mode });
+}
+
+/** Counts the vulnerabilities of these images (manifest digests) that were never scanned,
+ *  with offline scans in the background, when the offline database has been imported;
+ *  `onCounts` receives each image's counts as they are found. `scanId` names the run for
+ *  `cancelVulnerabilities`. Resolves with how many images were scanned. */
+export function fillVulnerabilityCounts(
+  scanId: string,
+  digests: string[],
+  onCounts: (counts: VulnCounts) => void,
+): Promise<number> {
+  const channel = new Channel<VulnCounts>(onCounts);
+  return call<number>('fill_vulnerability_counts', { scanId, digests, onCounts: channel });
 }
 
 /** Cancels a running scan; it then rejects with code `cancelled`. */
@@ -257,6 +300,23 @@ export function saveSettings(settings: Settings): Promise<SettingsAnswer> {
   return call<SettingsAnswer>('save_settings', { settings });
 }
 
+/** Whether credentials are saved for `registry` (`null`: Docker Hub): the user and where,
+ *  never the secret. */
+export function registrySignInStatus(registry: string | null): Promise<SignInStatus> {
+  return call<SignInStatus>('registry_sign_in_status', { registry });
+}
+
+/** Checks the credentials against the registry, then saves them as `docker login` does
+ *  (credential helper, else Docker's config.json). Rejects with `auth` when refused. */
+export function registrySignIn(registry: string | null, username: string, password: string): Promise<SignInAnswer> {
+  return call<SignInAnswer>('registry_sign_in', { registry, username, password });
+}
+
+/** Forgets the registry's saved credentials as `docker logout` does; answers with what is left. */
+export function registrySignOut(registry: string | null): Promise<SignInStatus> {
+  return call<SignInStatus>('registry_sign_out', { registry });
+}
+
 /** What the offline vulnerability database holds. */
 export function vulndbStatus(): Promise<VulnDbStatus> {
   return call<VulnDbStatus>('vulndb_status');
@@ -275,8 +335,12 @@ export function cancelVulndbUpdate(): Promise<void> {
 
 // ---- UI preferences (not settings: those are the CLI's config file, above) ----
 
+/** The colour theme: `system` follows the operating system. */
+export type Theme = 'light' | 'dark' | 'system';
+
 /** What the UI remembers between runs, in the app's own store file. */
 export type Preferences = {
+  theme?: Theme;
   sbomFormat?: SbomKind;
   severityFilter?: SeverityLevel[];
 };
@@ -306,6 +370,16 @@ export async function setPreference<K extends keyof Preferences>(key: K, value: 
     await store?.set(key, value);
   } catch {
     // Forgotten next time; nothing else depends on it.
+  }
+}
+
+/** Gives the window's own frame the theme (`null`: the system's). Best effort: where the
+ *  platform cannot, the page's colours still follow the chosen theme. */
+export async function setWindowTheme(theme: 'light' | 'dark' | null): Promise<void> {
+  try {
+    await getCurrentWindow().setTheme(theme);
+  } catch {
+    // No window (a test) or no native theme on this platform.
   }
 }
 

@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
+use std::path::Path;
+
 use porthole_engine::store::ImageSummary;
+use porthole_engine::vulns::{ScanSummary, load_summary};
 use serde::Serialize;
 
 use super::{Context, blocking};
@@ -18,10 +21,13 @@ struct ImageRow<'a> {
     size: u64,
     platform: Option<String>,
     index_digest: Option<String>,
+    /// The last `porthole vulns` (or the app's scan) of the image: its counts by severity,
+    /// source and time; `null` when it was never scanned.
+    vulnerabilities: Option<ScanSummary>,
 }
 
-impl<'a> From<&'a ImageSummary> for ImageRow<'a> {
-    fn from(i: &'a ImageSummary) -> Self {
+impl<'a> ImageRow<'a> {
+    fn of(i: &'a ImageSummary, store_root: &Path) -> Self {
         ImageRow {
             reference: i.reference.as_deref(),
             repository: i.repository.as_deref(),
@@ -32,15 +38,17 @@ impl<'a> From<&'a ImageSummary> for ImageRow<'a> {
             size: i.size,
             platform: i.platform.as_ref().map(ToString::to_string),
             index_digest: i.index_digest.as_ref().map(ToString::to_string),
+            vulnerabilities: load_summary(store_root, &i.digest),
         }
     }
 }
 
 pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let store = ctx.store()?;
+    let root = store.root().to_path_buf();
     let images = blocking(move || Ok(store.images()?)).await?;
     if ctx.json {
-        let rows: Vec<ImageRow> = images.iter().map(ImageRow::from).collect();
+        let rows: Vec<ImageRow> = images.iter().map(|i| ImageRow::of(i, &root)).collect();
         ctx.print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
     }

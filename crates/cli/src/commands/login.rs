@@ -2,8 +2,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use porthole_engine::Reference;
-use porthole_engine::registry::credentials::{CredentialStore, Credentials, SavedTo, Secret};
+use porthole_engine::registry::credentials::{
+    CredentialStore, Credentials, SavedTo, Secret, registry_name,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, blocking};
@@ -23,26 +24,6 @@ pub struct LoginArgs {
 pub struct LogoutArgs {
     /// The registry. Default: Docker Hub (docker.io).
     pub server: Option<String>,
-}
-
-/// `docker.io`, `index.docker.io`, `https://index.docker.io/v1/`, `host:5000`, `http://host:5000/v2/` → the registry name.
-fn registry_name(server: Option<&str>) -> anyhow::Result<String> {
-    let Some(raw) = server else {
-        return Ok("docker.io".into());
-    };
-    let host = raw
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    if host.is_empty() {
-        bail!("`{raw}` is not a registry name; expected e.g. ghcr.io or 127.0.0.1:5000");
-    }
-    // Normalise through the reference grammar (index.docker.io → docker.io, lowercase check).
-    let probe = Reference::parse(&format!("{host}/probe/probe"))
-        .with_context(|| format!("`{raw}` is not a registry name"))?;
-    Ok(probe.registry().to_owned())
 }
 
 pub async fn login(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
@@ -113,27 +94,4 @@ pub async fn logout(ctx: &Context, args: LogoutArgs) -> anyhow::Result<ExitCode>
         println!("Not logged in to {registry}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::registry_name;
-
-    #[test]
-    fn registry_names_normalise_like_docker_login() {
-        assert_eq!(registry_name(None).unwrap(), "docker.io");
-        assert_eq!(
-            registry_name(Some("https://index.docker.io/v1/")).unwrap(),
-            "docker.io"
-        );
-        assert_eq!(
-            registry_name(Some("127.0.0.1:5000")).unwrap(),
-            "127.0.0.1:5000"
-        );
-        assert_eq!(
-            registry_name(Some("http://localhost:5000/v2/")).unwrap(),
-            "localhost:5000"
-        );
-        assert!(registry_name(Some("https://")).is_err());
-    }
 }

@@ -7,14 +7,10 @@ use std::time::SystemTime;
 
 use anyhow::bail;
 use porthole_engine::layers::ImageLayers;
-use porthole_engine::packages::ImagePackages;
 use porthole_engine::vulns::{
-    NewerImage, ScanOptions, ScanReport, Severity, SourceKind, SourceMode, UpdateOptions, VulnDb,
-    newer_images, scan_with_config,
+    ImageScan, ScanOptions, ScanReport, Severity, SourceKind, SourceMode, UpdateOptions, VulnDb,
+    compare_newer, scan_image,
 };
-
-/// How many newer images of the same repository are scanned for comparison.
-const MAX_NEWER: usize = 3;
 
 use super::images::print_table;
 use super::{Context, blocking};
@@ -73,50 +69,27 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let store = ctx.store()?;
     let root = store.root().to_path_buf();
-    let (found, newer) = {
+    let (image, found) = {
         let (store, image) = (store.clone(), args.image);
         blocking(move || {
             let image = store.resolve(&image)?;
             let found = ImageLayers::load(&store, &image)?.packages();
-            let newer = newer_images(&store, &image, MAX_NEWER)?;
-            Ok((found, newer))
+            Ok((image, found))
         })
         .await?
     };
-    let scan = async |found: &ImagePackages| {
-        scan_with_config(
-            &found.packages,
-            found.os.as_ref(),
-            &ctx.config,
-            &root,
-            mode,
-            &ScanOptions::default(),
-        )
-        .await
+    let options = ScanOptions::default();
+    let how = ImageScan {
+        config: &ctx.config,
+        store_root: &root,
+        mode,
+        options: &options,
+        now: SystemTime::now(),
     };
-    let mut report = scan(&found).await?;
+    // The engine records the counts for `porthole images` and the app's Images list.
+    let mut report = scan_image(&found, &image.digest, &how).await?;
     // Would a newer image of the same repository be better? Only what the store holds.
-    for other in newer {
-        let name = other
-            .reference
-            .clone()
-            .unwrap_or_else(|| other.digest.to_string());
-        let store = store.clone();
-        let summary = other.clone();
-        let packages = blocking(move || Ok(ImageLayers::load(&store, &summary)?.packages())).await;
-        let compared = match packages {
-            Ok(packages) => scan(&packages).await.map_err(anyhow::Error::from),
-            Err(e) => Err(e),
-        };
-        match compared {
-            Ok(theirs) => report
-                .newer_images
-                .push(NewerImage::compare(&other, &theirs, &report)),
-            Err(e) => report
-                .warnings
-                .push(format!("cannot compare with the newer image {name}: {e:#}")),
-        }
-    }
+    compare_newer(&store, &image, &mut report, &how).await?;
     if !keep.is_empty() {
         report = report.only_severities(&keep);
     }

@@ -16,6 +16,10 @@ use crate::digest::Digest;
 use crate::packages::ImagePackages;
 use crate::store::{ImageSummary, Store};
 
+mod listing;
+
+pub use listing::{FileScope, ListedEntry, Listing, Waste};
+
 /// One build step, as `porthole layers` lists it (`docker history` order: oldest first).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerStep {
@@ -451,31 +455,15 @@ impl ImageLayers {
     /// a needle with a `/` is matched against the whole path), in tree order, at most
     /// `limit` of them.
     pub fn search(&self, needle: &str, limit: usize) -> Vec<FileEntry> {
-        let needle = needle.as_bytes();
-        let whole_path = needle.contains(&b'/');
-        let matches = |hay: &str| {
-            needle.is_empty()
-                || hay
-                    .as_bytes()
-                    .windows(needle.len())
-                    .any(|w| w.eq_ignore_ascii_case(needle))
-        };
-        let mut out = Vec::new();
-        for (i, node) in self.merged.nodes.iter().enumerate() {
-            if out.len() >= limit {
-                break;
-            }
-            let path = self.path_of(node.version);
-            let hit = if whole_path {
-                matches(&paths::absolute(path))
-            } else {
-                matches(paths::file_name(path))
-            };
-            if hit {
-                out.push(self.node_entry(i));
-            }
-        }
-        out
+        let needle = listing::Needle::new(needle);
+        self.merged
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| needle.matches(self.path_of(node.version)))
+            .take(limit)
+            .map(|(i, _)| self.node_entry(i))
+            .collect()
     }
 
     /// Wasted space and efficiency, for the image and per step.

@@ -41,7 +41,8 @@ pub use decode::Codec;
 pub use error::LayerError;
 pub use history::HistoryEntry;
 pub use image::{
-    Efficiency, FileChange, FileEntry, ImageLayers, LayerEfficiency, LayerStep, WastedFile,
+    Efficiency, FileChange, FileEntry, FileScope, ImageLayers, LayerEfficiency, LayerStep,
+    ListedEntry, Listing, Waste, WastedFile,
 };
 pub use index::{FileType, LayerEntry, LayerIndex, MAX_ENTRIES};
 pub use indexer::LayerIndexer;

@@ -546,6 +546,26 @@ impl CredentialStore {
     }
 }
 
+/// The registry a person named, as `docker login` reads it: none is Docker Hub
+/// (`docker.io`); `index.docker.io`, `https://index.docker.io/v1/`, `host:5000` and
+/// `http://host:5000/v2/` become `docker.io`, `docker.io`, `host:5000` and `host:5000`. The
+/// host must be one the reference grammar accepts (lower case, no spaces).
+pub fn registry_name(server: Option<&str>) -> Result<String, CredentialError> {
+    let Some(raw) = server.map(str::trim) else {
+        return Ok(DOCKER_HUB.to_owned());
+    };
+    let invalid = || CredentialError::InvalidRegistry {
+        registry: raw.to_owned(),
+    };
+    let host = convert_to_hostname(raw);
+    if host.is_empty() {
+        return Err(invalid());
+    }
+    // Normalise through the reference grammar (index.docker.io → docker.io, lowercase check).
+    let probe = crate::Reference::parse(&format!("{host}/probe/probe")).map_err(|_| invalid())?;
+    Ok(probe.registry().to_owned())
+}
+
 /// Docker's `ConvertToHostname`: without an `http://`/`https://` scheme and without
 /// anything from the first `/` on.
 pub fn convert_to_hostname(key: &str) -> &str {

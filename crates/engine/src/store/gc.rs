@@ -24,6 +24,9 @@ pub struct GcReport {
     pub partials_removed: usize,
     /// Cached layer indexes (`porthole-cache/layers/`) of layers no image uses any more.
     pub indexes_removed: usize,
+    /// Kept vulnerability scan summaries (`porthole-cache/vulns/`) of images no longer in
+    /// the store.
+    pub scan_summaries_removed: usize,
 }
 
 /// What [`Store::gc`] would remove now ([`Store::gc_estimate`]): blobs no image reaches.
@@ -107,6 +110,7 @@ impl Store {
         }
         self.remove_stale_partials(options, &mut report)?;
         self.remove_unused_layer_indexes(&reachable, &mut report);
+        self.remove_unused_scan_summaries(&reachable, &mut report);
         Ok(report)
     }
 
@@ -149,6 +153,33 @@ impl Store {
             match fs::remove_file(entry.path()) {
                 Ok(()) => {
                     report.indexes_removed += 1;
+                    report.bytes_freed += len;
+                }
+                Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+
+    /// Scan summaries are derived data too: one whose image manifest is gone is deleted, as
+    /// is anything else in their folder. Failures are only logged.
+    fn remove_unused_scan_summaries(&self, reachable: &HashSet<Digest>, report: &mut GcReport) {
+        let dir = crate::vulns::summary::summary_dir(self.root());
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let keep = entry
+                .file_name()
+                .to_str()
+                .and_then(crate::vulns::summary::summary_file_digest)
+                .is_some_and(|d| reachable.contains(&d));
+            if keep {
+                continue;
+            }
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            match fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    report.scan_summaries_removed += 1;
                     report.bytes_freed += len;
                 }
                 Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
@@ -259,4 +290,68 @@ pub(super) fn list_blobs(dir: &std::path::Path) -> Result<Vec<(Digest, u64)>, St
     }
     blobs.sort();
     Ok(blobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ManifestDescriptor, NewImage};
+    use crate::vulns::summary::{ScanSummary, load_summary, save_summary, summary_dir};
+    use crate::vulns::time::Timestamp;
+    use crate::vulns::{SeverityCounts, SourceKind};
+
+    /// A layerless image named `name`: its manifest digest.
+    fn add_image(store: &Store, name: &str, seed: &str) -> Digest {
+        let config = format!(
+            r#"{{"created":"2024-05-01T12:00:00Z","architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"seed":"{seed}"}}"#
+        );
+        let config_digest = Digest::of(config.as_bytes());
+        store.write_blob(&config_digest, config.as_bytes()).unwrap();
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[]}}"#,
+            config.len()
+        );
+        let digest = Digest::of(manifest.as_bytes());
+        store.write_blob(&digest, manifest.as_bytes()).unwrap();
+        store
+            .add_image(NewImage {
+                name: name.to_owned(),
+                tag: None,
+                manifest: ManifestDescriptor {
+                    media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+                    digest: digest.clone(),
+                    size: manifest.len() as u64,
+                },
+                platform: None,
+                index_digest: None,
+            })
+            .unwrap();
+        digest
+    }
+
+    #[test]
+    fn gc_removes_the_scan_summaries_of_removed_images_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let kept = add_image(&store, "docker.io/library/kept:1", "kept");
+        let gone = add_image(&store, "docker.io/library/gone:1", "gone");
+        let summary = ScanSummary {
+            counts: SeverityCounts::default(),
+            source: SourceKind::Offline,
+            imported_at: None,
+            scanned_at: Timestamp(0),
+            packages_scanned: 0,
+            packages_covered: 0,
+        };
+        save_summary(store.root(), &kept, &summary).unwrap();
+        save_summary(store.root(), &gone, &summary).unwrap();
+        fs::write(summary_dir(store.root()).join(".porthole-x.tmp"), "{").unwrap();
+        store.remove("docker.io/library/gone:1").unwrap();
+
+        let report = store.gc().unwrap();
+        assert_eq!(report.scan_summaries_removed, 2, "{report:?}");
+        assert_eq!(load_summary(store.root(), &kept), Some(summary));
+        assert_eq!(load_summary(store.root(), &gone), None);
+        assert_eq!(fs::read_dir(summary_dir(store.root())).unwrap().count(), 1);
+    }
 }

@@ -114,6 +114,56 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
     }
 }
 
+/// Environment variable naming the store directory (it wins over the config file).
+pub const STORE_ENV: &str = "PORTHOLE_STORE";
+
+/// What chose the store directory, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreSource {
+    /// `--store DIR` on the command line.
+    Flag,
+    /// `$PORTHOLE_STORE`.
+    Env,
+    /// The config file's `store` key.
+    Config,
+    /// The platform's data directory.
+    Default,
+}
+
+/// Where the store is, and why there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreLocation {
+    pub path: PathBuf,
+    pub source: StoreSource,
+}
+
+/// [`Store::locate`] over an explicit environment value, for tests.
+fn locate_with(
+    flag: Option<&Path>,
+    env: Option<&std::ffi::OsStr>,
+    configured: Option<&Path>,
+    data_dir: impl FnOnce() -> PathBuf,
+) -> StoreLocation {
+    let at = |path: &Path, source| StoreLocation {
+        path: path.to_owned(),
+        source,
+    };
+    let nonempty = |p: &&Path| !p.as_os_str().is_empty();
+    if let Some(dir) = flag.filter(nonempty) {
+        return at(dir, StoreSource::Flag);
+    }
+    if let Some(dir) = env.map(Path::new).filter(nonempty) {
+        return at(dir, StoreSource::Env);
+    }
+    if let Some(dir) = configured.filter(nonempty) {
+        return at(dir, StoreSource::Config);
+    }
+    StoreLocation {
+        path: data_dir(),
+        source: StoreSource::Default,
+    }
+}
+
 /// A handle on one store directory. Cloning is cheap; handles are `Send + Sync`, and separate
 /// handles (or processes) on the same directory coordinate through file locks.
 #[derive(Clone, Debug)]
@@ -122,19 +172,36 @@ pub struct Store {
 }
 
 impl Store {
-    /// Where the store lives when the user did not choose a directory (callers use
-    /// `dir.unwrap_or_else(Store::default_root)`): `$PORTHOLE_STORE` when set and non-empty,
-    /// else `<data dir>/porthole/store` (`~/.local/share` on Linux, `~/Library/Application
+    /// Where the store lives when neither `--store` nor the config file's `store` chose a
+    /// directory (callers that honour the config use [`Store::locate`]): `$PORTHOLE_STORE`
+    /// when set and non-empty, else [`Store::data_dir_root`].
+    pub fn default_root() -> PathBuf {
+        match std::env::var_os(STORE_ENV) {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => Store::data_dir_root(),
+        }
+    }
+
+    /// `<data dir>/porthole/store` (`~/.local/share` on Linux, `~/Library/Application
     /// Support` on macOS, `%APPDATA%` on Windows), else `porthole/store` under the current
     /// directory when the system has no data directory.
-    pub fn default_root() -> PathBuf {
-        match std::env::var_os("PORTHOLE_STORE") {
-            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("porthole")
-                .join("store"),
-        }
+    pub fn data_dir_root() -> PathBuf {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("porthole")
+            .join("store")
+    }
+
+    /// The store directory and what chose it, by precedence: `flag` (`--store`), else
+    /// `$PORTHOLE_STORE`, else `configured` (the config file's `store`), else
+    /// [`Store::data_dir_root`].
+    pub fn locate(flag: Option<&Path>, configured: Option<&Path>) -> StoreLocation {
+        locate_with(
+            flag,
+            std::env::var_os(STORE_ENV).as_deref(),
+            configured,
+            Store::data_dir_root,
+        )
     }
 
     /// Opens the store at `root`, creating an empty layout there when the directory is
@@ -149,6 +216,14 @@ impl Store {
         &self.root
     }
 
+    /// `<root>/index.json`, the list of the store's images: the one file whose replacement
+    /// means that images were added or removed (blobs, `ingest/`, temporary files and the lock
+    /// files come and go within every pull). It takes the root rather than a handle so that a
+    /// watcher can name it before the store exists.
+    pub fn index_file(root: &Path) -> PathBuf {
+        root.join(layout::INDEX_JSON)
+    }
+
     /// `<root>/blobs/sha256/<hex>`, whether or not the blob is there.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.blobs_dir().join(digest.hex())
@@ -160,5 +235,56 @@ impl Store {
 
     fn ingest_dir(&self) -> PathBuf {
         self.root.join(layout::INGEST_DIR)
+    }
+}
+
+#[cfg(test)]
+mod index_file_tests {
+    use super::*;
+
+    #[test]
+    fn index_file_is_the_file_that_open_creates_and_other_tools_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("store");
+        assert_eq!(Store::index_file(&root), root.join("index.json"));
+        assert!(!Store::index_file(&root).exists());
+        Store::open(&root).unwrap();
+        let index = std::fs::read(Store::index_file(&root)).unwrap();
+        let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(index["schemaVersion"], 2);
+    }
+}
+
+#[cfg(test)]
+mod locate_tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn the_flag_beats_the_environment_beats_the_config_beats_the_data_dir() {
+        let data = || PathBuf::from("/data/porthole/store");
+        let flag = Some(Path::new("/flag"));
+        let env = Some(OsStr::new("/env"));
+        let config = Some(Path::new("/config"));
+        let got = |f, e, c| {
+            let l = locate_with(f, e, c, data);
+            (l.path.display().to_string(), l.source)
+        };
+        assert_eq!(got(flag, env, config), ("/flag".into(), StoreSource::Flag));
+        assert_eq!(got(None, env, config), ("/env".into(), StoreSource::Env));
+        assert_eq!(
+            got(None, None, config),
+            ("/config".into(), StoreSource::Config)
+        );
+        assert_eq!(
+            got(None, None, None),
+            ("/data/porthole/store".into(), StoreSource::Default)
+        );
+        // Empty values count as unset, as an empty $PORTHOLE_STORE always did.
+        assert_eq!(
+            got(Some(Path::new("")), Some(OsStr::new("")), config),
+            ("/config".into(), StoreSource::Config)
+        );
     }
 }

@@ -10,6 +10,9 @@
 //!   per-ecosystem exports; [`source`]: either of them behind one [`Source`].
 //! - [`scan`](mod@scan): packages → [`ScanReport`] (findings, severities, fixes);
 //!   [`rating`]: a finding's severity; `fixes`: recommended upgrades.
+//! - [`image`](mod@image): an image of the store scanned ([`scan_image`]), compared with
+//!   the newer images of its repository ([`compare_newer`]), and its [`summary`] (counts,
+//!   source, time) kept in the store for the Images list ([`load_summary`]).
 //!
 //! The two calls a front end needs: [`scan_with_config`] ("check these packages with the
 //! configured source") and [`VulnDb::update_from_config`] ("refresh the offline database"),
@@ -22,6 +25,7 @@ pub mod ecosystem;
 mod error;
 mod fixes;
 mod http;
+pub mod image;
 pub mod newer;
 pub mod osv;
 pub mod range;
@@ -29,6 +33,7 @@ pub mod rating;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod summary;
 pub mod time;
 pub mod version;
 
@@ -39,6 +44,7 @@ pub use db::{
 pub use ecosystem::{KNOWN_EXPORTS, NotCovered, Target};
 pub use error::VulnError;
 pub use http::Retry;
+pub use image::{ImageScan, MAX_NEWER, compare_newer, scan_image};
 pub use newer::{NewerImage, newer_images};
 pub use rating::SeveritySource;
 pub use report::{
@@ -46,6 +52,7 @@ pub use report::{
 };
 pub use scan::{ScanOptions, scan, scan_with_config};
 pub use source::{Source, SourceMode};
+pub use summary::{ScanSummary, load_summary, save_summary};
 
 use serde::{Deserialize, Serialize};
 

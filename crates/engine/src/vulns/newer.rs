@@ -64,42 +64,7 @@ pub fn newer_images(
 
 /// Seconds since the epoch of an RFC 3339 time (`2024-05-01T12:00:00.123+02:00`).
 fn seconds(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (date, rest) = t.split_once(['T', 't', ' '])?;
-    let mut d = date.split('-');
-    let (y, m, day): (i64, i64, i64) = (
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-    );
-    let hms = rest.get(..8)?;
-    let mut h = hms.split(':');
-    let (hh, mm, ss): (i64, i64, i64) = (
-        h.next()?.parse().ok()?,
-        h.next()?.parse().ok()?,
-        h.next()?.parse().ok()?,
-    );
-    let zone = rest[8..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let offset = match zone {
-        "Z" | "z" | "" => 0,
-        z => {
-            let sign = if z.starts_with('-') { -1 } else { 1 };
-            let (zh, zm) = z.get(1..)?.split_once(':')?;
-            sign * (zh.parse::<i64>().ok()? * 3600 + zm.parse::<i64>().ok()? * 60)
-        }
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+    super::time::seconds(text)
 }
 
 #[cfg(test)]

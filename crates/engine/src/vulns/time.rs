@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Whole seconds since the Unix epoch, serialised as RFC 3339 in UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,6 +22,11 @@ impl Timestamp {
         } else {
             UNIX_EPOCH - Duration::from_secs(self.0.unsigned_abs())
         }
+    }
+
+    /// Reads an RFC 3339 time (`2024-05-01T12:00:00.123+02:00`), to whole seconds.
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        seconds(text).map(Timestamp)
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`.
@@ -50,6 +55,54 @@ impl Serialize for Timestamp {
     }
 }
 
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time")))
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 time (`2024-05-01T12:00:00.123+02:00`).
+pub(crate) fn seconds(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (date, rest) = t.split_once(['T', 't', ' '])?;
+    let mut d = date.split('-');
+    let (y, m, day): (i64, i64, i64) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let hms = rest.get(..8)?;
+    let mut h = hms.split(':');
+    let (hh, mm, ss): (i64, i64, i64) = (
+        h.next()?.parse().ok()?,
+        h.next()?.parse().ok()?,
+        h.next()?.parse().ok()?,
+    );
+    let zone = rest[8..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match zone {
+        "Z" | "z" | "" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let (zh, zm) = z.get(1..)?.split_once(':')?;
+            sign * (zh.parse::<i64>().ok()? * 3600 + zm.parse::<i64>().ok()? * 60)
+        }
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -75,5 +128,13 @@ mod tests {
         assert_eq!(Timestamp(951_782_400).rfc3339(), "2000-02-29T00:00:00Z");
         assert_eq!(Timestamp(1_714_564_800).rfc3339(), "2024-05-01T12:00:00Z");
         assert_eq!(Timestamp(-1).rfc3339(), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rfc3339_round_trips_through_json() {
+        let t = Timestamp(1_714_564_800);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
     }
 }

@@ -130,7 +130,18 @@ const VULNS: VulnsAnswer = {
 };
 
 function file(path: string, kind = 'file', overrides: Partial<FileRow> = {}): FileRow {
-  return { path, name: path.split('/').pop() ?? '/', kind, size: 10, linkTarget: null, layer: 0, ...overrides };
+  return {
+    path,
+    name: path.split('/').pop() ?? '/',
+    kind,
+    size: 10,
+    linkTarget: null,
+    layer: 0,
+    change: null,
+    hasChildren: kind === 'dir',
+    waste: null,
+    ...overrides,
+  };
 }
 
 let target: HTMLElement;
@@ -411,10 +422,11 @@ describe('ImageDetailsView', () => {
       image_files: (args) => {
         const { path } = args as { path: string };
         listed.push(path);
-        return path === '/' ? [file('/etc', 'dir'), file('/hello')] : [file('/etc/os-release', 'file', { layer: 1 })];
+        const rows = path === '/' ? [file('/etc', 'dir'), file('/hello')] : [file('/etc/os-release', 'file', { layer: 1 })];
+        return { total: rows.length, offset: 0, rows };
       },
       search_image_files: (args) => {
-        expect(args).toEqual({ digest: IMAGE.digest, needle: 'os' });
+        expect(args).toEqual({ digest: IMAGE.digest, needle: 'os', steps: [] });
         return [file('/etc/os-release')];
       },
     });

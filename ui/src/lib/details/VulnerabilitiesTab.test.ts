@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settle } from '../settle';
 import { IpcError, resetPreferences, type FindingRow, type LayerRow, type VulnsAnswer } from '../../tauri/ipc';
 import { clearMocks, mockCommands } from '../../tauri/testing';
-import { groupFindings, sourceLine, type VulnsState } from './vulns';
+import { changeText, groupFindings, newerAdvice, sourceLine, type VulnsState } from './vulns';
 import VulnerabilitiesTab from './VulnerabilitiesTab.svelte';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -329,5 +329,48 @@ describe('VulnerabilitiesTab', () => {
     expect(writeText).toHaveBeenCalledWith('https://osv.dev/vulnerability/DSA-5532-1');
     expect(copy.textContent).toBe('Copied');
     Reflect.deleteProperty(navigator, 'clipboard');
+  });
+
+  describe('newer images of the repository', () => {
+    const tally = { critical: 0, high: 1, medium: 0, low: 0, none: 0, unknown: 0, total: 1 };
+    const newer = (reference: string | null, change: number, created: string | null = '2025-06-01T10:00:00Z') => ({
+      reference,
+      digest: `sha256:${'7'.repeat(64)}`,
+      created,
+      counts: tally,
+      criticalHighChange: change,
+    });
+
+    it('says how a newer image compares, in words', () => {
+      expect(changeText(-3)).toBe('3 fewer critical/high findings');
+      expect(changeText(-1)).toBe('1 fewer critical/high finding');
+      expect(changeText(2)).toBe('2 more critical/high findings');
+      expect(changeText(0)).toBe('as many critical/high findings');
+      const advice = newerAdvice(newer('docker.io/library/x:1.2', -3));
+      expect(advice).toMatch(/^A newer image of this repository, docker\.io\/library\/x:1\.2 \(created .*2025.*\), has 3 fewer critical\/high findings\.$/);
+      expect(newerAdvice(newer(null, 0, null))).toBe(
+        'A newer image of this repository, the untagged image 777777777777, has as many critical/high findings.',
+      );
+    });
+
+    it('lists the newer images the store holds, as text', async () => {
+      await show(ready(answer({ newerImages: [newer('docker.io/library/x:1.3', 1), newer(`ghcr.io/${HOSTILE}:2`, -2)] })));
+      const items = allByTestId('vulns-newer-image');
+      expect(items.map((i) => i.getAttribute('data-change'))).toEqual(['more', 'fewer']);
+      expect(items[0]?.textContent).toContain('docker.io/library/x:1.3');
+      expect(items[0]?.textContent).toContain('has 1 more critical/high finding.');
+      expect(items[1]?.textContent).toContain(`ghcr.io/${HOSTILE}:2`);
+      expect(target.querySelector('img')).toBeNull();
+    });
+
+    it('shows nothing about newer images when the store has none, even with no findings', async () => {
+      await show(ready(answer()));
+      expect(byTestId('vulns-newer')).toBeNull();
+      unmount(component!);
+      component = undefined;
+      await show(ready(answer({ findings: [], recommendedFixes: [], newerImages: [newer('docker.io/library/x:2', 0)] })));
+      expect(byTestId('vulns-empty')).not.toBeNull();
+      expect(allByTestId('vulns-newer-image')).toHaveLength(1);
+    });
   });
 });

@@ -1,6 +1,14 @@
 // The Vulnerabilities tab's logic, apart from its markup: severity names and order, findings
 // grouped by package, and what the source and errors say. Pure functions over the IPC types.
-import type { FindingRow, FixRow, IpcError, SeverityLevel, SeverityTally, VulnsAnswer } from '../../tauri/ipc';
+import type {
+  FindingRow,
+  FixRow,
+  IpcError,
+  NewerImageRow,
+  SeverityLevel,
+  SeverityTally,
+  VulnsAnswer,
+} from '../../tauri/ipc';
 import { formatDateTime } from '../format';
 
 /** Most severe first; the compiler checks every level is here. */
@@ -101,6 +109,21 @@ export function fixClears(fix: FixRow): string {
   const n = fix.clears.total;
   const what = `${n} ${n === 1 ? 'advisory' : 'advisories'} (${tallyText(fix.clears)})`;
   return fix.remaining > 0 ? `${what}; ${fix.remaining} would remain` : what;
+}
+
+/** How a newer image's critical and high findings compare: `3 fewer critical/high findings`. */
+export function changeText(change: number): string {
+  if (change < 0) return `${-change} fewer critical/high ${-change === 1 ? 'finding' : 'findings'}`;
+  if (change > 0) return `${change} more critical/high ${change === 1 ? 'finding' : 'findings'}`;
+  return 'as many critical/high findings';
+}
+
+/** "A newer image of this repository, docker.io/library/x:1.2 (created …), has 3 fewer
+ *  critical/high findings." */
+export function newerAdvice(newer: NewerImageRow): string {
+  const name = newer.reference ?? `the untagged image ${newer.digest.replace(/^sha256:/, '').slice(0, 12)}`;
+  const created = formatDateTime(newer.created);
+  return `A newer image of this repository, ${name}${created ? ` (created ${created})` : ''}, has ${changeText(newer.criticalHighChange)}.`;
 }
 
 /** "Checked against the offline database, updated …" or "… the OSV API at …". */

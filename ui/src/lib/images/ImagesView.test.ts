@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { settle } from '../settle';
 
 import type { ImageRow } from '../../tauri/ipc';
-import { clearMocks, emitEvent, mockCommands } from '../../tauri/testing';
+import { clearMocks, emitEvent, mockCommands, sendToChannel } from '../../tauri/testing';
+import { pulls } from '../pull/pulls.svelte';
 import ImagesView from './ImagesView.svelte';
 
 const NOW = new Date('2025-06-15T12:00:00Z');
@@ -462,6 +463,200 @@ describe('ImagesView', () => {
       expect(opened).toEqual([]);
       (byTestId('image-details') as HTMLButtonElement).click();
       expect(opened).toHaveLength(1);
+    });
+  });
+
+  describe('vulnerabilities and pull again', () => {
+    const counts = (critical: number, high: number, medium: number, low: number, unrated = 0) => ({
+      critical,
+      high,
+      medium,
+      low,
+      none: 0,
+      unknown: unrated,
+      total: critical + high + medium + low + unrated,
+    });
+    const scanned = (c: ReturnType<typeof counts>) => ({
+      counts: c,
+      source: 'offline',
+      importedAt: '2025-06-10T08:00:00Z',
+      scannedAt: '2025-06-14T10:00:00Z',
+      packagesScanned: 120,
+      packagesCovered: 110,
+    });
+    const named = (name: string, d: string, overrides: Partial<ImageRow> = {}) =>
+      image({
+        reference: `docker.io/library/${name}:latest`,
+        repository: `docker.io/library/${name}`,
+        digest: `sha256:${d.repeat(64)}`,
+        ...overrides,
+      });
+    const cellOf = (row: Element) => row.querySelector('[data-testid="image-vulns"]') as HTMLElement;
+    const names = () => allByTestId('image-name').map((e) => e.textContent?.trim());
+
+    it('shows the kept counts as badges with their words, and "Not scanned" otherwise', async () => {
+      mockCommands({
+        list_images: () => [
+          named('scanned', 'a', { vulns: scanned(counts(2, 5, 0, 1, 3)) }),
+          named('never', 'b', { created: '2025-06-01T00:00:00Z' }),
+        ],
+      });
+      render();
+      await settle();
+      const [first, second] = allByTestId('image-row') as [Element, Element];
+      const badges = [...cellOf(first).querySelectorAll('[data-testid="image-vuln-badge"]')];
+      expect(badges.map((b) => [b.getAttribute('data-level'), b.textContent])).toEqual([
+        ['critical', 'C2'],
+        ['high', 'H5'],
+        ['medium', 'M0'],
+        ['low', 'L1'],
+      ]);
+      expect(badges.map((b) => b.classList.contains('zero'))).toEqual([false, false, true, false]);
+      expect(cellOf(first).querySelector('[data-testid="image-vulns-text"]')?.textContent).toBe(
+        '2 critical, 5 high, 0 medium, 1 low, 3 unrated',
+      );
+      expect(cellOf(first).title).toContain('against the offline database');
+      expect(cellOf(second).textContent?.trim()).toBe('Not scanned');
+      expect(cellOf(second).querySelector('[data-testid="image-vuln-badge"]')).toBeNull();
+      // The column is one more sortable header.
+      expect(byTestId('sort-vulns')?.textContent).toContain('Vulnerabilities');
+    });
+
+    it('sorts by critical, then high, medium and low, the unscanned last both ways', async () => {
+      mockCommands({
+        list_images: () => [
+          named('none', 'a'),
+          named('one-critical', 'b', { vulns: scanned(counts(1, 0, 0, 0)) }),
+          named('many-high', 'c', { vulns: scanned(counts(0, 9, 0, 0)) }),
+          named('one-critical-more-high', 'd', { vulns: scanned(counts(1, 2, 0, 0)) }),
+          named('clean', 'e', { vulns: scanned(counts(0, 0, 0, 0)) }),
+          named('low', 'f', { vulns: scanned(counts(0, 0, 0, 4)) }),
+        ],
+      });
+      render();
+      await settle();
+      (byTestId('sort-vulns')?.querySelector('button') as HTMLButtonElement).click();
+      flushSync();
+      expect(byTestId('sort-vulns')?.getAttribute('aria-sort')).toBe('descending');
+      expect(names()).toEqual(['one-critical-more-high', 'one-critical', 'many-high', 'low', 'clean', 'none']);
+      (byTestId('sort-vulns')?.querySelector('button') as HTMLButtonElement).click();
+      flushSync();
+      expect(names()).toEqual(['clean', 'low', 'many-high', 'one-critical', 'one-critical-more-high', 'none']);
+    });
+
+    it('pulls a row again with its reference and platform, and says when it is up to date', async () => {
+      const asked: unknown[] = [];
+      let finish: (digest: string) => void = () => {};
+      mockCommands({
+        list_images: () => [image({ platform: 'linux/arm64/v8' })],
+        pull_image: (args) => {
+          asked.push(args);
+          const { reference, onEvent } = args as { reference: string; onEvent: unknown };
+          sendToChannel(onEvent, {
+            event: 'resolved',
+            reference,
+            digest: `sha256:${'1'.repeat(64)}`,
+            platform: 'linux/arm64/v8',
+            layers: [],
+          });
+          return new Promise((resolve) => {
+            finish = (digest) =>
+              resolve({ reference, digest, id: 'sha256:x', platform: 'linux/arm64/v8', bytesDownloaded: 0, bytesPresent: 10 });
+          });
+        },
+      });
+      const opened: ImageRow[] = [];
+      component = mount(ImagesView, { target, props: { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) } });
+      await settle();
+      const button = byTestId('image-pull-again') as HTMLButtonElement;
+      expect(button.getAttribute('aria-label')).toBe('Pull again docker.io/library/nginx:latest');
+      button.click();
+      await settle();
+      expect(opened).toEqual([]);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toMatchObject({ reference: 'docker.io/library/nginx:latest', platform: 'linux/arm64/v8' });
+      expect(byTestId('images-repull')?.querySelector('[data-testid="pull-reference"]')?.textContent).toBe(
+        'docker.io/library/nginx:latest',
+      );
+      // While it runs, the row's button waits, and the panel cannot be dismissed yet.
+      expect((byTestId('image-pull-again') as HTMLButtonElement).disabled).toBe(true);
+      expect(byTestId('images-repull-close')).toBeNull();
+      finish(`sha256:${'1'.repeat(64)}`);
+      await settle();
+      const done = byTestId('pull-done');
+      expect(done?.getAttribute('data-outcome')).toBe('upToDate');
+      expect(done?.textContent).toContain('Already up to date');
+      expect(text('pull-status')).toBe('Up to date');
+      (byTestId('images-repull-close') as HTMLButtonElement).click();
+      flushSync();
+      expect(byTestId('images-repull')).toBeNull();
+      pulls.length = 0;
+    });
+
+    it('says when pulling again downloaded a newer image', async () => {
+      mockCommands({
+        list_images: () => [image()],
+        pull_image: (args) => {
+          const { reference } = args as { reference: string };
+          return { reference, digest: `sha256:${'9'.repeat(64)}`, id: 'sha256:y', platform: 'linux/amd64', bytesDownloaded: 2_000_000, bytesPresent: 0 };
+        },
+      });
+      render();
+      await settle();
+      (byTestId('image-pull-again') as HTMLButtonElement).click();
+      await settle();
+      expect(byTestId('pull-done')?.getAttribute('data-outcome')).toBe('newer');
+      expect(byTestId('pull-done')?.textContent).toContain('Downloaded a newer image of docker.io/library/nginx:latest');
+      expect(text('pull-status')).toBe('Newer image pulled');
+      pulls.length = 0;
+    });
+
+    it('fills in the counts of unscanned images in the background, once each', async () => {
+      const asked: string[][] = [];
+      let rows = [named('kept', 'a', { vulns: scanned(counts(1, 0, 0, 0)) }), named('fresh', 'b')];
+      mockCommands({
+        list_images: () => rows,
+        fill_vulnerability_counts: (args) => {
+          const { digests, onCounts } = args as { digests: string[]; onCounts: unknown };
+          asked.push(digests);
+          for (const digest of digests) sendToChannel(onCounts, { digest, vulns: scanned(counts(0, 3, 1, 0)) });
+          return digests.length;
+        },
+      });
+      render();
+      await settle();
+      expect(asked).toEqual([[`sha256:${'b'.repeat(64)}`]]);
+      const fresh = allByTestId('image-row').find((r) => r.textContent?.includes('fresh')) as Element;
+      expect(cellOf(fresh).querySelector('[data-testid="image-vulns-text"]')?.textContent).toBe(
+        '0 critical, 3 high, 1 medium, 0 low',
+      );
+      // A reload asks only about images it has not asked about before.
+      rows = [...rows, named('new', 'c')];
+      await emitEvent('store-changed');
+      await settle();
+      expect(asked).toEqual([[`sha256:${'b'.repeat(64)}`], [`sha256:${'c'.repeat(64)}`]]);
+    });
+
+    it('leaves "Not scanned" when the background counts are not available', async () => {
+      mockCommands({
+        list_images: () => [named('fresh', 'b')],
+        fill_vulnerability_counts: () => {
+          throw { code: 'internal', message: 'no database' };
+        },
+      });
+      render();
+      await settle();
+      expect(text('image-vulns')).toBe('Not scanned');
+      expect(byTestId('images-error')).toBeNull();
+    });
+
+    it('offers no pull again for an untagged image', async () => {
+      mockCommands({ list_images: () => [image({ reference: null, repository: null, tag: null })] });
+      render();
+      await settle();
+      const button = byTestId('image-pull-again') as HTMLButtonElement;
+      expect(button.disabled).toBe(true);
+      expect(button.title).toContain('untagged');
     });
   });
 });

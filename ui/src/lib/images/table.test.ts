@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ImageRow } from '../../tauri/ipc';
-import { DEFAULT_SORT, filterImages, sortImages, toggleSort } from './table';
+import { DEFAULT_SORT, filterImages, sortImages, toggleSort, vulnsText } from './table';
 
 function row(name: string | null, overrides: Partial<ImageRow> = {}): ImageRow {
   return {
@@ -81,5 +81,32 @@ describe('filtering', () => {
   it('keeps only dangling images when asked', () => {
     expect(names(filterImages(rows, '', true))).toEqual(['<none>']);
     expect(filterImages(rows, 'nginx', true)).toEqual([]);
+  });
+});
+
+describe('vulnerabilities', () => {
+  const tally = (critical: number, high: number, medium: number, low: number) => ({
+    critical,
+    high,
+    medium,
+    low,
+    none: 0,
+    unknown: 0,
+    total: critical + high + medium + low,
+  });
+  const scanned = (name: string, c: ReturnType<typeof tally>) =>
+    row(name, { vulns: { counts: c, source: 'online', importedAt: null, scannedAt: '2025-06-14T10:00:00Z', packagesScanned: 3, packagesCovered: 3 } });
+
+  it('says the counts in words, or that the image was not scanned', () => {
+    expect(vulnsText(scanned('a', tally(1, 0, 2, 0)))).toBe('1 critical, 0 high, 2 medium, 0 low');
+    expect(vulnsText(row('b'))).toBe('Not scanned');
+  });
+
+  it('sorts the most severe first at the first click, ties by the next severity', () => {
+    const rows = [row('never'), scanned('low', tally(0, 0, 0, 9)), scanned('crit', tally(1, 0, 0, 0)), scanned('med', tally(0, 0, 3, 0))];
+    const sort = toggleSort(DEFAULT_SORT, 'vulns');
+    expect(sort).toEqual({ key: 'vulns', direction: 'descending' });
+    expect(names(sortImages(rows, sort))).toEqual(['crit', 'med', 'low', 'never']);
+    expect(names(sortImages(rows, toggleSort(sort, 'vulns')))).toEqual(['low', 'med', 'crit', 'never']);
   });
 });

@@ -3,16 +3,17 @@
 import type { ImageRow } from '../../tauri/ipc';
 import { displayName } from '../format';
 
-export type SortKey = 'name' | 'tag' | 'id' | 'created' | 'size' | 'platform';
+export type SortKey = 'name' | 'tag' | 'id' | 'created' | 'size' | 'platform' | 'vulns';
 export type SortDirection = 'ascending' | 'descending';
 export type Sort = { key: SortKey; direction: SortDirection };
 
 /** Newest first, as Docker Desktop opens the page. */
 export const DEFAULT_SORT: Sort = { key: 'created', direction: 'descending' };
 
-/** The direction a column sorts in at its first click: the big and the new first. */
+/** The direction a column sorts in at its first click: the big, the new and the most
+ *  vulnerable first. */
 export function firstDirection(key: SortKey): SortDirection {
-  return key === 'created' || key === 'size' ? 'descending' : 'ascending';
+  return key === 'created' || key === 'size' || key === 'vulns' ? 'descending' : 'ascending';
 }
 
 /** The sort after a click on `key`'s header: that column, or the same one reversed. */
@@ -27,8 +28,27 @@ const LAST = '\uffff';
 const text = (value: string | null) => value ?? LAST;
 const shown = (repository: string | null) => (repository === null ? LAST : displayName(repository));
 
+/** The counts the Vulnerabilities column sorts by: critical, then high, medium, low and
+ *  unrated; `null` when the image was never scanned. */
+function severityKey(image: ImageRow): number[] | null {
+  const c = image.vulns?.counts;
+  return c ? [c.critical, c.high, c.medium, c.low, c.none + c.unknown] : null;
+}
+
+function compareVulns(a: ImageRow, b: ImageRow): number {
+  const [x, y] = [severityKey(a), severityKey(b)];
+  if (x === null || y === null) return 0; // placed by `sortImages`
+  for (let i = 0; i < x.length; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 function compareBy(key: SortKey, a: ImageRow, b: ImageRow): number {
   switch (key) {
+    case 'vulns':
+      return compareVulns(a, b);
     case 'name':
       // As the column shows it: `nginx`, not `docker.io/library/nginx`.
       return shown(a.repository).localeCompare(shown(b.repository));
@@ -48,13 +68,26 @@ function compareBy(key: SortKey, a: ImageRow, b: ImageRow): number {
 /** The rows in `sort`'s order; ties fall back to newest first, then name and tag. */
 export function sortImages(images: readonly ImageRow[], sort: Sort): ImageRow[] {
   const sign = sort.direction === 'ascending' ? 1 : -1;
+  // Images never scanned come after the scanned ones, whichever the direction.
+  const unscanned = (image: ImageRow) => (sort.key === 'vulns' && !image.vulns ? 1 : 0);
   return [...images].sort(
     (a, b) =>
+      unscanned(a) - unscanned(b) ||
       sign * compareBy(sort.key, a, b) ||
       time(b) - time(a) ||
       text(a.repository).localeCompare(text(b.repository)) ||
       (a.tag ?? '').localeCompare(b.tag ?? ''),
   );
+}
+
+/** `2 critical, 5 high, 0 medium, 1 low`: what the Vulnerabilities column says; `Not
+ *  scanned` when no scan was kept. */
+export function vulnsText(image: ImageRow): string {
+  const c = image.vulns?.counts;
+  if (!c) return 'Not scanned';
+  const text = `${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`;
+  const unrated = c.none + c.unknown;
+  return unrated > 0 ? `${text}, ${unrated} unrated` : text;
 }
 
 /** An image without a name: `docker images --filter dangling=true`. */

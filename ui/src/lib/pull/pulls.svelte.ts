@@ -27,6 +27,15 @@ export interface PullState {
   layers: LayerState[];
   error: IpcError | null;
   result: PulledImage | null;
+  /** "Pull again": the manifest digest the store had for this reference before, to tell a
+   *  newer image from "already up to date". `null` for a first pull. */
+  previousDigest: string | null;
+}
+
+/** What a finished "Pull again" found: a newer image, or the one already in the store. */
+export function repullOutcome(pull: PullState): 'newer' | 'upToDate' | null {
+  if (pull.status !== 'done' || pull.result === null || pull.previousDigest === null) return null;
+  return pull.result.digest === pull.previousDigest ? 'upToDate' : 'newer';
 }
 
 /** Applies one progress event to a pull (pure but for mutating `pull`). */
@@ -120,8 +129,9 @@ function run(pull: PullState): void {
   );
 }
 
-/** Starts pulling `reference`; the returned state updates as the pull goes. */
-export function startPull(reference: string, platform: string | null): PullState {
+/** Starts pulling `reference`; the returned state updates as the pull goes. For "Pull
+ *  again", `previousDigest` is the manifest digest the store has for it now. */
+export function startPull(reference: string, platform: string | null, previousDigest: string | null = null): PullState {
   counter += 1;
   const id = `pull-${Date.now().toString(36)}-${counter}`;
   pulls.unshift({
@@ -133,6 +143,7 @@ export function startPull(reference: string, platform: string | null): PullState
     layers: [],
     error: null,
     result: null,
+    previousDigest,
   });
   // The proxy that `$state` made of it, so that updates show wherever it is displayed.
   const pull = pulls.find((p) => p.id === id);
@@ -148,7 +159,7 @@ export function cancel(pull: PullState): void {
 
 /** Starts the same pull again (what was already downloaded is kept and resumed). */
 export function retry(pull: PullState): PullState {
-  return startPull(pull.reference, pull.platform);
+  return startPull(pull.reference, pull.platform, pull.previousDigest);
 }
 
 export function isRunning(pull: PullState): boolean {

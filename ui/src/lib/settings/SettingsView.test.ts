@@ -15,9 +15,20 @@ const SETTINGS: Settings = {
   hubUrl: null,
   osvApiUrl: 'http://127.0.0.1:9',
   osvDataUrl: null,
+  store: null,
 };
 
-const ANSWER: SettingsAnswer = { path: '/home/me/.config/porthole/config.json', settings: SETTINGS, overriddenBy: [] };
+const ANSWER: SettingsAnswer = {
+  path: '/home/me/.config/porthole/config.json',
+  settings: SETTINGS,
+  overriddenBy: [],
+  store: {
+    inUse: '/home/me/.local/share/porthole/store',
+    inUseOrigin: 'default',
+    next: '/home/me/.local/share/porthole/store',
+    nextOrigin: 'default',
+  },
+};
 
 const AVAILABLE = ['Debian', 'Ubuntu', 'Alpine', 'PyPI', 'npm', 'Go', 'crates.io', 'Maven', 'RubyGems', 'Packagist'];
 
@@ -241,5 +252,89 @@ describe('SettingsView', () => {
     await settle();
     expect(cancels).toBe(1);
     expect(byTestId('vulndb-error')?.textContent).toContain('Cancelled; the database was left as it was.');
+  });
+});
+
+describe('store location', () => {
+  it('says where the images are, what chose it, and checks a new location', async () => {
+    const saved: Settings[] = [];
+    mockCommands({
+      get_settings: () => ({
+        ...ANSWER,
+        store: { inUse: '/env/store', inUseOrigin: 'environment', next: '/env/store', nextOrigin: 'environment' },
+      }),
+      vulndb_status: () => EMPTY_DB,
+      save_settings: (args) => {
+        const settings = (args as { settings: Settings }).settings;
+        saved.push(settings);
+        return {
+          ...ANSWER,
+          settings,
+          store: { inUse: '/home/me/.local/share/porthole/store', inUseOrigin: 'default', next: '/srv/images', nextOrigin: 'settings' },
+        };
+      },
+    });
+    component = mount(SettingsView, { target });
+    await settle();
+    const now = byTestId('settings-store-now')?.textContent ?? '';
+    expect(now).toContain('/env/store');
+    expect(now).toContain('from $PORTHOLE_STORE — the environment wins over this setting');
+    expect(now).not.toContain('After Porthole restarts');
+
+    type('settings-store', 'images/here');
+    await submit();
+    expect(saved).toEqual([]);
+    expect(byTestId('settings-invalid')?.textContent).toBe('An absolute path, like /home/me/porthole-store');
+    expect(byTestId('settings-store')?.getAttribute('aria-invalid')).toBe('true');
+
+    type('settings-store', ' /srv/images ');
+    await submit();
+    expect(saved[0]?.store).toBe('/srv/images');
+    const after = byTestId('settings-store-now')?.textContent ?? '';
+    expect(after).toContain('After Porthole restarts');
+    expect(after).toContain('/srv/images');
+    expect(after).toContain('not moved');
+  });
+
+  it('accepts only absolute paths', () => {
+    const form = toForm(SETTINGS);
+    for (const good of ['', '/srv/x', 'C:\\Users\\me\\store', 'D:/store', '\\\\nas\\share']) {
+      form.store = good;
+      expect(validate(form), good).toEqual({});
+    }
+    for (const bad of ['store', './store', '~/store', 'C:store']) {
+      form.store = bad;
+      expect(Object.keys(validate(form)), bad).toEqual(['store']);
+    }
+  });
+});
+
+describe('sign-in', () => {
+  it('lists Docker Hub first, then each saved registry, with who is signed in', async () => {
+    const asked: unknown[] = [];
+    mockCommands({
+      get_settings: () => ANSWER,
+      vulndb_status: () => EMPTY_DB,
+      registry_sign_in_status: (args) => {
+        const { registry } = args as { registry: string | null };
+        asked.push(registry);
+        return registry === null
+          ? { registry: 'docker.io', username: null, source: null, problem: null }
+          : { registry, username: 'alice', source: '/home/me/.docker/config.json', problem: null };
+      },
+      registry_sign_out: (args) => ({ registry: (args as { registry: string }).registry, username: null, source: null, problem: null }),
+    });
+    component = mount(SettingsView, { target });
+    await settle();
+    expect(asked).toEqual([null, 'registry.lan:5000']);
+    const rows = allByTestId('sign-in-row');
+    expect(rows.map((r) => r.getAttribute('data-registry'))).toEqual(['docker.io', 'registry.lan:5000']);
+    expect(rows[0]?.textContent).toContain('Not signed in');
+    expect(rows[0]?.querySelector('[data-testid="sign-in"]')?.textContent).toContain('Sign in…');
+    expect(rows[1]?.textContent).toContain('Signed in as alice');
+    (rows[1]?.querySelector('[data-testid="sign-out"]') as HTMLButtonElement).click();
+    await settle();
+    expect(allByTestId('sign-in-row')[1]?.textContent).toContain('Not signed in');
+    expect(byTestId('sign-in-note')?.textContent).toBe('Signed out.');
   });
 });

@@ -1,7 +1,7 @@
 // The Settings form's logic, apart from its markup: the settings as editable text, back to
 // the IPC type, and the checks that can be made before saving (the Rust side checks again,
 // with the engine's own parsing, and its message is shown when it refuses).
-import type { RegistryEntry, Settings, VulnDbProgress } from '../../tauri/ipc';
+import type { RegistryEntry, Settings, StoreOrigin, VulnDbProgress } from '../../tauri/ipc';
 
 export type RegistryForm = { host: string; insecure: boolean; caFile: string };
 
@@ -14,6 +14,8 @@ export type SettingsForm = {
   hubUrl: string;
   osvApiUrl: string;
   osvDataUrl: string;
+  /** The image store directory; blank for the default. */
+  store: string;
 };
 
 export const MAX_JOBS = 32;
@@ -27,6 +29,7 @@ export function toForm(s: Settings): SettingsForm {
     hubUrl: s.hubUrl ?? '',
     osvApiUrl: s.osvApiUrl ?? '',
     osvDataUrl: s.osvDataUrl ?? '',
+    store: s.store ?? '',
   };
 }
 
@@ -48,6 +51,7 @@ export function fromForm(f: SettingsForm): Settings {
     hubUrl: blankToNull(f.hubUrl),
     osvApiUrl: blankToNull(f.osvApiUrl),
     osvDataUrl: blankToNull(f.osvDataUrl),
+    store: blankToNull(f.store),
   };
 }
 
@@ -99,7 +103,26 @@ export function validate(f: SettingsForm): Record<string, string> {
     const url = f[key].trim();
     if (url !== '' && !isHttpUrl(url)) errors[key] = 'An http:// or https:// URL';
   }
+  const store = f.store.trim();
+  if (store !== '' && !isAbsolutePath(store)) errors.store = 'An absolute path, like /home/me/porthole-store';
   return errors;
+}
+
+/** `/…`, `C:\…` or `\\server\…`: a path that does not depend on where Porthole runs. */
+export function isAbsolutePath(path: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
+}
+
+/** Where the store is, and what chose it, for a person. */
+export function storeOriginText(origin: StoreOrigin): string {
+  switch (origin) {
+    case 'environment':
+      return 'from $PORTHOLE_STORE — the environment wins over this setting';
+    case 'settings':
+      return 'from this setting';
+    case 'default':
+      return 'the default location';
+  }
 }
 
 /** A line of the update's progress, for a person. */

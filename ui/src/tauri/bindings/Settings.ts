@@ -29,4 +29,9 @@ osvApiUrl: string | null,
 /**
  * Where OSV's exports are downloaded from (`null`: OSV's public bucket).
  */
-osvDataUrl: string | null, };
+osvDataUrl: string | null, 
+/**
+ * The image store directory, absolute (`null`: the data directory). `$PORTHOLE_STORE`
+ * wins over it.
+ */
+store: string | null, };

@@ -114,6 +114,31 @@ fn credentials_convert_to_hostname_like_docker() {
     assert_eq!(convert_to_hostname("localhost:5000"), "localhost:5000");
 }
 
+#[test]
+fn credentials_registry_names_normalise_like_docker_login() {
+    assert_eq!(registry_name(None).unwrap(), "docker.io");
+    assert_eq!(
+        registry_name(Some("https://index.docker.io/v1/")).unwrap(),
+        "docker.io"
+    );
+    assert_eq!(registry_name(Some("index.docker.io")).unwrap(), "docker.io");
+    assert_eq!(
+        registry_name(Some("127.0.0.1:5000")).unwrap(),
+        "127.0.0.1:5000"
+    );
+    assert_eq!(
+        registry_name(Some(" http://localhost:5000/v2/ ")).unwrap(),
+        "localhost:5000"
+    );
+    for bad in ["https://", "", "bad host", "a_b:x"] {
+        let e = registry_name(Some(bad)).unwrap_err();
+        assert!(
+            matches!(e, CredentialError::InvalidRegistry { .. }),
+            "{bad}: {e}"
+        );
+    }
+}
+
 // ---- from_env ---------------------------------------------------------------------
 
 #[test]

@@ -1,0 +1,299 @@
+//! The image details page's Files tab, in the real built app: a build step chosen in the
+//! Layers tab narrows it to that step's changes (A / M / D marks, removals struck through,
+//! wasted space highlighted), a toggle goes back to the whole image, and a directory of
+//! 100,000 files opens and scrolls with only the rows in view in the DOM (see
+//! `Fixture::add_files_image`).
+
+use fantoccini::{Client, Locator};
+use porthole_e2e::app::{Outcome, click, find, screenshot, script, texts, with_app};
+use porthole_e2e::{Fixture, ensure_eq};
+use serde_json::{Value, json};
+
+const IMAGE: &str = "docker.io/library/e2e-files:1.0";
+
+/// `[path, change, wasted, waste tooltip]` of every row drawn.
+async fn rows(client: &Client) -> Result<Vec<Value>, String> {
+    let found = script(
+        client,
+        "return [...document.querySelectorAll('[data-testid=file-row]')].map((r) => [
+           r.dataset.path, r.dataset.change, r.dataset.wasted,
+           r.querySelector('[data-testid=file-waste]')?.title ?? null]);",
+    )
+    .await?;
+    Ok(found.as_array().cloned().unwrap_or_default())
+}
+
+/// Waits (up to 10 s) for the row of `path`.
+async fn row(client: &Client, path: &str) -> Outcome {
+    find(
+        client,
+        &format!("[data-testid=file-row][data-path={}]", Value::from(path)),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Clicks the row of `path` (which opens or closes a directory).
+async fn open(client: &Client, path: &str) -> Outcome {
+    click(
+        client,
+        &format!(
+            "[data-testid=file-row][data-path={}] [data-testid=file-toggle]",
+            Value::from(path)
+        ),
+    )
+    .await
+}
+
+/// Chooses step 3 in the Layers tab, checks its changes in the Files tab, takes the
+/// screenshot, then switches to the whole image.
+async fn changes(client: &Client, shot: &str) -> Outcome {
+    click(client, "[data-testid=image-open]").await?;
+    find(client, "[data-testid=layer-row]").await?;
+    // A click on the step's command chooses the step (WebKit's WebDriver will not click a
+    // table row itself).
+    let steps = client
+        .find_all(Locator::Css(
+            "[data-testid=layer-row] [data-testid=layer-command]",
+        ))
+        .await
+        .map_err(|error| error.to_string())?;
+    steps
+        .get(2)
+        .ok_or("fewer than three build steps")?
+        .click()
+        .await
+        .map_err(|error| format!("choosing step 3: {error}"))?;
+    click(client, "[data-testid=tab-files]").await?;
+    find(
+        client,
+        "[data-testid=files-scope-changes][aria-pressed=true]",
+    )
+    .await?;
+    let notice = texts(client, "[data-testid=files-steps-notice]").await?;
+    if !notice.first().is_some_and(|n| n.contains("step 3")) {
+        return Err(format!("the Files tab's notice reads {notice:?}"));
+    }
+    row(client, "/usr").await?;
+    ensure_eq!(
+        rows(client).await?,
+        vec![
+            json!(["/etc", "none", "false", null]),
+            json!(["/tmp", "none", "false", null]),
+            json!(["/usr", "added", "false", null]),
+        ],
+        "step 3's changes at the top"
+    );
+    open(client, "/etc").await?;
+    row(client, "/etc/motd").await?;
+    open(client, "/tmp").await?;
+    row(client, "/tmp/cache.tar").await?;
+    ensure_eq!(
+        rows(client).await?,
+        vec![
+            json!(["/etc", "none", "false", null]),
+            json!(["/etc/<img src=x onerror=alert(1)>", "added", "false", null]),
+            json!(["/etc/motd", "modified", "false", null]),
+            json!(["/etc/old.conf", "removed", "false", null]),
+            json!(["/tmp", "none", "false", null]),
+            json!(["/tmp/build.bin", "removed", "false", null]),
+            json!([
+                "/tmp/cache.tar",
+                "added",
+                "true",
+                "5.00 kB wasted: removed by step 4 (COPY data /data)"
+            ]),
+            json!(["/usr", "added", "false", null]),
+        ],
+        "step 3's changes in /etc and /tmp"
+    );
+    let looks = script(
+        client,
+        "const style = (p) => getComputedStyle(document.querySelector(
+           `[data-testid=file-row][data-path=\"${p}\"] [data-testid=file-name]`)).textDecorationLine;
+         return { removed: style('/etc/old.conf'), kept: style('/etc/motd'),
+                  marks: [...document.querySelectorAll('[data-testid=file-mark]')].map((m) => m.textContent),
+                  markup: document.querySelectorAll('[data-testid=files-tab] img').length };",
+    )
+    .await?;
+    ensure_eq!(
+        looks,
+        json!({
+            "removed": "line-through",
+            "kept": "none",
+            "marks": ["Aadded", "Mmodified", "Dremoved", "Dremoved", "Aadded", "Aadded"],
+            "markup": 0,
+        }),
+        "the marks, the struck-through removal and the name that is markup"
+    );
+    screenshot(client, shot).await?;
+
+    // The whole image: the final filesystem, /etc/motd's first version counted as waste.
+    click(client, "[data-testid=files-scope-image]").await?;
+    row(client, "/data").await?;
+    let top = texts(client, "[data-testid=file-name]").await?;
+    ensure_eq!(
+        top,
+        vec!["bin", "data", "etc", "tmp", "usr"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>(),
+        "the whole image's top level"
+    );
+    open(client, "/etc").await?;
+    row(client, "/etc/motd").await?;
+    let motd = rows(client)
+        .await?
+        .into_iter()
+        .find(|r| r[0] == "/etc/motd")
+        .ok_or("no /etc/motd row")?;
+    ensure_eq!(
+        motd,
+        json!([
+            "/etc/motd",
+            "none",
+            "true",
+            "100 B of earlier versions wasted: overwritten by step 3 (RUN apt-get install -y curl && rm -rf /tmp/build.bin)"
+        ]),
+        "/etc/motd in the whole image"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_tab_shows_a_chosen_steps_changes() {
+    let fixture = Fixture::empty();
+    fixture.add_files_image(IMAGE, "1.0", 10);
+    let light = [("GTK_THEME", "Adwaita")];
+    with_app(
+        "files_tab_shows_a_chosen_steps_changes",
+        &fixture,
+        &light,
+        async |client| changes(client, "details-files-changes.png").await,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_tab_follows_a_dark_system_theme() {
+    let fixture = Fixture::empty();
+    fixture.add_files_image(IMAGE, "1.0", 10);
+    let dark = [("GTK_THEME", "Adwaita:dark")];
+    with_app(
+        "files_tab_follows_a_dark_system_theme",
+        &fixture,
+        &dark,
+        async |client| changes(client, "details-files-changes-dark.png").await,
+    )
+    .await;
+}
+
+/// The time, in the real webview, from a click on the Files tab to its rows painted, from a
+/// click on a directory of 100,000 files to its first rows painted, for each step of a
+/// scroll, and for a jump to the middle of the directory (painted, then its page fetched
+/// and painted). Printed; only what is shown is asserted (the machine is shared).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_tab_scrolls_a_directory_of_100000_files() {
+    const COUNT: usize = 100_000;
+    let fixture = Fixture::empty();
+    fixture.add_files_image(IMAGE, "1.0", COUNT);
+    with_app(
+        "files_tab_scrolls_a_directory_of_100000_files",
+        &fixture,
+        &[],
+        async |client| {
+            click(client, "[data-testid=image-open]").await?;
+            // The first look indexes the layers: wait for the Layers tab before timing.
+            find(client, "[data-testid=layer-row]").await?;
+            let timings = client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];
+                     const painted = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                     const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+                     const wait = async (css) => {
+                       for (let i = 0; i < 2000; i++) {
+                         if (document.querySelector(css)) return true;
+                         await pause(5);
+                       }
+                       return false;
+                     };
+                     const rows = () => document.querySelectorAll('[data-testid=file-row]').length;
+                     const pending = () => document.querySelectorAll('[data-testid=file-row-pending]').length;
+                     (async () => {
+                       let t = performance.now();
+                       document.querySelector('[data-testid=tab-files]').click();
+                       await wait('[data-testid=file-row][data-path=\"/data\"]');
+                       await painted();
+                       const tab = performance.now() - t;
+                       t = performance.now();
+                       document.querySelector('[data-testid=file-row][data-path=\"/data\"]').click();
+                       await wait('[data-testid=file-row][data-path=\"/data/f000000\"]');
+                       await painted();
+                       const open = performance.now() - t;
+                       const openRows = rows();
+                       const count = Number(document.querySelector('[data-testid=files-tree]').dataset.count);
+                       await pause(200);
+                       const scroller = document.querySelector('[data-testid=files-scroller]');
+                       const steps = [];
+                       for (let i = 0; i < 20; i++) {
+                         t = performance.now();
+                         scroller.scrollTop += 130;
+                         await painted();
+                         steps.push(performance.now() - t);
+                       }
+                       t = performance.now();
+                       scroller.scrollTop = 50002 * 26;
+                       await painted();
+                       const jump = performance.now() - t;
+                       await wait('[data-testid=file-row][data-path=\"/data/f050000\"]');
+                       await painted();
+                       const jumpLoaded = performance.now() - t;
+                       const jumpRows = rows();
+                       const jumpPending = pending();
+                       steps.sort((a, b) => a - b);
+                       done({ tab, open, openRows, count, jump, jumpLoaded, jumpRows, jumpPending,
+                              step: steps[Math.floor(steps.length / 2)], worstStep: steps[steps.length - 1],
+                              middle: !!document.querySelector('[data-testid=file-row][data-path=\"/data/f050010\"]') });
+                     })();",
+                    Vec::new(),
+                )
+                .await
+                .map_err(|error| format!("timing the Files tab: {error}"))?;
+            let ms = |key: &str| timings[key].as_f64().unwrap_or(f64::NAN);
+            let count = |key: &str| timings[key].as_u64().unwrap_or(0);
+            println!(
+                "e2e: a directory of {COUNT} files in the real webview: Files tab painted {:.0} ms \
+                 after the click; directory opened and painted {:.0} ms after the click ({} rows \
+                 in the DOM); scroll steps painted in {:.0} ms (median), {:.0} ms (worst); jump \
+                 to the middle painted in {:.0} ms, its page fetched and painted in {:.0} ms ({} \
+                 rows in the DOM)",
+                ms("tab"),
+                ms("open"),
+                count("openRows"),
+                ms("step"),
+                ms("worstStep"),
+                ms("jump"),
+                ms("jumpLoaded"),
+                count("jumpRows"),
+            );
+            ensure_eq!(
+                count("count"),
+                (COUNT + 5) as u64,
+                "rows in the tree (5 top-level entries and the directory's files)"
+            );
+            for key in ["openRows", "jumpRows"] {
+                if !(10..=100).contains(&count(key)) {
+                    return Err(format!("{} rows are in the DOM ({key})", count(key)));
+                }
+            }
+            ensure_eq!(count("jumpPending"), 0, "rows still waiting for their page");
+            ensure_eq!(
+                timings["middle"].clone(),
+                Value::from(true),
+                "/data/f050010 shown after the jump"
+            );
+            screenshot(client, "details-files-many.png").await
+        },
+    )
+    .await;
+}
