@@ -12,19 +12,22 @@ BENCH_IDLE seconds of idling, it sums the resident memory (RSS) and the proporti
 size (PSS: shared pages divided among the processes that share them) of the app and every
 process it started (WebKitGTK's web and network processes), and stops them by PID.
 
-The peer is WebKitGTK's own MiniBrowser showing about:blank, measured the same way: the
-memory any WebKitGTK window costs on this machine before an app adds anything.
+The peer is WebKitGTK's own MiniBrowser showing about:blank, measured the same way and with
+the same renderer choice as the app: the memory any WebKitGTK window costs on this machine
+before an app adds anything.
 """
 
 import hashlib
 import io
 import json
 import os
+import queue
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
@@ -165,10 +168,18 @@ def run_app(app: str, home: str):
     proc = subprocess.Popen([app], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
     try:
+        # Lines are read on a thread so that an app that never says it is ready cannot hang
+        # the benchmark past its deadline.
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in proc.stderr] + [lines.put("")],
+                         daemon=True).start()
         reported = None
         deadline = started + 60
         while time.monotonic() < deadline:
-            line = proc.stderr.readline()
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
             if not line:
                 raise RuntimeError(f"the app exited (status {proc.wait()}) before it was ready")
             if "porthole: interactive" in line:
@@ -184,9 +195,21 @@ def run_app(app: str, home: str):
         stop(proc.pid, proc)
 
 
+def no_render_node():
+    try:
+        return not any(n.startswith("renderD") for n in os.listdir("/dev/dri"))
+    except OSError:
+        return True
+
+
 def run_peer():
+    # The same renderer the app chooses for itself (src-tauri/src/webview.rs): without a GPU
+    # render node, WebKitGTK's shared-memory path instead of DMA-BUF over software GL.
+    env = dict(os.environ)
+    if no_render_node():
+        env.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
     proc = subprocess.Popen([MINIBROWSER, "about:blank"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, env=env)
     try:
         time.sleep(IDLE + 1)
         return measure_tree(proc.pid)

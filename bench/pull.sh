@@ -5,6 +5,7 @@
 #   bench/pull.sh                      # everything, 5 runs per tool and image, --jobs 4
 #   BENCH_RUNS=3 BENCH_JOBS=6 bench/pull.sh
 #   BENCH_IMAGES="big twenty" bench/pull.sh
+#   BENCH_PORTHOLE=/path/to/porthole bench/pull.sh   # a prebuilt binary, no build
 #
 # Needs (Debian): docker-registry skopeo debootstrap time openssl python3 gzip (pigz if present).
 # debootstrap needs root and the Debian mirror; fixtures are cached under bench/out/.
@@ -30,11 +31,16 @@ done
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
 
 # --- 1. the release CLI ------------------------------------------------------------------
-log "building the release CLI"
-(cd "$ROOT" && cargo build --release -p porthole-cli)
-TARGET=${CARGO_TARGET_DIR:-target}
-[[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
-PORTHOLE=$TARGET/release/porthole
+if [[ -n ${BENCH_PORTHOLE:-} ]]; then  # a binary built already (say, of another commit)
+    PORTHOLE=$BENCH_PORTHOLE
+    log "using $PORTHOLE as it is"
+else
+    log "building the release CLI"
+    (cd "$ROOT" && cargo build --release -p porthole-cli)
+    TARGET=${CARGO_TARGET_DIR:-target}
+    [[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
+    PORTHOLE=$TARGET/release/porthole
+fi
 [[ -x $PORTHOLE ]] || die "no binary at $PORTHOLE"
 
 # --- 2. the fixtures (cached) ------------------------------------------------------------

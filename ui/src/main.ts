@@ -3,9 +3,14 @@ import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
 import { startTheme } from './lib/settings/theme';
+import { whenFirstShown } from './lib/startup';
+import { reportReady } from './tauri/ipc';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
+
+// Tells the shell when the Images page first shows the store (bench/app.sh times it).
+whenFirstShown(() => void reportReady());
 
 // The remembered theme first, so the page does not render in the other one and flip.
 await startTheme();

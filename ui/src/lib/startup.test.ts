@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { whenFirstPainted } from './startup';
+import { whenFirstShown } from './startup';
 
-describe('whenFirstPainted', () => {
+describe('whenFirstShown', () => {
   afterEach(() => {
     document.body.innerHTML = '';
     vi.useRealTimers();
@@ -12,7 +12,7 @@ describe('whenFirstPainted', () => {
 
   it('reports once, after the Images page shows its first answer', async () => {
     const report = vi.fn();
-    whenFirstPainted(report);
+    whenFirstShown(report);
     document.body.innerHTML = '<p data-testid="images-loading">Loading…</p>';
     await frames();
     await frames();
@@ -35,7 +35,7 @@ describe('whenFirstPainted', () => {
     for (const id of ['images-empty', 'images-error']) {
       document.body.innerHTML = `<div data-testid="${id}"></div>`;
       const report = vi.fn();
-      whenFirstPainted(report);
+      whenFirstShown(report);
       await frames();
       await frames();
       expect(report, id).toHaveBeenCalledTimes(1);
@@ -44,7 +44,7 @@ describe('whenFirstPainted', () => {
 
   it('can be stopped before the page is ready', async () => {
     const report = vi.fn();
-    const stop = whenFirstPainted(report);
+    const stop = whenFirstShown(report);
     stop();
     document.body.innerHTML = '<div data-testid="images-empty"></div>';
     await frames();

@@ -10,7 +10,7 @@ export const READY_SELECTOR =
   '[data-testid="image-row"], [data-testid="images-empty"], [data-testid="images-error"]';
 
 /** Calls `report` once, as soon as `selector` first appears under `root` and is laid out. */
-export function whenFirstPainted(
+export function whenFirstShown(
   report: () => void,
   root: ParentNode & Node = document.body,
   selector: string = READY_SELECTOR,

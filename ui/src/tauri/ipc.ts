@@ -168,7 +168,7 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 /** Tells the shell the first page is painted and usable (it times start-up with it).
  *  Never fails: a shell that cannot hear it changes nothing for the user. */
 export function reportReady(): Promise<void> {
-  return call<void>('ui_ready').catch(() => undefined);
+  return call<void>('ui_ready', { pageMs: performance.now() }).catch(() => undefined);
 }
 
 /** Every image in the local store. */

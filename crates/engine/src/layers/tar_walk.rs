@@ -203,6 +203,11 @@ fn visit<R: Read>(
     Ok(())
 }
 
+/// Wanted files larger than this are not held in memory while the detectors read them:
+/// they go to an unlinked temporary file, which the detectors see through a memory map
+/// (they read headers and a section or two, not the whole of a 100 MB binary or jar).
+const IN_MEMORY_LIMIT: u64 = 4 * 1024 * 1024;
+
 /// Reads a wanted file's content (through the caller's hash, like every other byte) and
 /// keeps what the detectors find in it. Only the first bytes of a file that turns out not
 /// to be what a binary detector reads are kept in memory.
@@ -218,7 +223,24 @@ fn examine<R: Read>(
     let Some(wanted) = wanted.after_head(&content) else {
         return Ok(());
     };
-    // `size` is at most the detectors' limit (256 MiB), checked by `Wanted::of`.
+    if size > IN_MEMORY_LIMIT {
+        match spill(entry, &content)? {
+            Ok(map) => found.extend(wanted.examine(path, &map)),
+            // The layer is fine; only this file could not be looked into: say so.
+            Err(why) => found.push(FoundFile {
+                path: path.to_owned(),
+                packages: Vec::new(),
+                errors: vec![format!(
+                    "not examined: no room for a temporary copy of it ({why})"
+                )],
+                os_release: None,
+                copyright_licenses: None,
+                owned_files: Vec::new(),
+            }),
+        }
+        return Ok(());
+    }
+    // `size` is at most the detectors' limit (512 MiB), checked by `Wanted::of`.
     content.reserve_exact(
         usize::try_from(size)
             .unwrap_or(0)
@@ -227,6 +249,39 @@ fn examine<R: Read>(
     entry.read_to_end(&mut content)?;
     found.extend(wanted.examine(path, &content));
     Ok(())
+}
+
+/// Copies the rest of `entry`, after its first bytes `head`, to an unlinked temporary file
+/// and maps it. The outer error is the archive's (reading the entry failed); the inner one
+/// is the temporary file's, after which the entry has still been read to its end.
+fn spill<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    head: &[u8],
+) -> io::Result<Result<memmap2::Mmap, io::Error>> {
+    use std::io::Write;
+    let mut file = tempfile::tempfile().and_then(|mut f| f.write_all(head).map(|()| f));
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = entry.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if let Ok(f) = &mut file
+            && let Err(e) = f.write_all(&buf[..n])
+        {
+            file = Err(e);
+        }
+    }
+    Ok(file.and_then(|f| map_file(&f)))
+}
+
+/// A read-only map of `file`.
+#[allow(unsafe_code)]
+fn map_file(file: &std::fs::File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the map's contract is that nobody changes the file while it is mapped. The
+    // file is an unlinked temporary that only `spill` holds, written in full before the
+    // map is made and never written again; the map keeps its own reference to the pages.
+    unsafe { memmap2::Mmap::map(file) }
 }
 
 /// A numeric header field, read as Go's archive/tar (and so Docker) reads it: a field of
@@ -247,6 +302,68 @@ fn pax_seconds(value: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tar holding one regular file.
+    fn tar_of(path: &str, content: &[u8]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, path, content).unwrap();
+        tar.into_inner().unwrap()
+    }
+
+    /// A dpkg status file of `n` packages, padded with description lines to `min_len`.
+    fn dpkg_status(n: usize, min_len: usize) -> Vec<u8> {
+        let mut out = String::new();
+        for i in 0..n {
+            out.push_str(&format!(
+                "Package: pkg{i}\nStatus: install ok installed\nVersion: 1.{i}\nArchitecture: amd64\n"
+            ));
+            out.push_str("Description: padding\n");
+            while out.len() < (i + 1) * min_len / n {
+                out.push_str(
+                    " .................................................................\n",
+                );
+            }
+            out.push('\n');
+        }
+        out.into_bytes()
+    }
+
+    fn found_in(tar: &[u8]) -> Vec<FoundFile> {
+        let mut builder = IndexBuilder::new();
+        let mut found = Vec::new();
+        walk(tar, &mut builder, Some(&mut found)).unwrap();
+        found
+    }
+
+    #[test]
+    fn a_wanted_file_past_the_in_memory_limit_is_examined_through_a_temporary_copy() {
+        let small = dpkg_status(40, 64 * 1024);
+        let large = dpkg_status(40, 6 * 1024 * 1024);
+        assert!(small.len() as u64 <= IN_MEMORY_LIMIT);
+        assert!(large.len() as u64 > IN_MEMORY_LIMIT);
+        let names = |found: &[FoundFile]| -> Vec<String> {
+            found
+                .iter()
+                .flat_map(|f| {
+                    f.packages
+                        .iter()
+                        .map(|p| format!("{} {}", p.name, p.version))
+                })
+                .collect()
+        };
+        let from_memory = found_in(&tar_of("var/lib/dpkg/status", &small));
+        let from_disk = found_in(&tar_of("var/lib/dpkg/status", &large));
+        assert_eq!(names(&from_memory).len(), 40);
+        assert_eq!(names(&from_disk), names(&from_memory));
+        assert!(
+            from_disk.iter().all(|f| f.errors.is_empty()),
+            "{from_disk:?}"
+        );
+    }
 
     #[test]
     fn pax_times_keep_their_whole_seconds() {
