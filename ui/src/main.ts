@@ -6,6 +6,7 @@ import { startTheme } from './lib/settings/theme';
 import { whenFirstShown } from './lib/startup';
 import { reportReady } from './tauri/ipc';
 
+performance.mark('porthole:script');
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 
@@ -14,5 +15,8 @@ whenFirstShown(() => void reportReady());
 
 // The remembered theme first, so the page does not render in the other one and flip.
 await startTheme();
+performance.mark('porthole:theme');
 
-export default mount(App, { target });
+const app = mount(App, { target });
+performance.mark('porthole:mounted');
+export default app;

@@ -23,6 +23,7 @@ export function whenFirstShown(
     // Lay the page out now, then report once the tasks already queued (the rest of this
     // render) have run.
     void document.body.offsetHeight;
+    performance.mark('porthole:interactive');
     setTimeout(report, 0);
   };
   const observer = new MutationObserver(() => {
