@@ -12,9 +12,9 @@ BENCH_IDLE seconds of idling, it sums the resident memory (RSS) and the proporti
 size (PSS: shared pages divided among the processes that share them) of the app and every
 process it started (WebKitGTK's web and network processes), and stops them by PID.
 
-The peer is WebKitGTK's own MiniBrowser showing about:blank, measured the same way and with
-the same renderer choice as the app: the memory any WebKitGTK window costs on this machine
-before an app adds anything.
+The peer is WebKitGTK's own MiniBrowser showing about:blank, measured the same way (same
+environment, so the same WebKitGTK renderer): the memory any WebKitGTK window costs on this
+machine before an app adds anything.
 """
 
 import hashlib
@@ -197,21 +197,9 @@ def run_app(app: str, home: str):
         stop(proc.pid, proc)
 
 
-def no_render_node():
-    try:
-        return not any(n.startswith("renderD") for n in os.listdir("/dev/dri"))
-    except OSError:
-        return True
-
-
 def run_peer():
-    # The same renderer the app chooses for itself (src-tauri/src/webview.rs): without a GPU
-    # render node, WebKitGTK's shared-memory path instead of DMA-BUF over software GL.
-    env = dict(os.environ)
-    if no_render_node():
-        env.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
     proc = subprocess.Popen([MINIBROWSER, "about:blank"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env)
+                            stderr=subprocess.DEVNULL)
     try:
         time.sleep(IDLE + 1)
         return measure_tree(proc.pid)

@@ -17,7 +17,6 @@ use porthole_engine::registry::credentials::CredentialStore;
 pub mod commands;
 pub mod ipc;
 pub mod watch;
-pub mod webview;
 pub mod write;
 
 use ipc::IpcError;
@@ -94,7 +93,6 @@ impl AppState {
 /// Builds and runs the app; returns when the last window closes.
 pub fn run() {
     commands::startup::mark_start();
-    webview::choose_renderer();
     let state = AppState {
         store_root: commands::settings::locate_store().path,
         network: RwLock::new(Network::from_env()),

@@ -75,12 +75,7 @@ fn dpkg_like(rng: &mut Rng) -> String {
         s.push_str(rng.pick(&["0", "1", "2", "10", "1.0", "2.30"]));
     }
     s.push_str(&rng.string(PIECES, 8));
-    if rng.chance(15) {
-        let at = rng.below(s.len() + 1);
-        if s.is_char_boundary(at) {
-            s.insert_str(at, rng.pick(ODD));
-        }
-    }
+    rng.insert_sometimes(&mut s, 15, ODD);
     s
 }
 

@@ -80,12 +80,7 @@ fn maven_like(rng: &mut Rng) -> String {
         "",
     ];
     let mut s = rng.string(PIECES, 7);
-    if rng.chance(15) {
-        let at = rng.below(s.len() + 1);
-        if s.is_char_boundary(at) {
-            s.insert_str(at, rng.pick(ODD));
-        }
-    }
+    rng.insert_sometimes(&mut s, 15, ODD);
     s
 }
 

@@ -59,12 +59,7 @@ fn rpm_like(rng: &mut Rng) -> String {
         s.push('-');
         s.push_str(&rng.string(PIECES, 4));
     }
-    if rng.chance(10) {
-        let at = rng.below(s.len() + 1);
-        if s.is_char_boundary(at) {
-            s.insert_str(at, rng.pick(ODD));
-        }
-    }
+    rng.insert_sometimes(&mut s, 10, ODD);
     s
 }
 

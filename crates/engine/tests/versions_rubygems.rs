@@ -72,12 +72,7 @@ fn gem_like(rng: &mut Rng) -> String {
             s.push_str(rng.pick(PRE));
         }
     }
-    if rng.chance(10) {
-        let at = rng.below(s.len() + 1);
-        if s.is_char_boundary(at) {
-            s.insert_str(at, rng.pick(ODD));
-        }
-    }
+    rng.insert_sometimes(&mut s, 10, ODD);
     s.push_str(rng.pick(SPACE));
     s
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod images;
 pub mod inspect;
 pub mod pull;
+mod running;
 pub mod sbom;
 pub mod search;
 pub mod settings;

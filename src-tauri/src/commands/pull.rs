@@ -3,12 +3,12 @@
 
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, State};
-use tokio_util::sync::CancellationToken;
 
 use porthole_engine::pull::{PullEvent, PullOptions, pull};
 use porthole_engine::store::Store;
 use porthole_engine::{Platform, Reference};
 
+use super::running::{self, Registered};
 use crate::ipc::{IpcError, IpcErrorCode, PullProgress, PulledImage};
 use crate::{AppState, STORE_CHANGED};
 
@@ -42,17 +42,8 @@ pub async fn pull_image(
         .await
         .map_err(|error| IpcError::internal(format!("opening the store stopped: {error}")))??;
 
-    let cancel = CancellationToken::new();
-    {
-        let mut pulls = state.pulls.lock().unwrap_or_else(|e| e.into_inner());
-        if pulls.contains_key(&pull_id) {
-            return Err(IpcError::new(
-                IpcErrorCode::InvalidInput,
-                format!("a pull with id {pull_id} is already running"),
-            ));
-        }
-        pulls.insert(pull_id.clone(), cancel.clone());
-    }
+    let registered = Registered::start(&state.pulls, &pull_id, "pull")?;
+    let cancel = registered.token().clone();
     let options = PullOptions {
         platform,
         jobs: network.config.jobs(),
@@ -71,11 +62,7 @@ pub async fn pull_image(
         pull(&registry, &store, &reference, &options, &observer, &cancel).await
     })
     .await;
-    state
-        .pulls
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&pull_id);
+    drop(registered);
     let report =
         result.map_err(|error| IpcError::internal(format!("the pull stopped: {error}")))??;
     let _ = app.emit(STORE_CHANGED, ());
@@ -85,12 +72,5 @@ pub async fn pull_image(
 /// Cancel the running pull `pull_id`. Cancelling a pull that already ended does nothing.
 #[tauri::command]
 pub fn cancel_pull(state: State<'_, AppState>, pull_id: String) {
-    if let Some(token) = state
-        .pulls
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&pull_id)
-    {
-        token.cancel();
-    }
+    running::cancel(&state.pulls, &pull_id);
 }

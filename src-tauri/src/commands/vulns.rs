@@ -7,16 +7,17 @@ use std::time::SystemTime;
 
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
-use tokio_util::sync::CancellationToken;
 
 use porthole_engine::Digest;
 use porthole_engine::layers::ImageLayers;
 use porthole_engine::store::Store;
 use porthole_engine::vulns::{
-    ImageScan, ScanOptions, SourceMode, VulnDb, VulnError, compare_newer, load_summary, scan_image,
+    ImageScan, ScanOptions, SourceMode, VulnDb, VulnError, load_summary, scan_and_compare,
+    scan_image,
 };
 
 use super::inspect::{blocking, image_of, layers_of, open_store};
+use super::running::{self, Registered};
 use crate::AppState;
 use crate::ipc::{IpcError, IpcErrorCode, ScanMode, VulnCounts, VulnsAnswer};
 
@@ -35,19 +36,9 @@ pub async fn image_vulnerabilities(
     mode: ScanMode,
 ) -> Result<VulnsAnswer, IpcError> {
     let network = state.network()?;
-    let cancel = CancellationToken::new();
-    {
-        let mut scans = state.scans.lock().unwrap_or_else(|e| e.into_inner());
-        if scans.contains_key(&scan_id) {
-            return Err(IpcError::new(
-                IpcErrorCode::InvalidInput,
-                format!("a scan with id {scan_id} is already running"),
-            ));
-        }
-        scans.insert(scan_id.clone(), cancel.clone());
-    }
+    let registered = Registered::start(&state.scans, &scan_id, "scan")?;
     let root = state.store_root.clone();
-    let result = async {
+    async {
         let (store, image, found) = blocking("finding the image's packages", move || {
             let state = app.state::<AppState>();
             let store = open_store(&state)?;
@@ -62,7 +53,7 @@ pub async fn image_vulnerabilities(
             ScanMode::Offline => SourceMode::Offline,
         };
         let options = ScanOptions {
-            cancel: cancel.clone(),
+            cancel: registered.token().clone(),
         };
         // The engine keeps its blocking work (the database, the summary file) off the async
         // threads, and its futures are `Send` (checked by a test in the engine), so they are
@@ -75,9 +66,7 @@ pub async fn image_vulnerabilities(
                 options: &options,
                 now: SystemTime::now(),
             };
-            let mut report = scan_image(&found, &image.digest, &how).await?;
-            compare_newer(&store, &image, &mut report, &how).await?;
-            Ok::<_, porthole_engine::vulns::VulnError>(report)
+            scan_and_compare(&store, &image, &found, &how).await
         };
         tokio::select! {
             report = scan => report.map(VulnsAnswer::from).map_err(IpcError::from),
@@ -87,13 +76,7 @@ pub async fn image_vulnerabilities(
             )),
         }
     }
-    .await;
-    state
-        .scans
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&scan_id);
-    result
+    .await
 }
 
 /// Fills in the counts of images never scanned, with offline scans one at a time (each
@@ -132,20 +115,10 @@ pub async fn fill_vulnerability_counts(
         }
     }
     let network = state.network()?;
-    let cancel = CancellationToken::new();
-    {
-        let mut scans = state.scans.lock().unwrap_or_else(|e| e.into_inner());
-        if scans.contains_key(&scan_id) {
-            return Err(IpcError::new(
-                IpcErrorCode::InvalidInput,
-                format!("a scan with id {scan_id} is already running"),
-            ));
-        }
-        scans.insert(scan_id.clone(), cancel.clone());
-    }
+    let registered = Registered::start(&state.scans, &scan_id, "scan")?;
     let root = state.store_root.clone();
     let options = ScanOptions {
-        cancel: cancel.clone(),
+        cancel: registered.token().clone(),
     };
     let how = ImageScan {
         config: &network.config,
@@ -154,17 +127,11 @@ pub async fn fill_vulnerability_counts(
         options: &options,
         now: SystemTime::now(),
     };
-    let result = fill(&how, wanted, &|counts| {
+    fill(&how, wanted, &|counts| {
         // The page may be gone; the counts are kept in the store regardless.
         let _ = on_counts.send(counts);
     })
-    .await;
-    state
-        .scans
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&scan_id);
-    result
+    .await
 }
 
 /// [`fill_vulnerability_counts`] apart from the app state: scans each image of `wanted`
@@ -246,12 +213,5 @@ pub async fn fill(
 /// Cancels the running scan `scan_id`; cancelling one that already ended does nothing.
 #[tauri::command]
 pub fn cancel_vulnerabilities(state: State<'_, AppState>, scan_id: String) {
-    if let Some(token) = state
-        .scans
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&scan_id)
-    {
-        token.cancel();
-    }
+    running::cancel(&state.scans, &scan_id);
 }

@@ -19,6 +19,22 @@ export function mockCommands(handlers: Record<string, CommandHandler>): void {
   );
 }
 
+/** The store plugin's commands (where preferences are kept), faked over `stored`: spread them
+ *  into `mockCommands`. */
+export function storeCommands(stored: Map<string, unknown>): Record<string, CommandHandler> {
+  return {
+    'plugin:store|load': () => 1,
+    'plugin:store|get': (args) => {
+      const { key } = args as { key: string };
+      return [stored.get(key), stored.has(key)];
+    },
+    'plugin:store|set': (args) => {
+      const { key, value } = args as { key: string; value: unknown };
+      stored.set(key, value);
+    },
+  };
+}
+
 /** Sends `message` down the channel a command was given (as `args.onEvent`, say). */
 export function sendToChannel(channel: unknown, message: unknown): void {
   (channel as Channel<unknown>).onmessage(message);

@@ -9,7 +9,7 @@ use anyhow::bail;
 use porthole_engine::layers::ImageLayers;
 use porthole_engine::vulns::{
     ImageScan, ScanOptions, ScanReport, Severity, SourceKind, SourceMode, UpdateOptions, VulnDb,
-    compare_newer, scan_image,
+    scan_and_compare,
 };
 
 use super::images::print_table;
@@ -86,10 +86,10 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         options: &options,
         now: SystemTime::now(),
     };
-    // The engine records the counts for `porthole images` and the app's Images list.
-    let mut report = scan_image(&found, &image.digest, &how).await?;
-    // Would a newer image of the same repository be better? Only what the store holds.
-    compare_newer(&store, &image, &mut report, &how).await?;
+    // The engine records the counts for `porthole images` and the app's Images list, and
+    // says whether a newer image of the same repository would be better (only what the store
+    // holds).
+    let mut report = scan_and_compare(&store, &image, &found, &how).await?;
     if !keep.is_empty() {
         report = report.only_severities(&keep);
     }

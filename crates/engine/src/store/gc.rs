@@ -4,6 +4,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::io;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -135,56 +136,19 @@ impl Store {
     /// files of a crashed writer). Failures are only logged: a missing index is rebuilt.
     fn remove_unused_layer_indexes(&self, reachable: &HashSet<Digest>, report: &mut GcReport) {
         let dir = crate::layers::cache_dir(self);
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let keep = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("sha256-"))
-                .and_then(|n| n.strip_suffix(".idx"))
-                .and_then(|hex| format!("sha256:{hex}").parse::<Digest>().ok())
-                .is_some_and(|d| reachable.contains(&d));
-            if keep {
-                continue;
-            }
-            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            match fs::remove_file(entry.path()) {
-                Ok(()) => {
-                    report.indexes_removed += 1;
-                    report.bytes_freed += len;
-                }
-                Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
-            }
-        }
+        let (removed, bytes) = remove_unreachable(&dir, reachable, layer_index_digest);
+        report.indexes_removed += removed;
+        report.bytes_freed += bytes;
     }
 
     /// Scan summaries are derived data too: one whose image manifest is gone is deleted, as
     /// is anything else in their folder. Failures are only logged.
     fn remove_unused_scan_summaries(&self, reachable: &HashSet<Digest>, report: &mut GcReport) {
         let dir = crate::vulns::summary::summary_dir(self.root());
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let keep = entry
-                .file_name()
-                .to_str()
-                .and_then(crate::vulns::summary::summary_file_digest)
-                .is_some_and(|d| reachable.contains(&d));
-            if keep {
-                continue;
-            }
-            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            match fs::remove_file(entry.path()) {
-                Ok(()) => {
-                    report.scan_summaries_removed += 1;
-                    report.bytes_freed += len;
-                }
-                Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
-            }
-        }
+        let (removed, bytes) =
+            remove_unreachable(&dir, reachable, crate::vulns::summary::summary_file_digest);
+        report.scan_summaries_removed += removed;
+        report.bytes_freed += bytes;
     }
 
     fn reachable(&self, roots: Vec<walk::Node>) -> Result<HashSet<Digest>, StoreError> {
@@ -263,6 +227,46 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The layer whose cached index is the file `name` (`sha256-<hex>.idx`, as
+/// [`crate::layers::cache_path`] names it).
+fn layer_index_digest(name: &str) -> Option<Digest> {
+    let hex = name.strip_prefix("sha256-")?.strip_suffix(".idx")?;
+    format!("sha256:{hex}").parse().ok()
+}
+
+/// Deletes each file of the derived-data folder `dir` that `digest_of` does not name for a
+/// digest of `reachable` (it answers `None` for a name that is not one of the folder's own).
+/// Answers how many files went and their bytes. Failures are only logged.
+fn remove_unreachable(
+    dir: &Path,
+    reachable: &HashSet<Digest>,
+    digest_of: fn(&str) -> Option<Digest>,
+) -> (usize, u64) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return (0, 0);
+    };
+    let (mut removed, mut bytes) = (0, 0);
+    for entry in entries.flatten() {
+        let keep = entry
+            .file_name()
+            .to_str()
+            .and_then(digest_of)
+            .is_some_and(|d| reachable.contains(&d));
+        if keep {
+            continue;
+        }
+        let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        match fs::remove_file(entry.path()) {
+            Ok(()) => {
+                removed += 1;
+                bytes += len;
+            }
+            Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
+        }
+    }
+    (removed, bytes)
 }
 
 /// The blobs in `blobs/sha256` with their sizes. Files whose names are not digests are not

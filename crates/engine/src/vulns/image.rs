@@ -152,13 +152,26 @@ pub async fn compare_newer(
     Ok(())
 }
 
+/// [`scan_image`], then [`compare_newer`] on its report: the whole scan of `image` (whose
+/// packages are `found`) that the CLI's `porthole vulns` and the app's Vulnerabilities tab ask
+/// for.
+pub async fn scan_and_compare(
+    store: &Store,
+    image: &ImageSummary,
+    found: &ImagePackages,
+    how: &ImageScan<'_>,
+) -> Result<ScanReport, VulnError> {
+    let mut report = scan_image(found, &image.digest, how).await?;
+    compare_newer(store, image, &mut report, how).await?;
+    Ok(report)
+}
+
 /// Does not run: it compiles only while the futures are `Send` (the app awaits them in
 /// async commands).
 #[cfg(test)]
 #[allow(dead_code)]
 fn futures_are_send(
     found: ImagePackages,
-    manifest: Digest,
     config: Config,
     store: Store,
     image: ImageSummary,
@@ -173,8 +186,7 @@ fn futures_are_send(
             options: &options,
             now: SystemTime::now(),
         };
-        let mut report = scan_image(&found, &manifest, &how).await?;
-        compare_newer(&store, &image, &mut report, &how).await?;
-        Ok(report)
+        // Holds the futures of `scan_image` and `compare_newer`: Send only if they are.
+        scan_and_compare(&store, &image, &found, &how).await
     })
 }

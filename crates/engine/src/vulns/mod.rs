@@ -44,7 +44,7 @@ pub use db::{
 pub use ecosystem::{KNOWN_EXPORTS, NotCovered, Target};
 pub use error::VulnError;
 pub use http::Retry;
-pub use image::{ImageScan, MAX_NEWER, compare_newer, scan_image};
+pub use image::{ImageScan, MAX_NEWER, compare_newer, scan_and_compare, scan_image};
 pub use newer::{NewerImage, newer_images};
 pub use rating::SeveritySource;
 pub use report::{

@@ -1,28 +1,15 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 
 import type { FilePage, FileRow, LayerRow } from '../../tauri/ipc';
-import { clearMocks, mockCommands } from '../../tauri/testing';
+import { mockCommands } from '../../tauri/testing';
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 import FileTree from './FileTree.svelte';
 import { FileTreeModel, PAGE } from './files';
+import { fileRow } from './testing';
 
 const DIGEST = `sha256:${'1'.repeat(64)}`;
-
-function file(path: string, kind = 'file', overrides: Partial<FileRow> = {}): FileRow {
-  return {
-    path,
-    name: path.split('/').pop() ?? '/',
-    kind,
-    size: 10,
-    linkTarget: null,
-    layer: 0,
-    change: null,
-    hasChildren: kind === 'dir',
-    waste: null,
-    ...overrides,
-  };
-}
 
 function step(index: number, command: string): LayerRow {
   return {
@@ -55,44 +42,30 @@ function lister(tree: Record<string, FileRow[]>, calls: Args[] = []) {
 }
 
 const WHOLE: Record<string, FileRow[]> = {
-  '/': [file('/etc', 'dir'), file('/<img src=x onerror=alert(1)>', 'file', { layer: 1 })],
+  '/': [fileRow('/etc', 'dir'), fileRow('/<img src=x onerror=alert(1)>', 'file', { layer: 1 })],
   '/etc': [
-    file('/etc/motd', 'file', { layer: 2, waste: { bytes: 2048, byStep: 2, how: 'modified' } }),
-    file('/etc/ssl', 'dir'),
+    fileRow('/etc/motd', 'file', { layer: 2, waste: { bytes: 2048, byStep: 2, how: 'modified' } }),
+    fileRow('/etc/ssl', 'dir'),
   ],
-  '/etc/ssl': [file('/etc/ssl/cert.pem')],
+  '/etc/ssl': [fileRow('/etc/ssl/cert.pem')],
 };
 
 const CHANGES: Record<string, FileRow[]> = {
-  '/': [file('/etc', 'dir', { layer: 1 }), file('/usr', 'dir', { layer: 1, change: 'added' })],
+  '/': [fileRow('/etc', 'dir', { layer: 1 }), fileRow('/usr', 'dir', { layer: 1, change: 'added' })],
   '/etc': [
-    file('/etc/apk.conf', 'file', { layer: 1, change: 'modified' }),
-    file('/etc/old', 'file', { layer: 1, change: 'removed' }),
-    file('/etc/tmp.bin', 'file', { layer: 1, change: 'added', size: 4096, waste: { bytes: 4096, byStep: 2, how: 'removed' } }),
+    fileRow('/etc/apk.conf', 'file', { layer: 1, change: 'modified' }),
+    fileRow('/etc/old', 'file', { layer: 1, change: 'removed' }),
+    fileRow('/etc/tmp.bin', 'file', { layer: 1, change: 'added', size: 4096, waste: { bytes: 4096, byStep: 2, how: 'removed' } }),
   ],
-  '/usr': [file('/usr/bin', 'dir', { layer: 1, change: 'added', hasChildren: false })],
+  '/usr': [fileRow('/usr/bin', 'dir', { layer: 1, change: 'added', hasChildren: false })],
 };
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
-
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
-});
-
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 const names = () => allByTestId('file-name').map((e) => e.textContent);
 const row = (path: string) =>
-  [...target.querySelectorAll<HTMLElement>('[data-testid="file-row"]')].find((r) => r.dataset.path === path) ?? null;
+  [...dom.target.querySelectorAll<HTMLElement>('[data-testid="file-row"]')].find((r) => r.dataset.path === path) ?? null;
 const tree = () => byTestId('files-tree') as HTMLElement;
 
 function press(key: string): void {
@@ -101,7 +74,7 @@ function press(key: string): void {
 }
 
 function mountTree(props: Record<string, unknown> = {}) {
-  component = mount(FileTree, { target, props: { digest: DIGEST, steps: STEPS, debounceMs: 0, ...props } });
+  dom.mount(FileTree, { digest: DIGEST, steps: STEPS, debounceMs: 0, ...props });
 }
 
 describe('FileTree', () => {
@@ -111,7 +84,7 @@ describe('FileTree', () => {
     mountTree();
     await settle();
     expect(names()).toEqual(['etc', '<img src=x onerror=alert(1)>']);
-    expect(target.querySelector('img')).toBeNull();
+    expect(dom.target.querySelector('img')).toBeNull();
     expect(calls).toEqual([{ digest: DIGEST, path: '/', steps: [], offset: 0, limit: PAGE }]);
     expect(byTestId('files-scope-changes')).toBeNull();
 
@@ -190,7 +163,7 @@ describe('FileTree', () => {
     const calls: Args[] = [];
     mockCommands({ image_files: (raw) => lister((raw as Args).steps.length > 0 ? CHANGES : WHOLE, calls)(raw) });
     let props = $state({ digest: DIGEST, steps: STEPS, chosenSteps: new Set<number>() as ReadonlySet<number>, debounceMs: 0 });
-    component = mount(FileTree, { target, props });
+    dom.mount(FileTree, props);
     await settle();
     expect(calls.at(-1)!.steps).toEqual([]);
     props.chosenSteps = new Set([2, 1]);
@@ -209,7 +182,7 @@ describe('FileTree', () => {
       image_files: (raw) => lister((raw as Args).steps.length > 0 ? CHANGES : WHOLE)(raw),
       search_image_files: (args) => {
         searched.push(args);
-        return [file('/etc/tmp.bin', 'file', { layer: 1, change: 'added' })];
+        return [fileRow('/etc/tmp.bin', 'file', { layer: 1, change: 'added' })];
       },
     });
     mountTree({ chosenSteps: new Set([1]) });
@@ -282,18 +255,18 @@ describe('FileTree', () => {
     });
     mountTree();
     await settle();
-    expect(target.querySelector('[role="alert"]')!.textContent).toContain('not a valid tar archive');
+    expect(dom.target.querySelector('[role="alert"]')!.textContent).toContain('not a valid tar archive');
     fail = false;
-    (target.querySelector('[data-testid="file-note"] button') as HTMLButtonElement).click();
+    (dom.target.querySelector('[data-testid="file-note"] button') as HTMLButtonElement).click();
     await settle();
     expect(names()).toEqual(['etc', '<img src=x onerror=alert(1)>']);
   });
 
   it('draws only the rows in view of a 100,000-entry directory and fetches only their pages', async () => {
     const N = 100_000;
-    const rows = Array.from({ length: N }, (_, i) => file(`/data/f${String(i).padStart(6, '0')}`));
+    const rows = Array.from({ length: N }, (_, i) => fileRow(`/data/f${String(i).padStart(6, '0')}`));
     const calls: Args[] = [];
-    mockCommands({ image_files: lister({ '/': [file('/data', 'dir')], '/data': rows }, calls) });
+    mockCommands({ image_files: lister({ '/': [fileRow('/data', 'dir')], '/data': rows }, calls) });
     mountTree();
     await settle();
     let t = performance.now();
@@ -334,8 +307,8 @@ describe('FileTree', () => {
 describe('FileTreeModel', () => {
   it('lays open directories out as segments and finds rows by position', async () => {
     const pages: Record<string, FileRow[]> = {
-      '/': [file('/a', 'dir'), file('/b', 'dir'), file('/c')],
-      '/a': Array.from({ length: 450 }, (_, i) => file(`/a/${i}`)),
+      '/': [fileRow('/a', 'dir'), fileRow('/b', 'dir'), fileRow('/c')],
+      '/a': Array.from({ length: 450 }, (_, i) => fileRow(`/a/${i}`)),
       '/b': [],
     };
     let changes = 0;

@@ -1,11 +1,13 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 
-import type { FileRow, ImageDetails, ImageRow, PackagesAnswer, VulnsAnswer } from '../../tauri/ipc';
-import { clearMocks, mockCommands } from '../../tauri/testing';
+import type { ImageDetails, ImageRow, PackagesAnswer, VulnsAnswer } from '../../tauri/ipc';
+import { mockCommands } from '../../tauri/testing';
 import ImageDetailsView from './ImageDetailsView.svelte';
+import { fileRow } from './testing';
 
 const IMAGE: ImageRow = {
   reference: 'docker.io/library/nginx:1.27',
@@ -129,38 +131,9 @@ const VULNS: VulnsAnswer = {
   missingExports: [],
 };
 
-function file(path: string, kind = 'file', overrides: Partial<FileRow> = {}): FileRow {
-  return {
-    path,
-    name: path.split('/').pop() ?? '/',
-    kind,
-    size: 10,
-    linkTarget: null,
-    layer: 0,
-    change: null,
-    hasChildren: kind === 'dir',
-    waste: null,
-    ...overrides,
-  };
-}
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
-
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
-
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
-});
-
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 
 describe('ImageDetailsView', () => {
   it('shows a loading state, then one row per build step with empty steps dimmed', async () => {
@@ -172,7 +145,7 @@ describe('ImageDetailsView', () => {
         return new Promise<ImageDetails>((resolve) => (answer = resolve));
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     expect(asked).toEqual({ digest: IMAGE.digest });
     expect(byTestId('details-loading')).not.toBeNull();
@@ -188,7 +161,7 @@ describe('ImageDetailsView', () => {
     expect(rows[1]?.querySelector('[data-testid="layer-command"]')?.textContent).toBe(
       'CMD ["<script>alert(1)</script>"]',
     );
-    expect(target.querySelector('script')).toBeNull();
+    expect(dom.target.querySelector('script')).toBeNull();
   });
 
   it('checks vulnerabilities when the tab is first opened, shows the counts in the header, and cancels on close', async () => {
@@ -204,7 +177,7 @@ describe('ImageDetailsView', () => {
       },
       cancel_vulnerabilities: (args) => cancelled.push(args),
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     // Nothing is asked of OSV until the tab is opened.
     expect(asked).toEqual([]);
@@ -231,8 +204,7 @@ describe('ImageDetailsView', () => {
     (byTestId('vulns-rescan') as HTMLButtonElement).click();
     await settle();
     expect(asked).toHaveLength(2);
-    unmount(component);
-    component = undefined;
+    dom.unmount();
     await settle();
     expect(cancelled).toEqual([{ scanId: (asked[1] as { scanId: string }).scanId }]);
   });
@@ -247,13 +219,13 @@ describe('ImageDetailsView', () => {
         return { path: '/home/me/Downloads/nginx-1.27.spdx.json', packages: 2 };
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     (byTestId('sbom-export') as HTMLButtonElement).click();
     flushSync();
     const formats = allByTestId('sbom-format').map((e) => e.getAttribute('data-format'));
     expect(formats).toEqual(['cyclonedx', 'spdx']);
-    (target.querySelector('[data-testid="sbom-format"][data-format="spdx"]') as HTMLButtonElement).click();
+    (dom.target.querySelector('[data-testid="sbom-format"][data-format="spdx"]') as HTMLButtonElement).click();
     await settle();
     expect(exported).toEqual([{ digest: IMAGE.digest, format: 'spdx', path: null }]);
     expect(byTestId('sbom-menu')).toBeNull();
@@ -269,7 +241,7 @@ describe('ImageDetailsView', () => {
         throw { code: 'invalidInput', message: 'cannot write the SBOM to `/x`: its directory does not exist' };
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     (byTestId('sbom-export') as HTMLButtonElement).click();
     flushSync();
@@ -292,7 +264,7 @@ describe('ImageDetailsView', () => {
         return new Promise<PackagesAnswer>((resolve) => (answerPackages = resolve));
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     // Neither waits for the other.
     expect(asked.sort()).toEqual(['image_details', 'image_packages']);
@@ -307,14 +279,14 @@ describe('ImageDetailsView', () => {
 
   it('says the OS is unknown when the image has no os-release', async () => {
     mockCommands({ image_details: () => DETAILS, image_packages: () => ({ ...PACKAGES, os: null }) });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     expect(byTestId('details-os')?.textContent?.trim()).toBe('Unknown');
   });
 
   it('opens the Packages tab with the steps’ commands, and reaches it with the arrow keys', async () => {
     mockCommands({ image_details: () => DETAILS, image_packages: () => PACKAGES });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     const config = byTestId('tab-config') as HTMLButtonElement;
     config.click();
@@ -326,7 +298,7 @@ describe('ImageDetailsView', () => {
     expect(packagesTab.getAttribute('aria-selected')).toBe('true');
     expect(document.activeElement).toBe(packagesTab);
     expect(allByTestId('package-name').map((e) => e.textContent)).toEqual(['bash', '<img src=x onerror=alert(1)>']);
-    expect(target.querySelector('img')).toBeNull();
+    expect(dom.target.querySelector('img')).toBeNull();
     const stepCell = allByTestId('package-step')[0]?.parentElement;
     expect(stepCell?.title).toBe('Step 1: ADD rootfs.tar.xz /');
     // Layers comes after the last tab, Vulnerabilities.
@@ -358,7 +330,7 @@ describe('ImageDetailsView', () => {
       counts: [{ kind: 'deb', count: 5000 }],
     };
     mockCommands({ image_details: () => DETAILS, image_packages: () => many });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     expect(byTestId('details-package-count')?.textContent).toBe('5,000');
     let t = performance.now();
@@ -388,7 +360,7 @@ describe('ImageDetailsView', () => {
         return PACKAGES;
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     expect(byTestId('details-os')).toBeNull();
     (byTestId('tab-packages') as HTMLButtonElement).click();
@@ -403,7 +375,7 @@ describe('ImageDetailsView', () => {
 
   it('shows the run config as text', async () => {
     mockCommands({ image_details: () => DETAILS });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     (byTestId('tab-config') as HTMLButtonElement).click();
     flushSync();
@@ -412,7 +384,7 @@ describe('ImageDetailsView', () => {
     expect(config).toContain('nginx -g daemon off;');
     expect(config).toContain('80/tcp');
     expect(config).toContain('maintainer=<b>NGINX</b>');
-    expect(target.querySelector('b')).toBeNull();
+    expect(dom.target.querySelector('b')).toBeNull();
   });
 
   it('lists files lazily and searches them', async () => {
@@ -422,15 +394,15 @@ describe('ImageDetailsView', () => {
       image_files: (args) => {
         const { path } = args as { path: string };
         listed.push(path);
-        const rows = path === '/' ? [file('/etc', 'dir'), file('/hello')] : [file('/etc/os-release', 'file', { layer: 1 })];
+        const rows = path === '/' ? [fileRow('/etc', 'dir'), fileRow('/hello')] : [fileRow('/etc/os-release', 'file', { layer: 1 })];
         return { total: rows.length, offset: 0, rows };
       },
       search_image_files: (args) => {
         expect(args).toEqual({ digest: IMAGE.digest, needle: 'os', steps: [] });
-        return [file('/etc/os-release')];
+        return [fileRow('/etc/os-release')];
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     (byTestId('tab-files') as HTMLButtonElement).click();
     await settle();
@@ -457,7 +429,7 @@ describe('ImageDetailsView', () => {
         return DETAILS;
       },
     });
-    component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+    dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
     expect(byTestId('details-error')?.textContent).toContain('not a valid tar archive');
     fail = false;
@@ -490,7 +462,7 @@ describe('ImageDetailsView', () => {
 
     async function open(): Promise<void> {
       mockCommands({ image_details: () => STEPS, image_packages: () => PACKAGES, image_vulnerabilities: () => VULNS });
-      component = mount(ImageDetailsView, { target, props: { image: IMAGE } });
+      dom.mount(ImageDetailsView, { image: IMAGE });
       await settle();
     }
 

@@ -1,6 +1,7 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 import { IpcError, type LayerRow, type PackageKind, type PackageRow, type PackagesAnswer } from '../../tauri/ipc';
 import { osName, sortedIndexes, sourceOf, type PackagesState } from './packages';
@@ -86,18 +87,10 @@ function answer(packages: PackageRow[], overrides: Partial<PackagesAnswer> = {})
   };
 }
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
-
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
 afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
   vi.restoreAllMocks();
 });
 
@@ -105,15 +98,13 @@ function show(
   packages: PackagesState,
   props: { steps?: LayerRow[]; chosenSteps?: ReadonlySet<number>; onClearSteps?: () => void; onRetry?: () => void } = {},
 ): void {
-  component = mount(PackagesTab, { target, props: { packages, steps: STEPS, ...props } });
+  dom.mount(PackagesTab, { packages, steps: STEPS, ...props });
   flushSync();
 }
 
 const ready = (a: PackagesAnswer): PackagesState => ({ kind: 'ready', answer: a });
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 const names = () => allByTestId('package-name').map((e) => e.textContent);
-const chip = (kind: string) => target.querySelector(`[data-testid="packages-chip"][data-kind="${kind}"]`) as HTMLButtonElement;
+const chip = (kind: string) => dom.target.querySelector(`[data-testid="packages-chip"][data-kind="${kind}"]`) as HTMLButtonElement;
 
 function typeFilter(text: string): void {
   const input = byTestId('packages-filter') as HTMLInputElement;
@@ -261,7 +252,7 @@ describe('PackagesTab', () => {
     flushSync();
     expect(byTestId('package-details-name')?.textContent).toBe(HOSTILE);
     expect(byTestId('package-purl')?.textContent).toBe(`pkg:npm/${HOSTILE}@1`);
-    expect(target.querySelector('img, script, b, i')).toBeNull();
+    expect(dom.target.querySelector('img, script, b, i')).toBeNull();
   });
 
   it('shows the selected package’s details and copies its purl', async () => {
@@ -299,7 +290,7 @@ describe('PackagesTab', () => {
     key(grid, 'ArrowDown');
     expect(byTestId('package-details-name')?.textContent).toBe('base-files');
     expect(grid.getAttribute('aria-activedescendant')).toBe(
-      target.querySelector('[data-testid="package-row"][aria-selected="true"]')?.id,
+      dom.target.querySelector('[data-testid="package-row"][aria-selected="true"]')?.id,
     );
     key(grid, 'ArrowDown');
     expect(byTestId('package-details-name')?.textContent).toBe('curl');
@@ -314,7 +305,7 @@ describe('PackagesTab', () => {
   it('shows loading, then an error with Retry', () => {
     show({ kind: 'loading' });
     expect(byTestId('packages-loading')?.getAttribute('role')).toBe('status');
-    unmount(component!);
+    dom.unmount();
     const onRetry = vi.fn();
     show({ kind: 'error', error: new IpcError('internal', 'layer sha256:aa is not a valid tar archive') }, { onRetry });
     expect(byTestId('packages-error')?.textContent).toContain('not a valid tar archive');
@@ -393,7 +384,7 @@ describe('PackagesTab with steps chosen in the Layers tab', () => {
     chip('npm').click();
     flushSync();
     expect(names().sort()).toEqual(['express', 'left-pad']);
-    unmount(component!);
+    dom.unmount();
     show(ready(answer(PACKAGES)));
     expect(byTestId('packages-steps-notice')).toBeNull();
     expect(names()).toHaveLength(6);

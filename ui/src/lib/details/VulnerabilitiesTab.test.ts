@@ -1,9 +1,10 @@
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 import { IpcError, resetPreferences, type FindingRow, type LayerRow, type VulnsAnswer } from '../../tauri/ipc';
-import { clearMocks, mockCommands } from '../../tauri/testing';
+import { mockCommands, storeCommands } from '../../tauri/testing';
 import { changeText, groupFindings, newerAdvice, sourceLine, type VulnsState } from './vulns';
 import VulnerabilitiesTab from './VulnerabilitiesTab.svelte';
 
@@ -111,20 +112,14 @@ const STEPS: LayerRow[] = [0, 1, 2, 3].map((index) => ({
   removed: 0,
 }));
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
 beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
   resetPreferences();
 });
 
 afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
   vi.restoreAllMocks();
 });
 
@@ -133,15 +128,13 @@ async function show(
   onRetry: () => void = () => {},
   more: { chosenSteps?: ReadonlySet<number>; onClearSteps?: () => void } = {},
 ): Promise<void> {
-  component = mount(VulnerabilitiesTab, { target, props: { vulns, steps: STEPS, onRetry, ...more } });
+  dom.mount(VulnerabilitiesTab, { vulns, steps: STEPS, onRetry, ...more });
   await settle();
 }
 
 const ready = (a: VulnsAnswer): VulnsState => ({ kind: 'ready', answer: a });
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 const texts = (id: string) => allByTestId(id).map((e) => e.textContent?.replace(/\s+/g, ' ').trim());
-const chip = (level: string) => target.querySelector(`[data-testid="vulns-chip"][data-level="${level}"]`) as HTMLButtonElement;
+const chip = (level: string) => dom.target.querySelector(`[data-testid="vulns-chip"][data-level="${level}"]`) as HTMLButtonElement;
 
 describe('groupFindings', () => {
   it('groups by installed package, the most severe package first, findings most severe first', () => {
@@ -231,17 +224,7 @@ describe('VulnerabilitiesTab', () => {
 
   it('remembers the severity filter as a preference', async () => {
     const stored = new Map<string, unknown>([['severityFilter', ['medium']]]);
-    mockCommands({
-      'plugin:store|load': () => 1,
-      'plugin:store|get': (args) => {
-        const { key } = args as { key: string };
-        return [stored.get(key), stored.has(key)];
-      },
-      'plugin:store|set': (args) => {
-        const { key, value } = args as { key: string; value: unknown };
-        stored.set(key, value);
-      },
-    });
+    mockCommands(storeCommands(stored));
     await show(ready(answer()));
     expect(texts('vulns-group-package')).toEqual(['left-pad']);
     chip('critical').click();
@@ -316,7 +299,7 @@ describe('VulnerabilitiesTab', () => {
     expect(byTestId('vulns-url')?.textContent).toBe(`javascript:alert(1)//${HOSTILE}`);
     expect(byTestId('vulns-warning')?.textContent).toBe('<b>warn</b>');
     // No element made from advisory text, and no link to follow.
-    expect(target.querySelector('img, script, b, i, u, a')).toBeNull();
+    expect(dom.target.querySelector('img, script, b, i, u, a')).toBeNull();
   });
 
   it('copies an advisory’s link', async () => {
@@ -360,14 +343,13 @@ describe('VulnerabilitiesTab', () => {
       expect(items[0]?.textContent).toContain('docker.io/library/x:1.3');
       expect(items[0]?.textContent).toContain('has 1 more critical/high finding.');
       expect(items[1]?.textContent).toContain(`ghcr.io/${HOSTILE}:2`);
-      expect(target.querySelector('img')).toBeNull();
+      expect(dom.target.querySelector('img')).toBeNull();
     });
 
     it('shows nothing about newer images when the store has none, even with no findings', async () => {
       await show(ready(answer()));
       expect(byTestId('vulns-newer')).toBeNull();
-      unmount(component!);
-      component = undefined;
+      dom.unmount();
       await show(ready(answer({ findings: [], recommendedFixes: [], newerImages: [newer('docker.io/library/x:2', 0)] })));
       expect(byTestId('vulns-empty')).not.toBeNull();
       expect(allByTestId('vulns-newer-image')).toHaveLength(1);

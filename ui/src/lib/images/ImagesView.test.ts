@@ -1,10 +1,11 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 
 import type { ImageRow } from '../../tauri/ipc';
-import { clearMocks, emitEvent, mockCommands, sendToChannel } from '../../tauri/testing';
+import { emitEvent, mockCommands, sendToChannel } from '../../tauri/testing';
 import { pulls } from '../pull/pulls.svelte';
 import ImagesView from './ImagesView.svelte';
 
@@ -27,29 +28,15 @@ function image(overrides: Partial<ImageRow> = {}): ImageRow {
   };
 }
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
-
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
-
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
-});
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
 
 function render(): void {
-  component = mount(ImagesView, { target, props: { now: () => NOW } });
+  dom.mount(ImagesView, { now: () => NOW });
   flushSync();
 }
 
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 const text = (id: string) => byTestId(id)?.textContent?.trim();
 
 describe('ImagesView', () => {
@@ -209,14 +196,14 @@ describe('ImagesView', () => {
     const row = allByTestId('image-row')[0]!;
     expect(row.querySelector('[data-testid="image-name"]')?.textContent?.trim()).toBe(`ghcr.io/${hostile}`);
     expect(row.querySelector('[data-testid="image-tag"]')?.textContent?.trim()).toBe('<b>bold</b>');
-    expect(target.querySelector('script')).toBeNull();
-    expect(target.querySelector('b')).toBeNull();
+    expect(dom.target.querySelector('script')).toBeNull();
+    expect(dom.target.querySelector('b')).toBeNull();
   });
 
   it('opens the search from the header and from the empty state', async () => {
     mockCommands({ list_images: () => [] });
     let opened = 0;
-    component = mount(ImagesView, { target, props: { now: () => NOW, onSearch: () => (opened += 1) } });
+    dom.mount(ImagesView, { now: () => NOW, onSearch: () => (opened += 1) });
     await settle();
     (byTestId('images-search') as HTMLButtonElement).click();
     (byTestId('images-empty-search') as HTMLButtonElement).click();
@@ -226,7 +213,7 @@ describe('ImagesView', () => {
   it('opens an image when its row is clicked', async () => {
     mockCommands({ list_images: () => [image()] });
     const opened: ImageRow[] = [];
-    component = mount(ImagesView, { target, props: { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) } });
+    dom.mount(ImagesView, { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) });
     await settle();
     (allByTestId('image-row')[0] as HTMLElement).click();
     (byTestId('image-open') as HTMLButtonElement).click();
@@ -412,7 +399,7 @@ describe('ImagesView', () => {
       expect(failures.getAttribute('role')).toBe('alert');
       expect(failures.textContent).toContain('1 removed, but one image could not be removed');
       expect(text('remove-failure')).toBe(`bravo:latest: could not write index.json: ${hostile}`);
-      expect(target.querySelector('img')).toBeNull();
+      expect(dom.target.querySelector('img')).toBeNull();
       (byTestId('remove-close') as HTMLButtonElement).click();
       flushSync();
       expect(byTestId('remove-dialog')).toBeNull();
@@ -444,8 +431,8 @@ describe('ImagesView', () => {
       (allByTestId('image-delete')[0] as HTMLButtonElement).click();
       flushSync();
       expect(byTestId('remove-item')?.querySelector('.name')?.textContent).toBe(`ghcr.io/${hostile}:<b>x</b>`);
-      expect(target.querySelector('script')).toBeNull();
-      expect(target.querySelector('b')).toBeNull();
+      expect(dom.target.querySelector('script')).toBeNull();
+      expect(dom.target.querySelector('b')).toBeNull();
     });
 
     it('copies the reference of a row without opening it', async () => {
@@ -454,7 +441,7 @@ describe('ImagesView', () => {
       Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
       const opened: ImageRow[] = [];
       mockCommands({ list_images: () => [image()] });
-      component = mount(ImagesView, { target, props: { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) } });
+      dom.mount(ImagesView, { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) });
       await settle();
       (byTestId('image-copy') as HTMLButtonElement).click();
       await settle();
@@ -566,7 +553,7 @@ describe('ImagesView', () => {
         },
       });
       const opened: ImageRow[] = [];
-      component = mount(ImagesView, { target, props: { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) } });
+      dom.mount(ImagesView, { now: () => NOW, onOpen: (i: ImageRow) => opened.push(i) });
       await settle();
       const button = byTestId('image-pull-again') as HTMLButtonElement;
       expect(button.getAttribute('aria-label')).toBe('Pull again docker.io/library/nginx:latest');

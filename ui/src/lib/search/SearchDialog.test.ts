@@ -1,10 +1,11 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 
 import type { HubResult, PullProgress, RegistryMatches, ResolvedAnswer, SearchAnswer, TagsAnswer } from '../../tauri/ipc';
-import { clearMocks, mockCommands, sendToChannel } from '../../tauri/testing';
+import { mockCommands, sendToChannel } from '../../tauri/testing';
 import SearchDialog from './SearchDialog.svelte';
 
 const NOW = new Date('2025-06-15T12:00:00Z');
@@ -51,29 +52,15 @@ const RESOLVED: ResolvedAnswer = {
   hostPlatform: 'linux/arm64',
 };
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
-
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
-
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
-});
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
 
 function render(): void {
-  component = mount(SearchDialog, { target, props: { onClose: () => {}, debounceMs: 0, now: () => NOW } });
+  dom.mount(SearchDialog, { onClose: () => {}, debounceMs: 0, now: () => NOW });
   flushSync();
 }
 
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 
 async function typeQuery(text: string): Promise<void> {
   const input = byTestId('search-input') as HTMLInputElement;
@@ -122,7 +109,7 @@ describe('SearchDialog', () => {
       'Verified Publisher',
       'Sponsored OSS',
     ]);
-    expect(target.querySelector('script, img, b')).toBeNull();
+    expect(dom.target.querySelector('script, img, b')).toBeNull();
   });
 
   it('sends the badge filters and ignores an answer that a newer query superseded', async () => {
@@ -142,7 +129,7 @@ describe('SearchDialog', () => {
     answerFirst({ typedReference: null, total: 1, results: [result({ name: 'stale' })], registries: [] });
     await settle();
     expect(allByTestId('search-result-name').map((e) => e.textContent)).toEqual(['nginx']);
-    (target.querySelector('input[type="checkbox"]') as HTMLInputElement).click();
+    (dom.target.querySelector('input[type="checkbox"]') as HTMLInputElement).click();
     await settle();
     await settle();
     expect(seen.at(-1)).toMatchObject({ text: 'nginx', badges: ['official'] });
@@ -180,7 +167,7 @@ describe('SearchDialog', () => {
     await settle();
     // "latest" is chosen first; it has only linux/amd64.
     expect((byTestId('pull-platform') as HTMLSelectElement).value).toBe('linux/amd64');
-    (target.querySelector('[data-tag="1.27"]') as HTMLButtonElement).click();
+    (dom.target.querySelector('[data-tag="1.27"]') as HTMLButtonElement).click();
     flushSync();
     expect((byTestId('pull-platform') as HTMLSelectElement).value).toBe('linux/arm64');
     expect(byTestId('tag-platforms')?.textContent).toContain('linux/arm64 (this computer)');
@@ -317,7 +304,7 @@ describe('SearchDialog', () => {
     flushSync();
 
     // Docker Hub first, then the registries in the config's order.
-    const groups = [...target.querySelectorAll('[data-testid="hub-group"], [data-testid="registry-group"]')];
+    const groups = [...dom.target.querySelectorAll('[data-testid="hub-group"], [data-testid="registry-group"]')];
     expect(groups.map((g) => g.querySelector('h3')?.textContent)).toEqual([
       'Docker Hub',
       'registry.corp',
@@ -369,7 +356,7 @@ describe('SearchDialog', () => {
     render();
     await typeQuery('x');
     expect(allByTestId('registry-result-name').map((e) => e.textContent)).toEqual(hostile);
-    expect(target.querySelector('[data-testid="search-results"] img, [data-testid="search-results"] script')).toBeNull();
+    expect(dom.target.querySelector('[data-testid="search-results"] img, [data-testid="search-results"] script')).toBeNull();
     expect(allByTestId('registry-result').map((e) => e.getAttribute('data-repository'))).toEqual(hostile);
   });
 
@@ -402,12 +389,12 @@ describe('SearchDialog', () => {
     await typeQuery('app');
     (byTestId('registry-result') as HTMLButtonElement).click();
     await settle();
-    expect(target.querySelector('.detail-name')?.textContent).toBe('registry.lan:5000/team/app');
+    expect(dom.target.querySelector('.detail-name')?.textContent).toBe('registry.lan:5000/team/app');
     expect(allByTestId('tag-option').map((e) => e.getAttribute('data-tag'))).toEqual(['1.0', 'latest']);
     expect(resolved).toEqual(['registry.lan:5000/team/app:latest']);
     expect(byTestId('tag-platforms')?.textContent).toContain('linux/arm64 (this computer)');
     expect(byTestId('tag-platforms')?.textContent).toContain('1.23 kB');
-    (target.querySelector('[data-tag="1.0"]') as HTMLButtonElement).click();
+    (dom.target.querySelector('[data-tag="1.0"]') as HTMLButtonElement).click();
     await settle();
     expect(resolved.at(-1)).toBe('registry.lan:5000/team/app:1.0');
     (byTestId('pull-button') as HTMLButtonElement).click();

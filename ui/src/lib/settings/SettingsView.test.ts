@@ -1,9 +1,10 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 import type { Settings, SettingsAnswer, VulnDbStatus } from '../../tauri/ipc';
-import { clearMocks, mockCommands, sendToChannel } from '../../tauri/testing';
+import { mockCommands, sendToChannel } from '../../tauri/testing';
 import { fromForm, toForm, validate } from './settings';
 import SettingsView from './SettingsView.svelte';
 
@@ -41,23 +42,9 @@ const EMPTY_DB: VulnDbStatus = {
   available: AVAILABLE,
 };
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
 
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
-
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
-});
-
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
-const allByTestId = (id: string) => [...target.querySelectorAll(`[data-testid="${id}"]`)];
 
 function type(id: string, text: string, index = 0): void {
   const input = allByTestId(id)[index] as HTMLInputElement | HTMLTextAreaElement;
@@ -119,7 +106,7 @@ describe('SettingsView', () => {
         return { ...ANSWER, settings: (args as { settings: Settings }).settings };
       },
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
     expect(byTestId('settings-path')?.textContent).toBe('/home/me/.config/porthole/config.json');
     expect((byTestId('settings-mirrors') as HTMLTextAreaElement).value).toBe('https://mirror.example.com');
@@ -160,7 +147,7 @@ describe('SettingsView', () => {
         return ANSWER;
       },
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
     type('settings-jobs', '500');
     // Nothing is marked before the first save.
@@ -180,7 +167,7 @@ describe('SettingsView', () => {
         throw { code: 'invalidInput', message: 'the CA file of registry `registry.corp`, /etc/ssl/corp.pem, does not exist' };
       },
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
     await submit();
     expect(byTestId('settings-save-error')?.textContent).toContain('/etc/ssl/corp.pem, does not exist');
@@ -200,12 +187,12 @@ describe('SettingsView', () => {
       },
       cancel_vulndb_update: () => null,
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
     expect(byTestId('vulndb-status')?.textContent).toContain('Not imported yet');
     expect(allByTestId('vulndb-choose').map((e) => e.getAttribute('data-ecosystem'))).toEqual(AVAILABLE);
     expect((byTestId('vulndb-update') as HTMLButtonElement).disabled).toBe(true);
-    (target.querySelector('[data-ecosystem="Debian"]') as HTMLInputElement).click();
+    (dom.target.querySelector('[data-ecosystem="Debian"]') as HTMLInputElement).click();
     flushSync();
     (byTestId('vulndb-update') as HTMLButtonElement).click();
     await settle();
@@ -242,9 +229,9 @@ describe('SettingsView', () => {
         fail({ code: 'cancelled', message: 'cancelled' });
       },
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
-    (target.querySelector('[data-ecosystem="PyPI"]') as HTMLInputElement).click();
+    (dom.target.querySelector('[data-ecosystem="PyPI"]') as HTMLInputElement).click();
     flushSync();
     (byTestId('vulndb-update') as HTMLButtonElement).click();
     await settle();
@@ -274,7 +261,7 @@ describe('store location', () => {
         };
       },
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
     const now = byTestId('settings-store-now')?.textContent ?? '';
     expect(now).toContain('/env/store');
@@ -324,7 +311,7 @@ describe('sign-in', () => {
       },
       registry_sign_out: (args) => ({ registry: (args as { registry: string }).registry, username: null, source: null, problem: null }),
     });
-    component = mount(SettingsView, { target });
+    dom.mount(SettingsView);
     await settle();
     expect(asked).toEqual([null, 'registry.lan:5000']);
     const rows = allByTestId('sign-in-row');

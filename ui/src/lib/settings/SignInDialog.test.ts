@@ -1,27 +1,15 @@
-import { flushSync, mount, unmount } from 'svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
 
+import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 import type { SignInAnswer } from '../../tauri/ipc';
-import { clearMocks, mockCommands } from '../../tauri/testing';
+import { mockCommands } from '../../tauri/testing';
 import SignInDialog from './SignInDialog.svelte';
 
-let target: HTMLElement;
-let component: ReturnType<typeof mount> | undefined;
+const dom = componentFixture();
+const { byTestId } = dom;
 
-beforeEach(() => {
-  target = document.createElement('div');
-  document.body.append(target);
-});
-
-afterEach(() => {
-  if (component) unmount(component);
-  component = undefined;
-  target.remove();
-  clearMocks();
-});
-
-const byTestId = (id: string) => target.querySelector(`[data-testid="${id}"]`);
 
 function type(id: string, text: string): void {
   const input = byTestId(id) as HTMLInputElement;
@@ -47,13 +35,15 @@ describe('SignInDialog', () => {
         return { registry: '127.0.0.1:5000', username: 'alice', helper: null, configFile: '/tmp/docker/config.json' };
       },
     });
-    component = mount(SignInDialog, {
-      target,
-      props: { registry: '127.0.0.1:5000', label: '127.0.0.1:5000', onClose: () => {}, onSignedIn: (a: SignInAnswer) => signedIn.push(a) },
+    dom.mount(SignInDialog, {
+      registry: '127.0.0.1:5000',
+      label: '127.0.0.1:5000',
+      onClose: () => {},
+      onSignedIn: (a: SignInAnswer) => signedIn.push(a),
     });
     await settle();
     expect(byTestId('sign-in-dialog')?.getAttribute('role')).toBe('dialog');
-    expect(target.querySelector('h2')?.textContent).toBe('Sign in to 127.0.0.1:5000');
+    expect(dom.target.querySelector('h2')?.textContent).toBe('Sign in to 127.0.0.1:5000');
     const password = byTestId('sign-in-password') as HTMLInputElement;
     expect(password.type).toBe('password');
     expect(document.activeElement).toBe(byTestId('sign-in-username'));
@@ -84,10 +74,7 @@ describe('SignInDialog', () => {
   it('signs in to Docker Hub as registry null and closes on Escape', async () => {
     let closed = 0;
     mockCommands({});
-    component = mount(SignInDialog, {
-      target,
-      props: { registry: null, label: 'Docker Hub', onClose: () => (closed += 1), onSignedIn: () => {} },
-    });
+    dom.mount(SignInDialog, { registry: null, label: 'Docker Hub', onClose: () => (closed += 1), onSignedIn: () => {} });
     await settle();
     type('sign-in-password', 'secret');
     byTestId('sign-in-dialog')?.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));

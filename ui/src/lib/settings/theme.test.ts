@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { settle } from '../settle';
 import { resetPreferences } from '../../tauri/ipc';
-import { clearMocks, mockCommands } from '../../tauri/testing';
+import { clearMocks, mockCommands, storeCommands } from '../../tauri/testing';
 import { applyTheme, chooseTheme, savedTheme, startTheme } from './theme';
 
 let stored: Map<string, unknown>;
@@ -10,17 +10,7 @@ let stored: Map<string, unknown>;
 beforeEach(() => {
   stored = new Map();
   resetPreferences();
-  mockCommands({
-    'plugin:store|load': () => 1,
-    'plugin:store|get': (args) => {
-      const { key } = args as { key: string };
-      return [stored.get(key), stored.has(key)];
-    },
-    'plugin:store|set': (args) => {
-      const { key, value } = args as { key: string; value: unknown };
-      stored.set(key, value);
-    },
-  });
+  mockCommands(storeCommands(stored));
 });
 
 afterEach(() => {
