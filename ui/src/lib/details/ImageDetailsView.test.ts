@@ -233,6 +233,60 @@ describe('ImageDetailsView', () => {
     expect(byTestId('sbom-result')?.textContent).toContain('2 packages');
   });
 
+  it('copies the reference from the header and says so', async () => {
+    const copied: string[] = [];
+    const writeText = async (value: string) => void copied.push(value);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    mockCommands({ image_details: () => DETAILS, image_packages: () => PACKAGES });
+    dom.mount(ImageDetailsView, { image: IMAGE });
+    await settle();
+    (byTestId('details-copy') as HTMLButtonElement).click();
+    await settle();
+    expect(copied).toEqual([IMAGE.reference]);
+    expect(byTestId('details-notice')?.textContent).toBe(`Copied ${IMAGE.reference}`);
+  });
+
+  it('deletes the image with every tag of its digest after asking, then goes back to the list', async () => {
+    const other: ImageRow = { ...IMAGE, reference: 'docker.io/library/nginx:stable', tag: 'stable' };
+    const unrelated: ImageRow = { ...IMAGE, reference: 'docker.io/library/redis:7', digest: `sha256:${'2'.repeat(64)}` };
+    const removed: unknown[] = [];
+    let back = 0;
+    mockCommands({
+      image_details: () => DETAILS,
+      image_packages: () => PACKAGES,
+      list_images: () => [IMAGE, other, unrelated],
+      remove_images: (args) => {
+        removed.push(args);
+        return { removed: [IMAGE, other], failed: [] };
+      },
+    });
+    dom.mount(ImageDetailsView, { image: IMAGE, onBack: () => (back += 1) });
+    await settle();
+    (byTestId('details-delete') as HTMLButtonElement).click();
+    await settle();
+    const items = allByTestId('remove-item').map((e) => e.querySelector('.name')?.textContent);
+    expect(items).toEqual(['nginx:1.27', 'nginx:stable']);
+    expect(back).toBe(0);
+    (byTestId('remove-confirm') as HTMLButtonElement).click();
+    await settle();
+    expect(removed).toEqual([{ digests: [IMAGE.digest] }]);
+    expect(byTestId('remove-dialog')).toBeNull();
+    expect(back).toBe(1);
+  });
+
+  it('stays on the page when the deletion is cancelled', async () => {
+    let back = 0;
+    mockCommands({ image_details: () => DETAILS, image_packages: () => PACKAGES, list_images: () => [IMAGE] });
+    dom.mount(ImageDetailsView, { image: IMAGE, onBack: () => (back += 1) });
+    await settle();
+    (byTestId('details-delete') as HTMLButtonElement).click();
+    await settle();
+    (byTestId('remove-cancel') as HTMLButtonElement).click();
+    await settle();
+    expect(byTestId('remove-dialog')).toBeNull();
+    expect(back).toBe(0);
+  });
+
   it('shows why an SBOM export failed', async () => {
     mockCommands({
       image_details: () => DETAILS,
