@@ -26,3 +26,8 @@ export async function copyText(text: string): Promise<boolean> {
   if (focused instanceof HTMLElement) focused.focus();
   return copied;
 }
+
+/** Copies `text` and says how it went, in the words a status line shows. */
+export async function copyAndSay(text: string): Promise<string> {
+  return (await copyText(text)) ? `Copied ${text}` : `Could not copy ${text} to the clipboard`;
+}
