@@ -562,6 +562,31 @@ impl Layout {
 }
 
 #[cfg(test)]
+impl LayerIndex {
+    /// A checked index of what `f` adds, named `name` (its digest and diff_id derive from
+    /// it, so that layers built with different names differ), for unit tests.
+    pub(crate) fn built_for_tests(name: &str, f: impl FnOnce(&mut IndexBuilder)) -> LayerIndex {
+        let mut b = IndexBuilder::new();
+        f(&mut b);
+        let (entries, names, root_opaque) = b.finish();
+        let index = LayerIndex {
+            digest: Digest::of(name.as_bytes()),
+            diff_id: Digest::of(format!("diff {name}").as_bytes()),
+            media_type: String::new(),
+            codec: Codec::Uncompressed,
+            compressed_size: 0,
+            uncompressed_size: 0,
+            root_opaque,
+            found: Vec::new(),
+            entries,
+            names,
+        };
+        index.validate().unwrap();
+        index
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -577,23 +602,7 @@ mod tests {
     }
 
     fn build(f: impl FnOnce(&mut IndexBuilder)) -> LayerIndex {
-        let mut b = IndexBuilder::new();
-        f(&mut b);
-        let (entries, names, root_opaque) = b.finish();
-        let index = LayerIndex {
-            digest: Digest::of(b"layer"),
-            diff_id: Digest::of(b"diff"),
-            media_type: String::new(),
-            codec: Codec::Uncompressed,
-            compressed_size: 0,
-            uncompressed_size: 0,
-            root_opaque,
-            found: Vec::new(),
-            entries,
-            names,
-        };
-        index.validate().unwrap();
-        index
+        LayerIndex::built_for_tests("layer", f)
     }
 
     fn listing(index: &LayerIndex) -> Vec<String> {

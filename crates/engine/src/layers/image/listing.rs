@@ -406,9 +406,7 @@ fn window<T>(items: &[T], offset: usize, limit: usize) -> &[T] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Digest;
     use crate::layers::LayerIndex;
-    use crate::layers::decode::Codec;
     use crate::layers::index::{IndexBuilder, Meta};
 
     fn file(size: u64) -> Meta {
@@ -434,23 +432,7 @@ mod tests {
     }
 
     fn layer(name: &str, f: impl FnOnce(&mut IndexBuilder)) -> LayerIndex {
-        let mut b = IndexBuilder::new();
-        f(&mut b);
-        let (entries, names, root_opaque) = b.finish();
-        let index = LayerIndex {
-            digest: Digest::of(name.as_bytes()),
-            diff_id: Digest::of(format!("diff {name}").as_bytes()),
-            media_type: String::new(),
-            codec: Codec::Uncompressed,
-            compressed_size: 0,
-            uncompressed_size: 0,
-            root_opaque,
-            found: Vec::new(),
-            entries,
-            names,
-        };
-        index.validate().unwrap();
-        index
+        LayerIndex::built_for_tests(name, f)
     }
 
     /// Step 0 writes /etc/{a,b} and /usr/bin/tool; step 1 overwrites /etc/a, removes
