@@ -16,6 +16,7 @@ use porthole_engine::registry::credentials::CredentialStore;
 
 pub mod commands;
 pub mod ipc;
+pub mod render;
 pub mod watch;
 pub mod write;
 
@@ -107,6 +108,12 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(state)
+        .setup(|app| {
+            if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                render::configure(&window);
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::images::list_images,
             commands::images::remove_images,

@@ -138,16 +138,28 @@ pub async fn script(client: &Client, source: &str) -> Result<Value, String> {
         .map_err(|error| format!("running `{source}`: {error}"))
 }
 
+/// How long a screenshot waits for the webview's next two frames.
+const PAINT_WAIT: Duration = Duration::from_secs(15);
+
 pub async fn screenshot(client: &Client, name: &str) -> Outcome {
-    // The DOM can be ahead of the pixels: let the webview paint twice before the picture.
-    client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            Vec::new(),
-        )
-        .await
-        .map_err(|error| format!("waiting for a paint: {error}"))?;
+    // The DOM can be ahead of the pixels: let the webview paint twice before the picture (a
+    // frame callback sets a flag that is polled, with a deadline, so a stalled webview fails
+    // the test instead of hanging it).
+    script(
+        client,
+        "window.__portholePainted = false;
+         requestAnimationFrame(() => requestAnimationFrame(() => { window.__portholePainted = true; }));",
+    )
+    .await?;
+    let started = std::time::Instant::now();
+    while script(client, "return window.__portholePainted === true;").await? != Value::Bool(true) {
+        if started.elapsed() > PAINT_WAIT {
+            return Err(format!(
+                "the webview painted no frame within {PAINT_WAIT:?} (for {name})"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let png = client
         .screenshot()
         .await

@@ -348,6 +348,10 @@ impl Fixture {
             ("XDG_RUNTIME_DIR".into(), at("runtime")),
             // Mesa's shader cache only adds noise to the logs of a short run.
             ("MESA_SHADER_CACHE_DISABLE".into(), "true".into()),
+            // GPU compositing, as before the app rendered on the CPU by default: WebKitWebDriver's
+            // screenshot of a CPU-rendered page can hang under Xvfb. The default (CPU) mode has a
+            // test of its own (images.rs), without screenshots.
+            ("PORTHOLE_GPU".into(), "1".into()),
         ]
     }
 

@@ -173,6 +173,41 @@ async fn images_page_follows_a_dark_system_theme() {
     .await;
 }
 
+/// The app renders on the CPU unless `PORTHOLE_GPU=1` (the harness sets it for the other tests,
+/// see `Fixture::env`): the default mode lists, filters, opens details and goes back. No
+/// screenshot here: WebKitWebDriver's can hang on a CPU-rendered page under Xvfb.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_page_works_when_rendered_on_the_cpu() {
+    let fixture = Fixture::empty();
+    for (reference, tag) in [
+        ("docker.io/library/e2e-fixture:1.0", "1.0"),
+        ("docker.io/library/other:2.0", "2.0"),
+    ] {
+        fixture.add_image(reference, tag, 1_000_000, Duration::from_secs(3600));
+    }
+    let cpu = [("PORTHOLE_GPU", "0")];
+    with_app(
+        "images_page_works_when_rendered_on_the_cpu",
+        &fixture,
+        &cpu,
+        async |client| {
+            until_eq("rows", 2, async || Ok(names(client).await?.len())).await?;
+            type_into(client, "[data-testid=images-filter]", "other").await?;
+            expect_names(client, "filtered", &["other"]).await?;
+            click(client, "[data-testid=image-open]").await?;
+            ensure_eq!(
+                text_of(client, "[data-testid=details-reference]").await?,
+                "docker.io/library/other:2.0",
+                "details title"
+            );
+            click(client, "[data-testid=details-back]").await?;
+            find(client, "[data-testid=image-row]").await?;
+            Ok(())
+        },
+    )
+    .await;
+}
+
 /// Polls `read` until it answers `want` (the page re-renders after a click), or fails with
 /// the last answer.
 async fn until_eq<T, F>(what: &str, want: T, mut read: F) -> Result<(), String>
