@@ -4,7 +4,7 @@ import './app.css';
 import App from './App.svelte';
 import { startTheme } from './lib/settings/theme';
 import { whenFirstShown } from './lib/startup';
-import { reportReady } from './tauri/ipc';
+import { prefetchImages, reportReady } from './tauri/ipc';
 
 performance.mark('porthole:script');
 const target = document.getElementById('app');
@@ -12,6 +12,10 @@ if (!target) throw new Error('index.html has no #app element');
 
 // Tells the shell when the Images page first shows the store (bench/app.sh times it).
 whenFirstShown(() => void reportReady());
+
+// The store's images are asked for first: the answer travels while the theme and the page
+// are set up.
+prefetchImages();
 
 // The remembered theme first, so the page does not render in the other one and flip.
 await startTheme();

@@ -168,12 +168,33 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 /** Tells the shell the first page is painted and usable (it times start-up with it).
  *  Never fails: a shell that cannot hear it changes nothing for the user. */
 export function reportReady(): Promise<void> {
-  return call<void>('ui_ready', { pageMs: performance.now() }).catch(() => undefined);
+  const marks = performance
+    .getEntriesByType('mark')
+    .filter((mark) => mark.name.startsWith('porthole:'))
+    .map((mark) => [mark.name, mark.startTime]);
+  return call<void>('ui_ready', {
+    pageMs: performance.now(),
+    timeOrigin: performance.timeOrigin,
+    marks,
+  }).catch(() => undefined);
 }
 
-/** Every image in the local store. */
+/** The first listing, asked for by `prefetchImages` before the page is mounted. */
+let prefetched: Promise<ImageRow[]> | null = null;
+
+/** Starts listing the store now (main.ts, before the theme and the mount), so that the
+ *  Images page's first `listImages` finds the answer on its way. */
+export function prefetchImages(): void {
+  prefetched ??= call<ImageRow[]>('list_images');
+  // Whoever takes it handles a failure; an untaken one must not be reported as unhandled.
+  prefetched.catch(() => undefined);
+}
+
+/** Every image in the local store (the prefetched answer the first time, if there is one). */
 export function listImages(): Promise<ImageRow[]> {
-  return call<ImageRow[]>('list_images');
+  const early = prefetched;
+  prefetched = null;
+  return early ?? call<ImageRow[]>('list_images');
 }
 
 /** What garbage collection would free now (blobs no image uses). */
