@@ -197,9 +197,11 @@ def run_app(app: str, home: str):
         stop(proc.pid, proc)
 
 
-def run_peer():
+def run_peer(cpu: bool):
+    # cpu: rendered without GPU compositing, as Porthole renders by default (render.rs).
+    env = dict(os.environ, WEBKIT_DISABLE_COMPOSITING_MODE="1") if cpu else None
     proc = subprocess.Popen([MINIBROWSER, "about:blank"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, env=env)
     try:
         time.sleep(IDLE + 1)
         return measure_tree(proc.pid)
@@ -209,7 +211,7 @@ def run_peer():
 
 def main():
     app, out = sys.argv[1], sys.argv[2]
-    runs, peers = [], []
+    runs, peers, cpu_peers = [], [], []
     for n in range(1, RUNS + 1):
         with tempfile.TemporaryDirectory(prefix="porthole-bench-app.") as home:
             r = run_app(app, home)
@@ -219,10 +221,11 @@ def main():
             f"idle RSS {r['rss_kib'] / 1024:.0f} MiB, PSS {r['pss_kib'] / 1024:.0f} MiB in "
             f"{len(r['processes'])} processes")
         if os.path.exists(MINIBROWSER):
-            p = run_peer()
-            peers.append(p)
-            log(f"MiniBrowser about:blank run {n}: idle RSS {p['rss_kib'] / 1024:.0f} MiB, "
-                f"PSS {p['pss_kib'] / 1024:.0f} MiB")
+            for cpu, rows in [(False, peers), (True, cpu_peers)]:
+                p = run_peer(cpu)
+                rows.append(p)
+                log(f"MiniBrowser about:blank{' (CPU-rendered)' if cpu else ''} run {n}: "
+                    f"idle RSS {p['rss_kib'] / 1024:.0f} MiB, PSS {p['pss_kib'] / 1024:.0f} MiB")
     med = lambda rows, k: statistics.median(r[k] for r in rows)
     summary = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": RUNS, "idle_s": IDLE,
@@ -233,6 +236,9 @@ def main():
         "minibrowser_blank": ({"rss_mib_median": med(peers, "rss_kib") / 1024,
                                "pss_mib_median": med(peers, "pss_kib") / 1024, "runs": peers}
                               if peers else None),
+        "minibrowser_blank_cpu": ({"rss_mib_median": med(cpu_peers, "rss_kib") / 1024,
+                                   "pss_mib_median": med(cpu_peers, "pss_kib") / 1024, "runs": cpu_peers}
+                                  if cpu_peers else None),
         "budget": {"ready_s": 1.0, "idle_mib": 150},
     }
     with open(out, "w") as f:
@@ -246,6 +252,9 @@ def main():
         m = summary["minibrowser_blank"]
         print(f"MiniBrowser on about:blank (WebKitGTK's floor): idle RSS {m['rss_mib_median']:.0f} MiB, "
               f"PSS {m['pss_mib_median']:.0f} MiB")
+        c = summary["minibrowser_blank_cpu"]
+        print(f"MiniBrowser on about:blank, CPU-rendered as Porthole is: idle RSS {c['rss_mib_median']:.0f} MiB, "
+              f"PSS {c['pss_mib_median']:.0f} MiB")
     print(f"(JSON: {out})")
 
 
