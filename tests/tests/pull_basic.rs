@@ -138,6 +138,64 @@ async fn pulls_every_layer_of_a_multi_layer_image() {
     }
 }
 
+/// `--jobs N` bounds the downloads, not the layers in flight: with every blob answered after a
+/// delay, the (N+1)th request waits for a download to finish, and a finished layer's fsync
+/// does not keep the next one waiting. (Without the bound, all six arrive at once.)
+#[tokio::test]
+async fn jobs_bounds_the_downloads_at_once() {
+    const JOBS: usize = 2;
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let mut image = ImageBuilder::new(MediaTypes::Oci);
+    for i in 0..6 {
+        image = image.layer(LayerBuilder::new().file(&format!("{i}.bin"), random_bytes(i, 50_000)));
+    }
+    let image = image.build();
+    let pushed = image.push(&registry, "basic/jobs", "v1");
+    let proxy = FaultProxy::in_front_of(&registry);
+    proxy.inject(
+        Fault::delay(DELAY)
+            .on("/blobs/")
+            .method(Method::GET)
+            .always(),
+    );
+    let client = Client::anonymous();
+    let store = TestStore::new();
+    pull_with_jobs(
+        &client.client,
+        &store,
+        &pushed.reference_via(&proxy.addr()),
+        JOBS,
+    )
+    .await
+    .expect("the pull");
+    store.assert_holds(&image);
+
+    let layers = pushed.layer_digests();
+    let mut arrivals: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == Method::GET && layers.iter().any(|d| r.path.ends_with(&**d)))
+        .map(|r| r.received)
+        .collect();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 6, "one GET per layer");
+    for (i, pair) in arrivals.windows(JOBS + 1).enumerate() {
+        let gap = pair[JOBS] - pair[0];
+        assert!(
+            gap >= DELAY * 9 / 10,
+            "layer download {} started {gap:?} after download {}: more than {JOBS} at once",
+            i + JOBS + 1,
+            i + 1
+        );
+    }
+    // And N at once, not one after another.
+    assert!(
+        arrivals[1] - arrivals[0] < DELAY / 2,
+        "the first {JOBS} start together"
+    );
+}
+
 /// A manifest may name the same blob twice (old Docker images repeat the empty layer): it is
 /// fetched and written once, and its second place is reported as already present, whatever
 /// the concurrency.

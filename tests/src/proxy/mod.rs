@@ -54,6 +54,8 @@ pub struct RecordedRequest {
     pub headers: HeaderMap,
     /// The status answered (`502` if the upstream could not be reached).
     pub status: u16,
+    /// When the proxy received it (before any delay it applied).
+    pub received: std::time::Instant,
     /// The fault applied (`"cut"`, `"stall"`, `"flip"`, `"status"`, `"redirect"`, `"oversize"`,
     /// `"delay"`), if any.
     pub fault: Option<&'static str>,
@@ -248,6 +250,7 @@ impl Shared {
         let path = req.uri().path().to_owned();
         let query = req.uri().query().map(str::to_owned);
         let headers = req.headers().clone();
+        let received = std::time::Instant::now();
         let fault = self.take_fault(&method, &path);
         let response = match fault.as_ref().map(|f| &f.action) {
             None => self.forward(req, origin).await,
@@ -297,6 +300,7 @@ impl Shared {
             path,
             query,
             headers,
+            received,
             status: response.status().as_u16(),
             fault: fault.map(|f| f.name()),
         });

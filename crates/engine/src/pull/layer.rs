@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{LayerInfo, LayerReport, Observer, PullError, PullEvent, blocking};
@@ -30,6 +30,7 @@ pub(super) async fn fetch_layer(
     urls: Vec<String>,
     observer: Observer<'_>,
     index: bool,
+    slots: &Semaphore,
     cancel: &CancellationToken,
 ) -> Result<LayerReport, PullError> {
     let report = |downloaded: u64, already_present: bool, index: Option<LayerIndex>| LayerReport {
@@ -41,6 +42,13 @@ pub(super) async fn fetch_layer(
         diff_id: index.as_ref().map(|i| i.diff_id().clone()),
         uncompressed_size: index.as_ref().map(LayerIndex::uncompressed_size),
         files: index.as_ref().map(LayerIndex::file_count),
+    };
+    // One of `--jobs` download slots, held until the bytes are written (not through the fsync
+    // and the rest of the index, which need no network).
+    let slot = tokio::select! {
+        slot = slots.acquire() => slot
+            .map_err(|_| PullError::Internal("the download slots were closed".into()))?,
+        () = cancel.cancelled() => return Err(PullError::Cancelled),
     };
     let ingest = {
         let (store, digest, size) = (store.clone(), info.digest.clone(), info.size);
@@ -129,6 +137,7 @@ pub(super) async fn fetch_layer(
         .await
         .map_err(|e| PullError::Internal(format!("the layer writer failed: {e}")))??;
     fetched.map_err(PullError::from_registry)?;
+    drop(slot);
 
     observer(PullEvent::LayerVerifying {
         digest: info.digest.clone(),

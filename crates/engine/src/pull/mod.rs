@@ -6,9 +6,10 @@
 mod events;
 mod layer;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{TryFutureExt, future};
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub use events::{LayerInfo, Observer, PullEvent};
@@ -181,12 +182,13 @@ pub async fn pull(
 
     let urls = foreign_urls(manifest);
     let child = cancel.child_token();
+    let slots = Semaphore::new(options.jobs.max(1));
     // A manifest may name one blob twice (old images repeat the empty layer): each distinct
     // blob is fetched once, and its later places are reported as already present.
     let mut seen = std::collections::HashSet::new();
     let first: Vec<bool> = layers.iter().map(|l| seen.insert(&l.digest)).collect();
     // The futures are made up front (they do nothing until polled) rather than by a closure
-    // inside the stream: that keeps the whole pull future `Send`, so callers can spawn it.
+    // inside the join: that keeps the whole pull future `Send`, so callers can spawn it.
     let fetches: Vec<_> = layers
         .iter()
         .zip(urls)
@@ -202,28 +204,30 @@ pub async fn pull(
                 urls,
                 observer,
                 options.index,
+                &slots,
                 &child,
             )
         })
         .collect();
-    let fetched: Vec<LayerReport> = stream::iter(fetches)
-        .buffered(options.jobs.max(1))
-        .map_err(|e| {
+    // All layers run at once, but only `jobs` download at a time (each takes a slot from
+    // `slots` for its download and gives it back before its fsync and the end of its index):
+    // a slow layer does not hold up the ones behind it, nor a finished one's fsync the next
+    // download.
+    let fetched: Vec<LayerReport> = future::try_join_all(fetches.into_iter().map(|fetch| {
+        fetch.map_err(|e| {
             child.cancel();
             e
         })
-        .try_collect()
-        .await
-        .map_err(|e| match e {
-            PullError::LayerDigestMismatch { digest, found, .. } => {
-                PullError::LayerDigestMismatch {
-                    reference: reference.to_string(),
-                    digest,
-                    found,
-                }
-            }
-            e => e,
-        })?;
+    }))
+    .await
+    .map_err(|e| match e {
+        PullError::LayerDigestMismatch { digest, found, .. } => PullError::LayerDigestMismatch {
+            reference: reference.to_string(),
+            digest,
+            found,
+        },
+        e => e,
+    })?;
     let mut fetched = fetched.into_iter();
     let mut reports: Vec<LayerReport> = Vec::with_capacity(layers.len());
     for (info, first) in layers.iter().zip(&first) {
