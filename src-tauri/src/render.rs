@@ -6,7 +6,8 @@
 //! rendering measured ~90 MiB less idle memory with no slower start-up (bench/app.sh), so
 //! hardware acceleration is off unless `PORTHOLE_GPU=1` turns it back on.
 
-/// The environment variable that gives the webview its GPU compositing back.
+/// The environment variable that gives the webview WebKitGTK's own default back (GPU
+/// compositing).
 pub const GPU_ENV: &str = "PORTHOLE_GPU";
 
 /// Whether the user asked for GPU compositing (`PORTHOLE_GPU=1`).
@@ -24,12 +25,9 @@ pub fn configure<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
     #[cfg(target_os = "linux")]
     let applied = window.with_webview(move |webview| {
         use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-        if let Some(settings) = webview.inner().settings() {
-            settings.set_hardware_acceleration_policy(if gpu {
-                HardwareAccelerationPolicy::Always
-            } else {
-                HardwareAccelerationPolicy::Never
-            });
+        // With PORTHOLE_GPU=1 the setting is left as this WebKitGTK's default has it.
+        if let Some(settings) = webview.inner().settings().filter(|_| !gpu) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
     });
     #[cfg(not(target_os = "linux"))]
