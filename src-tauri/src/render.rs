@@ -29,6 +29,23 @@ pub fn configure<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
         if let Some(settings) = webview.inner().settings().filter(|_| !gpu) {
             settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
+        // PROBE (temporary)
+        if std::env::var_os("PORTHOLE_PROBE_CACHE").is_some() {
+            use webkit2gtk::WebContextExt;
+            if let Some(ctx) = webview.inner().context() {
+                ctx.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
+            }
+        }
+        if let Some(mb) = std::env::var("PORTHOLE_PROBE_NETMP").ok().and_then(|v| v.parse::<u32>().ok()) {
+            let mut s = webkit2gtk::MemoryPressureSettings::new();
+            s.set_memory_limit(mb);
+            webkit2gtk::WebsiteDataManager::set_memory_pressure_settings(&mut s);
+        }
+        if std::env::var_os("PORTHOLE_PROBE_NOPAGECACHE").is_some() {
+            if let Some(settings) = webview.inner().settings() {
+                settings.set_enable_page_cache(false);
+            }
+        }
     });
     #[cfg(not(target_os = "linux"))]
     let applied: tauri::Result<()> = {
