@@ -23,6 +23,16 @@ struct Network {
     env: Vec<(String, String)>,
 }
 
+impl Network {
+    /// The app's environment, as `with_app` takes it.
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
 /// A registry holding `library/e2e-demo:1.0` and `team/e2e-demo-private:2.0`, the Hub
 /// replay, and the app's environment pointing at both (`docker.io` pulls go to the
 /// registry as a mirror; the config lists the registry, so search lists its catalog too).
@@ -200,11 +210,7 @@ async fn search_pull_details(client: &Client, theme: &str) -> Outcome {
 async fn search_pull_and_details() {
     let fixture = Fixture::empty();
     let network = network(&fixture).await;
-    let env: Vec<(&str, &str)> = network
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = network.env();
     with_app("search_pull_and_details", &fixture, &env, async |client| {
         search_pull_details(client, "").await
     })
@@ -215,11 +221,7 @@ async fn search_pull_and_details() {
 async fn search_pull_and_details_dark() {
     let fixture = Fixture::empty();
     let network = network(&fixture).await;
-    let mut env: Vec<(&str, &str)> = network
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let mut env = network.env();
     env.push(("GTK_THEME", "Adwaita:dark"));
     with_app(
         "search_pull_and_details_dark",
@@ -234,11 +236,7 @@ async fn search_pull_and_details_dark() {
 async fn a_failed_pull_shows_its_error_and_retry() {
     let fixture = Fixture::empty();
     let network = network(&fixture).await;
-    let env: Vec<(&str, &str)> = network
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = network.env();
     with_app(
         "a_failed_pull_shows_its_error",
         &fixture,
@@ -276,11 +274,7 @@ async fn a_pull_shows_progress_and_can_be_cancelled() {
     let proxy = FaultProxy::in_front_of(&network.registry);
     catalog::multi_layer(2, 2_000_000).push(&network.registry, "library/slow", "1.0");
     proxy.inject(Fault::stall_after(800_000).on("/blobs/").always());
-    let env: Vec<(&str, &str)> = network
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = network.env();
     let slow = format!("{}/library/slow:1.0", proxy.addr());
     with_app("a_pull_can_be_cancelled", &fixture, &env, async |client| {
         find(client, "[data-testid=images-empty]").await?;
@@ -380,11 +374,7 @@ async fn search_pull_private(client: &Client, registry: &str) -> Outcome {
 async fn a_configured_registry_is_searched_and_pulled_from() {
     let fixture = Fixture::empty();
     let network = network(&fixture).await;
-    let env: Vec<(&str, &str)> = network
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = network.env();
     let registry = network.registry.addr().to_owned();
     with_app(
         "a_configured_registry_is_searched",
