@@ -133,6 +133,12 @@ def measure_tree(pid):
             "processes": [{"name": n, "rss_kib": r, "pss_kib": p} for n, r, p in rows]}
 
 
+def per_process(mem):
+    """Each process's PSS/RSS in MiB, e.g. "porthole-app 87/156, WebKitWebProces 118/186"."""
+    return ", ".join(f"{p['name']} {p['pss_kib'] / 1024:.0f}/{p['rss_kib'] / 1024:.0f}"
+                     for p in mem["processes"]) + " MiB PSS/RSS"
+
+
 def stop(pid, proc):
     pids = tree(pid)
     for p in pids:
@@ -219,13 +225,14 @@ def main():
         log(f"porthole run {n}: interactive after {r['ready_s']:.3f} s (app says {r['app_reported_ms']} ms, "
             f"the page's own part {r['page_ms']} ms); "
             f"idle RSS {r['rss_kib'] / 1024:.0f} MiB, PSS {r['pss_kib'] / 1024:.0f} MiB in "
-            f"{len(r['processes'])} processes")
+            f"{len(r['processes'])} processes ({per_process(r)})")
         if os.path.exists(MINIBROWSER):
             for cpu, rows in [(False, peers), (True, cpu_peers)]:
                 p = run_peer(cpu)
                 rows.append(p)
                 log(f"MiniBrowser about:blank{' (CPU-rendered)' if cpu else ''} run {n}: "
-                    f"idle RSS {p['rss_kib'] / 1024:.0f} MiB, PSS {p['pss_kib'] / 1024:.0f} MiB")
+                    f"idle RSS {p['rss_kib'] / 1024:.0f} MiB, PSS {p['pss_kib'] / 1024:.0f} MiB "
+                    f"({per_process(p)})")
     med = lambda rows, k: statistics.median(r[k] for r in rows)
     summary = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": RUNS, "idle_s": IDLE,

@@ -5,6 +5,13 @@
 //! buffers besides. Porthole's pages are lists, tables and text that repaint little, and CPU
 //! rendering measured ~90 MiB less idle memory with no slower start-up (bench/app.sh), so
 //! hardware acceleration is off unless `PORTHOLE_GPU=1` turns it back on.
+//!
+//! In that CPU mode WebKitGTK's DMA-BUF renderer (how the web process hands GPU-composited
+//! frames to the app) is not needed; turning it off (`WEBKIT_DISABLE_DMABUF_RENDERER=1`, read
+//! by WebKitGTK itself) measured ~9 MiB less idle PSS (the app ~3.5 MiB, the web process
+//! ~6 MiB) with no slower start-up. WebKitGTK reads it only from the environment, so
+//! [`prepare_environment`] sets it at the top of `main`, before GTK and WebKit start, unless
+//! the user set it or asked for the GPU.
 
 /// The environment variable that gives the webview WebKitGTK's own default back (GPU
 /// compositing).
@@ -19,6 +26,43 @@ fn gpu_requested_by(value: Option<&std::ffi::OsStr>) -> bool {
     value.is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
+/// Variables WebKitGTK reads from the environment, set for the CPU mode: what each costs and
+/// saves is in the module's documentation.
+const CPU_MODE_ENV: &[(&str, &str)] = &[("WEBKIT_DISABLE_DMABUF_RENDERER", "1")];
+
+/// Sets the environment of the CPU mode (`CPU_MODE_ENV`) for this process and the WebKit
+/// processes it starts. Call it first thing in `main`, before any thread starts and before
+/// GTK or WebKit read the environment.
+pub fn prepare_environment() {
+    let wanted = environment_to_set(gpu_requested(), |name| std::env::var_os(name).is_some());
+    for (name, value) in wanted {
+        set_env(name, value);
+    }
+}
+
+/// The variables to set: none with `PORTHOLE_GPU=1`, and never one the user already set
+/// (whatever its value: theirs wins).
+fn environment_to_set(
+    gpu: bool,
+    is_set: impl Fn(&str) -> bool,
+) -> Vec<(&'static str, &'static str)> {
+    if gpu || !cfg!(target_os = "linux") {
+        return Vec::new();
+    }
+    CPU_MODE_ENV
+        .iter()
+        .copied()
+        .filter(|(name, _)| !is_set(name))
+        .collect()
+}
+
+#[allow(unsafe_code)]
+fn set_env(name: &str, value: &str) {
+    // SAFETY: only called by `prepare_environment`, which `main` calls before the app starts
+    // any thread, so nothing reads or writes the environment at the same time.
+    unsafe { std::env::set_var(name, value) };
+}
+
 /// Applies the rendering choice to a window's webview.
 pub fn configure<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
     let gpu = gpu_requested();
@@ -28,23 +72,6 @@ pub fn configure<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
         // With PORTHOLE_GPU=1 the setting is left as this WebKitGTK's default has it.
         if let Some(settings) = webview.inner().settings().filter(|_| !gpu) {
             settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-        }
-        // PROBE (temporary)
-        if std::env::var_os("PORTHOLE_PROBE_CACHE").is_some() {
-            use webkit2gtk::WebContextExt;
-            if let Some(ctx) = webview.inner().context() {
-                ctx.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
-            }
-        }
-        if let Some(mb) = std::env::var("PORTHOLE_PROBE_NETMP").ok().and_then(|v| v.parse::<u32>().ok()) {
-            let mut s = webkit2gtk::MemoryPressureSettings::new();
-            s.set_memory_limit(mb);
-            webkit2gtk::WebsiteDataManager::set_memory_pressure_settings(&mut s);
-        }
-        if std::env::var_os("PORTHOLE_PROBE_NOPAGECACHE").is_some() {
-            if let Some(settings) = webview.inner().settings() {
-                settings.set_enable_page_cache(false);
-            }
         }
     });
     #[cfg(not(target_os = "linux"))]
@@ -59,8 +86,19 @@ pub fn configure<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 
 #[cfg(test)]
 mod tests {
-    use super::gpu_requested_by;
+    use super::{environment_to_set, gpu_requested_by};
     use std::ffi::OsStr;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_cpu_mode_turns_off_the_dmabuf_renderer_unless_the_user_chose() {
+        let dmabuf = "WEBKIT_DISABLE_DMABUF_RENDERER";
+        assert_eq!(environment_to_set(false, |_| false), [(dmabuf, "1")]);
+        // The user's own value, even "0", is left alone.
+        assert!(environment_to_set(false, |name| name == dmabuf).is_empty());
+        // PORTHOLE_GPU=1 gets WebKitGTK's defaults.
+        assert!(environment_to_set(true, |_| false).is_empty());
+    }
 
     #[test]
     fn only_an_explicit_yes_turns_the_gpu_on() {
