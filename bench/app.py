@@ -204,8 +204,10 @@ def run_app(app: str, home: str):
 
 
 def run_peer(cpu: bool):
-    # cpu: rendered without GPU compositing, as Porthole renders by default (render.rs).
-    env = dict(os.environ, WEBKIT_DISABLE_COMPOSITING_MODE="1") if cpu else None
+    # cpu: rendered without GPU compositing and without the DMA-BUF renderer, as Porthole
+    # renders by default (src-tauri/src/render.rs).
+    env = dict(os.environ, WEBKIT_DISABLE_COMPOSITING_MODE="1",
+               WEBKIT_DISABLE_DMABUF_RENDERER="1") if cpu else None
     proc = subprocess.Popen([MINIBROWSER, "about:blank"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env)
     try:
