@@ -31,12 +31,18 @@ fn gpu_requested_by(value: Option<&std::ffi::OsStr>) -> bool {
 const CPU_MODE_ENV: &[(&str, &str)] = &[("WEBKIT_DISABLE_DMABUF_RENDERER", "1")];
 
 /// Sets the environment of the CPU mode (`CPU_MODE_ENV`) for this process and the WebKit
-/// processes it starts. Call it first thing in `main`, before any thread starts and before
-/// GTK or WebKit read the environment.
-pub fn prepare_environment() {
+/// processes it starts. Call it first thing in `main`, before GTK or WebKit read the
+/// environment.
+///
+/// # Safety
+///
+/// No other thread may exist yet: it writes the process environment (`std::env::set_var`).
+#[allow(unsafe_code)]
+pub unsafe fn prepare_environment() {
     let wanted = environment_to_set(gpu_requested(), |name| std::env::var_os(name).is_some());
     for (name, value) in wanted {
-        set_env(name, value);
+        // SAFETY: the caller guarantees that this is the only thread.
+        unsafe { std::env::set_var(name, value) };
     }
 }
 
@@ -54,13 +60,6 @@ fn environment_to_set(
         .copied()
         .filter(|(name, _)| !is_set(name))
         .collect()
-}
-
-#[allow(unsafe_code)]
-fn set_env(name: &str, value: &str) {
-    // SAFETY: only called by `prepare_environment`, which `main` calls before the app starts
-    // any thread, so nothing reads or writes the environment at the same time.
-    unsafe { std::env::set_var(name, value) };
 }
 
 /// Applies the rendering choice to a window's webview.
