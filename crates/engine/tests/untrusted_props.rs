@@ -1,0 +1,410 @@
+//! Nothing from the network, an image or the user may panic a parser. Every entry point that
+//! reads such input gets arbitrary input and mutations of real samples: package databases and
+//! metadata files (the fixtures under `tests/fixtures/packages`, through every detector that
+//! wants their path), Docker Hub's answers (`tests/fixtures/hub`), OSV records, manifests,
+//! and the strings people and registries type (references, challenges, digests, licences).
+//! Errors are fine; a panic fails the test.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::Value;
+
+use porthole_engine::digest::Digest;
+use porthole_engine::hub::{self, HubRepoName, SearchQuery};
+use porthole_engine::packages::{self, DetectContext, os_release};
+use porthole_engine::reference::Reference;
+use porthole_engine::registry::{auth, manifest};
+use porthole_engine::sbom::license::Expression;
+use porthole_engine::vulns::{cvss, osv};
+
+fn engine_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file of the package fixtures, as `(path in the image, bytes)`: the fixtures are
+/// laid out as `<ecosystem>/<case>/root/<path in the image>`.
+fn package_samples() -> &'static [(String, Vec<u8>)] {
+    static SAMPLES: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    SAMPLES.get_or_init(|| {
+        let mut out = Vec::new();
+        let base = engine_dir().join("tests/fixtures/packages");
+        for case in walk(&base) {
+            let rel = case.strip_prefix(&base).unwrap();
+            let parts: Vec<_> = rel.components().collect();
+            if parts.len() > 3 && parts[2].as_os_str() == "root" {
+                let in_image: PathBuf = parts[3..].iter().collect();
+                let bytes = std::fs::read(&case).unwrap();
+                out.push((format!("/{}", in_image.display()), bytes));
+            }
+        }
+        assert!(out.len() > 20, "the package fixtures were not found");
+        out
+    })
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Paths each detector reads, beyond the fixtures' (binaries, archives, rpm databases).
+const MORE_PATHS: &[&str] = &[
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/var/lib/rpm/Packages",
+    "/var/lib/rpm/Packages.db",
+    "/usr/local/bin/app",
+    "/app/lib/app.jar",
+    "/app/app.war",
+    "/usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec",
+    "/usr/lib/python3.11/site-packages/pkg-1.0.dist-info/RECORD",
+    "/app/node_modules/pkg/package.json",
+    "/app/vendor/composer/installed.json",
+    "/var/lib/dpkg/status",
+    "/lib/apk/db/installed",
+    "/etc/os-release",
+];
+
+/// Runs every detector that wants `path` over `bytes`, and the os-release parser.
+fn detect_all(path: &str, bytes: &[u8]) {
+    let ctx = DetectContext::default();
+    for detector in packages::detectors() {
+        if detector.wants(path, 0o755) {
+            let _ = detector.parse(path, bytes, &ctx);
+        }
+    }
+    let _ = os_release::parse(path, bytes);
+}
+
+/// One edit of a byte string.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(Index, u8),
+    Insert(Index, u8),
+    Remove(Index),
+    Truncate(Index),
+    /// Copies a run of the input over another place (repeats structure, e.g. a length field).
+    Splice(Index, Index, u8),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        4 => (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
+        2 => (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Insert(i, b)),
+        2 => any::<Index>().prop_map(Edit::Remove),
+        1 => any::<Index>().prop_map(Edit::Truncate),
+        1 => (any::<Index>(), any::<Index>(), 1u8..64).prop_map(|(a, b, n)| Edit::Splice(a, b, n)),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for e in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        match e {
+            Edit::Set(i, b) => {
+                let i = i.index(bytes.len());
+                bytes[i] = *b;
+            }
+            Edit::Insert(i, b) => {
+                let i = i.index(bytes.len() + 1);
+                bytes.insert(i, *b);
+            }
+            Edit::Remove(i) => {
+                let i = i.index(bytes.len());
+                bytes.remove(i);
+            }
+            Edit::Truncate(i) => bytes.truncate(i.index(bytes.len())),
+            Edit::Splice(from, to, n) => {
+                let from = from.index(bytes.len());
+                let to = to.index(bytes.len());
+                let n = usize::from(*n)
+                    .min(bytes.len() - from)
+                    .min(bytes.len() - to);
+                let run = bytes[from..from + n].to_vec();
+                bytes[to..to + n].copy_from_slice(&run);
+            }
+        }
+    }
+    bytes
+}
+
+/// A JSON value of any shape, with strings that are not all ASCII and numbers at the edges.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        prop_oneof![
+            Just(i64::MIN),
+            Just(-1i64),
+            Just(0),
+            Just(i64::MAX),
+            any::<i64>()
+        ]
+        .prop_map(Value::from),
+        prop_oneof![Just(u64::MAX), any::<u64>()].prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        "\\PC{0,24}".prop_map(Value::String),
+        "(sha256:[0-9a-f]{0,64}|[a-z0-9./:@_-]{0,40})".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Replaces the node at a chosen place of `doc` (in document order) by `with`, or removes it
+/// from its object or array when `with` is `None`.
+fn mutate_json(doc: &mut Value, at: Index, with: Option<Value>) {
+    fn count(v: &Value) -> usize {
+        1 + match v {
+            Value::Array(a) => a.iter().map(count).sum(),
+            Value::Object(o) => o.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+    fn visit(v: &mut Value, target: &mut usize, with: &mut Option<Option<Value>>) -> bool {
+        if *target == 0 {
+            if let Some(Some(new)) = with.take() {
+                *v = new;
+            }
+            return true;
+        }
+        *target -= 1;
+        match v {
+            Value::Array(a) => {
+                for i in 0..a.len() {
+                    if *target == 0 && matches!(with, Some(None)) {
+                        a.remove(i);
+                        return true;
+                    }
+                    if visit(&mut a[i], target, with) {
+                        return true;
+                    }
+                }
+            }
+            Value::Object(o) => {
+                let keys: Vec<String> = o.keys().cloned().collect();
+                for k in keys {
+                    if *target == 0 && matches!(with, Some(None)) {
+                        o.remove(&k);
+                        return true;
+                    }
+                    if visit(o.get_mut(&k).unwrap(), target, with) {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        false
+    }
+    let mut target = at.index(count(doc));
+    let mut with = Some(with);
+    visit(doc, &mut target, &mut with);
+}
+
+fn hub_samples() -> Vec<(&'static str, Value)> {
+    let dir = engine_dir().join("../../tests/fixtures/hub");
+    [
+        "search-v3-nginx.json",
+        "search-v2-nginx.json",
+        "tags-library-nginx.json",
+        "repository-library-nginx.json",
+    ]
+    .into_iter()
+    .map(|name| {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        (name, serde_json::from_str(&text).unwrap())
+    })
+    .collect()
+}
+
+fn hub_parse(name: &str, body: &[u8]) {
+    match name {
+        "search-v3-nginx.json" => drop(hub::parse::parse_search_v3(body, 0)),
+        "search-v2-nginx.json" => drop(hub::parse::parse_search_v2(body, 3)),
+        "tags-library-nginx.json" => drop(hub::parse::parse_tags(body)),
+        _ => drop(hub::parse::parse_repository(body, "library", "nginx")),
+    }
+}
+
+fn osv_samples() -> Vec<Value> {
+    walk(&engine_dir().join("tests/fixtures/osv"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// Starts of the files detectors look into: ELF (64- and 32-bit), zip, SQLite, Berkeley DB's
+/// hash magic, rpm's NDB.
+const MAGICS: &[&[u8]] = &[
+    b"",
+    b"\x7fELF\x02\x01\x01\0",
+    b"\x7fELF\x01\x01\x01\0",
+    b"PK\x03\x04",
+    b"SQLite format 3\0",
+    b"\0\0\0\0\x61\x15\x06\0",
+    b"RpmP",
+];
+
+const MANIFEST_TYPES: &[&str] = &[
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/json",
+];
+
+fn manifest_sample() -> Value {
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": format!("sha256:{}", "a".repeat(64)),
+            "size": 1234
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": format!("sha256:{}", "b".repeat(64)),
+            "size": 5678,
+            "urls": ["https://example.com/layer"],
+            "annotations": {"org.opencontainers.image.title": "x"}
+        }],
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{}", "c".repeat(64)),
+            "size": 99,
+            "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}
+        }],
+        "annotations": {"org.opencontainers.image.created": "2024-01-01T00:00:00Z"}
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn detectors_survive_mutated_samples(
+        sample in any::<Index>(),
+        edits in prop::collection::vec(edit(), 1..12),
+    ) {
+        let samples = package_samples();
+        let (path, bytes) = &samples[sample.index(samples.len())];
+        detect_all(path, &apply(bytes.clone(), &edits));
+    }
+
+    #[test]
+    fn detectors_survive_arbitrary_bytes(
+        path in prop::sample::select(MORE_PATHS),
+        magic in prop::sample::select(MAGICS),
+        body in prop::collection::vec(any::<u8>(), 0..4096),
+    ) {
+        let mut bytes = magic.to_vec();
+        bytes.extend_from_slice(&body);
+        detect_all(path, &bytes);
+    }
+
+    #[test]
+    fn text_parsers_survive_any_string(
+        s in prop_oneof!["\\PC{0,80}", "[a-zA-Z0-9:/@._\\-=\", ]{0,80}"],
+    ) {
+        let _ = Reference::parse(&s);
+        let _ = s.parse::<Digest>();
+        let _ = auth::parse_challenge(&s);
+        let _ = HubRepoName::parse(&s);
+        let _ = SearchQuery::new(&s);
+        let _ = hub::ratelimit::parse_ratelimit(&s);
+        let _ = hub::parse::docker_logo(&s);
+        let _ = Expression::parse(&s);
+        let _ = cvss::base_score(&s);
+        let _ = porthole_engine::vulns::time::Timestamp::parse(&s);
+        let _ = packages::rpm::split_source_rpm(&s);
+        let _ = packages::golang::parse_modinfo(&s);
+        let _ = packages::java::manifest_fields(&s);
+        let _ = packages::apk::records(&s);
+        let _ = packages::dpkg::display_version(&s);
+        let _ = packages::purl::encode(&s);
+    }
+
+    #[test]
+    fn hub_answers_survive_mutation(
+        sample in any::<Index>(),
+        edits in prop::collection::vec((any::<Index>(), prop::option::weighted(0.8, json_value())), 1..5),
+    ) {
+        let samples = hub_samples();
+        let (name, doc) = &samples[sample.index(samples.len())];
+        let mut doc = doc.clone();
+        for (at, with) in edits {
+            mutate_json(&mut doc, at, with);
+        }
+        hub_parse(name, doc.to_string().as_bytes());
+    }
+
+    #[test]
+    fn hub_answers_survive_arbitrary_bytes(
+        name in prop::sample::select(&[
+            "search-v3-nginx.json", "search-v2-nginx.json", "tags-library-nginx.json", "x",
+        ][..]),
+        body in prop::collection::vec(any::<u8>(), 0..512),
+    ) {
+        hub_parse(name, &body);
+    }
+
+    #[test]
+    fn osv_records_survive_mutation(
+        sample in any::<Index>(),
+        edits in prop::collection::vec((any::<Index>(), prop::option::weighted(0.8, json_value())), 1..5),
+    ) {
+        let samples = osv_samples();
+        let mut doc = samples[sample.index(samples.len())].clone();
+        for (at, with) in edits {
+            mutate_json(&mut doc, at, with);
+        }
+        let _ = osv::parse(doc.to_string().as_bytes());
+    }
+
+    #[test]
+    fn manifests_survive_mutation(
+        content_type in prop::option::of(prop::sample::select(MANIFEST_TYPES)),
+        media_type in prop::sample::select(MANIFEST_TYPES),
+        edits in prop::collection::vec((any::<Index>(), prop::option::weighted(0.8, json_value())), 0..5),
+    ) {
+        let mut doc = manifest_sample();
+        doc["mediaType"] = Value::from(media_type);
+        for (at, with) in edits {
+            mutate_json(&mut doc, at, with);
+        }
+        let bytes = doc.to_string().into_bytes();
+        let digest = Digest::of(&bytes);
+        let _ = manifest::parse_manifest(
+            bytes,
+            content_type.map(str::to_owned),
+            digest,
+            "127.0.0.1:5000",
+            "library/nginx:latest",
+        );
+    }
+}
