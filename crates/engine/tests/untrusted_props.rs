@@ -4,8 +4,9 @@
 //! wants their path), Docker Hub's answers (`tests/fixtures/hub`), OSV records, manifests,
 //! the strings people and registries type (references, challenges, digests, licences), and
 //! a store whose `index.json`, manifest or image config were damaged on disk (with digests
-//! that match, so the parsers behind them are reached). Errors are fine; a panic fails the
-//! test.
+//! that match, so the parsers behind them are reached), and damaged settings and credential
+//! files (Porthole's config, Docker's `config.json`, podman's `auth.json`). Errors are fine;
+//! a panic fails the test.
 
 use std::path::{Path, PathBuf};
 
@@ -13,11 +14,13 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value;
 
+use porthole_engine::config::Config;
 use porthole_engine::digest::Digest;
 use porthole_engine::hub::{self, HubRepoName, SearchQuery};
 use porthole_engine::layers::ImageLayers;
 use porthole_engine::packages::{self, DetectContext, os_release};
 use porthole_engine::reference::Reference;
+use porthole_engine::registry::credentials::CredentialStore;
 use porthole_engine::registry::{auth, manifest};
 use porthole_engine::sbom::license::Expression;
 use porthole_engine::store::Store;
@@ -422,6 +425,63 @@ fn read_damaged_store(config: JsonEdits, manifest: JsonEdits, index: JsonEdits) 
     loaded
 }
 
+/// Porthole's config, Docker's `config.json` and podman's `auth.json`, each through `edits`,
+/// read as a pull reads them. (No credential helper is named: a mutation cannot add one,
+/// since the keys it makes are lower-case and Docker's are `credsStore` and `credHelpers`.)
+/// Returns whether the undamaged files would have given credentials for docker.io.
+fn read_damaged_settings(config: JsonEdits, docker: JsonEdits, podman: JsonEdits) -> bool {
+    let tmp = tempfile::tempdir().unwrap();
+    let auth = |user: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:s3cr\u{e9}t"))
+    };
+    let config_path = tmp.path().join("porthole.json");
+    let config_doc = serde_json::json!({
+        "registryMirrors": ["http://127.0.0.1:5000", "https://mirror.example"],
+        "registries": [{"host": "127.0.0.1:5000", "insecure": true, "caFile": "/etc/ssl/x.pem"}],
+        "maxConcurrentDownloads": 4,
+        "defaultPlatform": "linux/arm64/v8",
+        "hubUrl": "http://127.0.0.1:1",
+        "store": "/var/lib/porthole",
+        "theme": "dark"
+    });
+    std::fs::write(&config_path, edited(config_doc, config)).unwrap();
+    if let Ok(config) = Config::load(&config_path) {
+        let _ = config.registry("127.0.0.1:5000");
+        let _ = config.store_dir();
+        let _ = config.jobs();
+        let _ = config.mirror_urls();
+        if let Some(p) = &config.default_platform {
+            let _ = p.parse::<porthole_engine::Platform>();
+        }
+    }
+    let docker_dir = tmp.path().join("docker");
+    std::fs::create_dir(&docker_dir).unwrap();
+    let docker_doc = serde_json::json!({
+        "auths": {
+            "https://index.docker.io/v1/": {"auth": auth("hub")},
+            "127.0.0.1:5000": {"username": "u", "password": "p"},
+            "registry.example": {"identitytoken": "tok", "registrytoken": "rt"}
+        }
+    });
+    std::fs::write(docker_dir.join("config.json"), edited(docker_doc, docker)).unwrap();
+    let podman_file = tmp.path().join("auth.json");
+    let podman_doc = serde_json::json!({"auths": {"quay.io": {"auth": auth("quay")}}});
+    std::fs::write(&podman_file, edited(podman_doc, podman)).unwrap();
+    let helpers = tmp.path().join("no-helpers");
+    std::fs::create_dir(&helpers).unwrap();
+    let store = CredentialStore::new(docker_dir, vec![podman_file]).with_helper_dir(helpers);
+    let hub = store.get("docker.io", Some("library/nginx"));
+    for (registry, repository) in [
+        ("127.0.0.1:5000", None),
+        ("registry.example", Some("a/b")),
+        ("quay.io", Some("x/y")),
+    ] {
+        let _ = store.lookup(registry, repository);
+    }
+    matches!(hub, Ok(Some(_)))
+}
+
 /// The samples the properties below mutate parse as they are, so the mutations start from
 /// input that reaches past the first check.
 #[test]
@@ -439,6 +499,12 @@ fn the_samples_parse_as_they_are() {
     let bytes = manifest_sample().to_string().into_bytes();
     let digest = Digest::of(&bytes);
     assert!(manifest::parse_manifest(bytes, None, digest, "r", "x").is_ok());
+}
+
+/// The undamaged settings give docker.io's credentials.
+#[test]
+fn the_undamaged_settings_are_read_whole() {
+    assert!(read_damaged_settings(Vec::new(), Vec::new(), Vec::new()));
 }
 
 /// The undamaged store is read whole: the property test below reaches the real code.
@@ -537,6 +603,15 @@ proptest! {
         index in json_edits(3),
     ) {
         let _ = read_damaged_store(config, manifest, index);
+    }
+
+    #[test]
+    fn damaged_settings_and_credentials_are_read_without_panicking(
+        config in json_edits(4),
+        docker in json_edits(4),
+        podman in json_edits(3),
+    ) {
+        let _ = read_damaged_settings(config, docker, podman);
     }
 
     #[test]
