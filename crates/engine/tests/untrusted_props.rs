@@ -1,12 +1,17 @@
 //! Nothing from the network, an image or the user may panic a parser. Every entry point that
-//! reads such input gets arbitrary input and mutations of real samples: package databases and
-//! metadata files (the fixtures under `tests/fixtures/packages`, through every detector that
-//! wants their path), Docker Hub's answers (`tests/fixtures/hub`), OSV records, manifests,
-//! the strings people and registries type (references, challenges, digests, licences), and
-//! a store whose `index.json`, manifest or image config were damaged on disk (with digests
-//! that match, so the parsers behind them are reached), and damaged settings and credential
-//! files (Porthole's config, Docker's `config.json`, podman's `auth.json`). Errors are fine;
-//! a panic fails the test.
+//! reads such input gets arbitrary input and mutations of real samples:
+//! - package databases and metadata files: the fixtures under `tests/fixtures/packages`,
+//!   through every detector that wants their path, and arbitrary bytes behind the magic
+//!   numbers the detectors look for;
+//! - Docker Hub's answers (`tests/fixtures/hub`), OSV records and manifests, their JSON trees
+//!   mutated;
+//! - the strings people and registries type (references, challenges, digests, licences);
+//! - a store whose `index.json`, manifest or image config were damaged on disk (each blob
+//!   under its own digest, so the parsers behind the digest checks are reached);
+//! - damaged settings and credential files (Porthole's config, Docker's `config.json`,
+//!   podman's `auth.json`).
+//!
+//! Errors are fine; a panic fails the test.
 
 use std::path::{Path, PathBuf};
 
