@@ -235,20 +235,24 @@ fn mutate_json(doc: &mut Value, at: Index, with: Option<Value>) {
     visit(doc, &mut target, &mut with);
 }
 
-fn hub_samples() -> Vec<(&'static str, Value)> {
-    let dir = engine_dir().join("../../tests/fixtures/hub");
-    [
-        "search-v3-nginx.json",
-        "search-v2-nginx.json",
-        "tags-library-nginx.json",
-        "repository-library-nginx.json",
-    ]
-    .into_iter()
-    .map(|name| {
-        let text = std::fs::read_to_string(dir.join(name)).unwrap();
-        (name, serde_json::from_str(&text).unwrap())
+/// The Hub answers, read once.
+fn hub_samples() -> &'static [(&'static str, Value)] {
+    static SAMPLES: std::sync::OnceLock<Vec<(&'static str, Value)>> = std::sync::OnceLock::new();
+    SAMPLES.get_or_init(|| {
+        let dir = engine_dir().join("../../tests/fixtures/hub");
+        [
+            "search-v3-nginx.json",
+            "search-v2-nginx.json",
+            "tags-library-nginx.json",
+            "repository-library-nginx.json",
+        ]
+        .into_iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            (name, serde_json::from_str(&text).unwrap())
+        })
+        .collect()
     })
-    .collect()
 }
 
 /// Parses `body` as the answer `name` is a sample of; whether that worked.
@@ -261,12 +265,16 @@ fn hub_parse(name: &str, body: &[u8]) -> bool {
     }
 }
 
-fn osv_samples() -> Vec<Value> {
-    walk(&engine_dir().join("tests/fixtures/osv"))
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
-        .collect()
+/// The OSV records, read once.
+fn osv_samples() -> &'static [Value] {
+    static SAMPLES: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    SAMPLES.get_or_init(|| {
+        walk(&engine_dir().join("tests/fixtures/osv"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    })
 }
 
 /// Starts of the files detectors look into: ELF (64- and 32-bit), zip, SQLite, Berkeley DB's
@@ -331,10 +339,11 @@ fn layer_tar() -> Vec<u8> {
 
 type JsonEdits = Vec<(Index, Option<Value>)>;
 
-fn json_edits(max: usize) -> impl Strategy<Value = JsonEdits> {
+/// Between `count.start` and `count.end - 1` edits: most replace a node, a fifth remove one.
+fn json_edits(count: std::ops::Range<usize>) -> impl Strategy<Value = JsonEdits> {
     prop::collection::vec(
         (any::<Index>(), prop::option::weighted(0.8, json_value())),
-        0..max,
+        count,
     )
 }
 
@@ -567,15 +576,11 @@ proptest! {
     #[test]
     fn hub_answers_survive_mutation(
         sample in any::<Index>(),
-        edits in prop::collection::vec((any::<Index>(), prop::option::weighted(0.8, json_value())), 1..5),
+        edits in json_edits(1..5),
     ) {
         let samples = hub_samples();
         let (name, doc) = &samples[sample.index(samples.len())];
-        let mut doc = doc.clone();
-        for (at, with) in edits {
-            mutate_json(&mut doc, at, with);
-        }
-        let _ = hub_parse(name, doc.to_string().as_bytes());
+        let _ = hub_parse(name, &edited(doc.clone(), edits));
     }
 
     #[test]
@@ -591,30 +596,27 @@ proptest! {
     #[test]
     fn osv_records_survive_mutation(
         sample in any::<Index>(),
-        edits in prop::collection::vec((any::<Index>(), prop::option::weighted(0.8, json_value())), 1..5),
+        edits in json_edits(1..5),
     ) {
         let samples = osv_samples();
-        let mut doc = samples[sample.index(samples.len())].clone();
-        for (at, with) in edits {
-            mutate_json(&mut doc, at, with);
-        }
-        let _ = osv::parse(doc.to_string().as_bytes());
+        let doc = samples[sample.index(samples.len())].clone();
+        let _ = osv::parse(&edited(doc, edits));
     }
 
     #[test]
     fn a_damaged_store_is_read_without_panicking(
-        config in json_edits(4),
-        manifest in json_edits(3),
-        index in json_edits(3),
+        config in json_edits(0..4),
+        manifest in json_edits(0..3),
+        index in json_edits(0..3),
     ) {
         let _ = read_damaged_store(config, manifest, index);
     }
 
     #[test]
     fn damaged_settings_and_credentials_are_read_without_panicking(
-        config in json_edits(4),
-        docker in json_edits(4),
-        podman in json_edits(3),
+        config in json_edits(0..4),
+        docker in json_edits(0..4),
+        podman in json_edits(0..3),
     ) {
         let _ = read_damaged_settings(config, docker, podman);
     }
@@ -623,14 +625,11 @@ proptest! {
     fn manifests_survive_mutation(
         content_type in prop::option::of(prop::sample::select(MANIFEST_TYPES)),
         media_type in prop::sample::select(MANIFEST_TYPES),
-        edits in prop::collection::vec((any::<Index>(), prop::option::weighted(0.8, json_value())), 0..5),
+        edits in json_edits(0..5),
     ) {
         let mut doc = manifest_sample();
         doc["mediaType"] = Value::from(media_type);
-        for (at, with) in edits {
-            mutate_json(&mut doc, at, with);
-        }
-        let bytes = doc.to_string().into_bytes();
+        let bytes = edited(doc, edits);
         let digest = Digest::of(&bytes);
         let _ = manifest::parse_manifest(
             bytes,
