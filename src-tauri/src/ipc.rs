@@ -434,6 +434,7 @@ mod tests {
         let missing = StoreError::NotFound {
             what: "nginx:latest".into(),
             root: "/store".into(),
+            similar: Vec::new(),
         };
         let error = IpcError::from(missing);
         assert_eq!(error.code, IpcErrorCode::NotFound);

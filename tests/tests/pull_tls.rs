@@ -50,4 +50,27 @@ async fn a_registry_with_its_own_ca_is_pulled_over_https_when_its_ca_file_is_con
         .await
         .expect_err("no CA configured");
     assert!(!err.to_string().is_empty());
+
+    // With another CA's certificate the TLS handshake fails, and the message says so in
+    // words a person can act on rather than in hyper's ("error sending request for url").
+    let other_key = rcgen::KeyPair::generate().unwrap();
+    let other = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&other_key)
+        .unwrap();
+    let wrong_ca = dir.path().join("other-ca.pem");
+    std::fs::write(&wrong_ca, other.pem()).unwrap();
+    let store = TestStore::new();
+    let err = pull_into(&client(Some(&wrong_ca)), &store, &pushed.reference(), None)
+        .await
+        .expect_err("the registry's certificate is not signed by the configured CA");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "cannot reach registry {}: the TLS handshake failed: invalid peer certificate",
+            registry.addr()
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("error sending request"), "{message}");
 }

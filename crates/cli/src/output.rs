@@ -8,10 +8,13 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use porthole_engine::pull::PullEvent;
 
 /// An error and its causes on one line, without repeating a cause that the message
-/// above it already quotes.
+/// above it already quotes or sums up.
 pub fn error_line(e: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in e.chain() {
+        if porthole_engine::summed_up_above(cause) {
+            break;
+        }
         let text = cause.to_string();
         if line.contains(&text) {
             continue;
@@ -91,8 +94,9 @@ impl PullProgress {
                     platform,
                     layers,
                 } => eprintln!(
-                    "{reference}: resolved to {digest} ({platform}, {} layers)",
-                    layers.len()
+                    "{reference}: resolved to {digest} ({platform}, {} layer{})",
+                    layers.len(),
+                    if layers.len() == 1 { "" } else { "s" }
                 ),
                 PullEvent::LayerExists { digest } => {
                     eprintln!("{}: Already exists", digest.short())

@@ -260,6 +260,19 @@ fn errors_are_one_line_on_stderr() {
     let absent = porthole.run(&["pull", &registry.reference("no/such", "v1")]);
     assert_one_error_line(&absent, "not found");
 
+    // A registry that is not there: the reason, once, not the HTTP client's chain of causes.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let nobody = porthole.run(&["pull", &format!("127.0.0.1:{port}/no/one:v1")]);
+    assert_one_error_line(
+        &nobody,
+        &format!("cannot reach registry 127.0.0.1:{port}: connection refused"),
+    );
+    let line = String::from_utf8_lossy(&nobody.stderr);
+    assert!(line.trim_end().ends_with("connection refused"), "{line}");
+
     let json = porthole
         .command()
         .args(["--json", "pull", "Not A Reference!"])

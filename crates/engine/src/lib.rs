@@ -20,3 +20,10 @@ mod web;
 pub use digest::Digest;
 pub use platform::Platform;
 pub use reference::Reference;
+
+/// Whether `cause`, met in an error's chain of causes, is already summed up by the engine
+/// error above it: the engine words an HTTP client's failure itself ("connection refused"),
+/// and the client's own chain below that only repeats it in hyper's terms.
+pub fn summed_up_above(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause.is::<reqwest::Error>()
+}

@@ -356,6 +356,52 @@ mod store {
     }
 
     #[test]
+    fn a_name_not_in_the_store_suggests_the_same_repository_elsewhere() {
+        let (_tmp, store) = new_store();
+        let a = build_image(&store, "a", OCI_MANIFEST);
+        let b = build_image(&store, "b", OCI_MANIFEST);
+        add(&store, "127.0.0.1:5000/library/debian:12", &a);
+        add(&store, "127.0.0.1:5000/library/debian:13", &b);
+        add(&store, "ghcr.io/owner/tool:1.2", &b);
+        let similar = |name: &str| match store.resolve(name) {
+            Err(StoreError::NotFound { similar, .. }) => similar,
+            other => panic!("{name}: {other:?}"),
+        };
+        // A tag typed: that tag only; none typed: every tag of the repository.
+        assert_eq!(similar("debian:12"), ["127.0.0.1:5000/library/debian:12"]);
+        assert_eq!(
+            similar("library/debian"),
+            [
+                "127.0.0.1:5000/library/debian:12",
+                "127.0.0.1:5000/library/debian:13"
+            ]
+        );
+        assert_eq!(
+            similar("localhost:5000/debian:13"),
+            ["127.0.0.1:5000/library/debian:13"]
+        );
+        assert_eq!(
+            similar("tool:1.2"),
+            Vec::<String>::new(),
+            "owner/tool is not tool"
+        );
+        assert_eq!(similar("owner/tool:1.2"), ["ghcr.io/owner/tool:1.2"]);
+        assert!(similar("debian:11").is_empty());
+        assert!(similar(&format!("debian@{}", a.manifest.digest)).is_empty());
+
+        let err = store.resolve("debian").unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "; did you mean `127.0.0.1:5000/library/debian:12` or \
+                 `127.0.0.1:5000/library/debian:13`?"
+            ),
+            "{err}"
+        );
+        let err = store.resolve("alpine").unwrap_err().to_string();
+        assert!(err.ends_with('`'), "nothing to suggest: {err}");
+    }
+
+    #[test]
     fn an_ambiguous_id_prefix_is_refused() {
         let (_tmp, store) = new_store();
         // Find two seeds whose image IDs share their first 4 hex characters.

@@ -26,7 +26,7 @@ pub enum HubError {
         "Docker Hub refused access to {what} (it answered {status}); it may be private or not exist"
     )]
     Denied { what: String, status: u16 },
-    #[error("cannot reach Docker Hub at {url}: {source}")]
+    #[error("cannot reach Docker Hub at {url}: {}", crate::web::failure(source))]
     Network {
         url: String,
         #[source]

@@ -8,13 +8,16 @@ use crate::registry::credentials::CredentialError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
-    #[error("cannot reach registry {registry}: {source}")]
+    #[error("cannot reach registry {registry}: {}", crate::web::failure(source))]
     Connect {
         registry: String,
         #[source]
         source: reqwest::Error,
     },
-    #[error("the connection to registry {registry} broke while reading {what}: {source}")]
+    #[error(
+        "the connection to registry {registry} broke while reading {what}: {}",
+        crate::web::failure(source)
+    )]
     Body {
         registry: String,
         what: String,

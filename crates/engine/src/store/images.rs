@@ -308,6 +308,7 @@ impl Store {
         StoreError::NotFound {
             what: what.to_owned(),
             root: self.root().to_path_buf(),
+            similar: Vec::new(),
         }
     }
 
@@ -507,8 +508,39 @@ impl Store {
                 }
             }
         }
-        Err(self.not_found(input))
+        Err(StoreError::NotFound {
+            what: input.to_owned(),
+            root: self.root().to_path_buf(),
+            similar: parsed
+                .map(|wanted| similar_names(summaries, input, &wanted))
+                .unwrap_or_default(),
+        })
     }
+}
+
+/// The images `input` (which names none) probably meant: the same repository on another
+/// registry, or with `library/` left out or added, and the same tag if `input` has one.
+fn similar_names(
+    summaries: &[(usize, ImageSummary)],
+    input: &str,
+    wanted: &Reference,
+) -> Vec<String> {
+    if wanted.digest().is_some() {
+        return Vec::new();
+    }
+    let last = input.rsplit('/').next().unwrap_or(input);
+    let tag_typed = last.contains(':');
+    let bare = |path: &str| path.strip_prefix("library/").unwrap_or(path).to_owned();
+    let names: BTreeSet<String> = summaries
+        .iter()
+        .filter_map(|(_, s)| Reference::parse(s.reference.as_deref()?).ok())
+        .filter(|r| {
+            bare(r.repository()) == bare(wanted.repository())
+                && (!tag_typed || r.tag() == wanted.tag())
+        })
+        .map(|r| r.familiar())
+        .collect();
+    names.into_iter().take(3).collect()
 }
 
 /// Adds `entry` under `name` (canonical), re-pointing the name if it exists.

@@ -71,8 +71,20 @@ pub enum StoreError {
         path.display()
     )]
     MissingBlob { digest: Digest, path: PathBuf },
-    #[error("no image named `{what}` in the store at `{}`", root.display())]
-    NotFound { what: String, root: PathBuf },
+    #[error(
+        "no image named `{what}` in the store at `{}`{}",
+        root.display(),
+        did_you_mean(similar)
+    )]
+    NotFound {
+        what: String,
+        root: PathBuf,
+        /// Images in the store with the same repository (and tag, when one was typed) on
+        /// another registry, or with the `library/` of an official image left out or added:
+        /// the likely meaning of `debian:12` when only `localhost:5000/library/debian:12`
+        /// was pulled. At most three, familiar names.
+        similar: Vec<String>,
+    },
     #[error(
         "`{what}` matches {} different images ({}); type more characters of the image ID",
         candidates.len(),
@@ -95,6 +107,15 @@ pub enum StoreError {
     Locked { path: PathBuf, waited: Duration },
     #[error("`{}` is not a usable image store: {reason}", path.display())]
     InvalidLayout { path: PathBuf, reason: String },
+}
+
+fn did_you_mean(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((only, [])) => format!("; did you mean {only}?"),
+        Some((last, rest)) => format!("; did you mean {} or {last}?", rest.join(", ")),
+    }
 }
 
 fn short_list(digests: &[Digest]) -> String {

@@ -8,7 +8,10 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VulnError {
-    #[error("cannot reach {url}: {source} (check the network, or set {setting} to another server)")]
+    #[error(
+        "cannot reach {url}: {} (check the network, or set {setting} to another server)",
+        crate::web::failure(source)
+    )]
     Network {
         url: String,
         /// The setting that names this server (`osvApiUrl` / `$PORTHOLE_OSV_API_URL`, …).
