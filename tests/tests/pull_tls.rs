@@ -73,4 +73,8 @@ async fn a_registry_with_its_own_ca_is_pulled_over_https_when_its_ca_file_is_con
         "{message}"
     );
     assert!(!message.contains("error sending request"), "{message}");
+    assert!(
+        message.contains("as `caFile` in the config file"),
+        "{message}"
+    );
 }

@@ -32,6 +32,9 @@ pub(crate) fn same_origin_client(
         .build()
 }
 
+/// How [`failure`] starts when the TLS handshake failed.
+pub(crate) const TLS_FAILED: &str = "the TLS handshake failed";
+
 /// What went wrong with a request, in the words a person can act on: "connection refused",
 /// "timed out", "the TLS handshake failed: invalid peer certificate: UnknownIssuer". reqwest's
 /// own message only says "error sending request for url (…)"; the reason is at the bottom of
@@ -63,7 +66,7 @@ pub(crate) fn failure(error: &reqwest::Error) -> String {
         cause = c.source();
     }
     if let Some(tls) = tls {
-        return format!("the TLS handshake failed: {tls}");
+        return format!("{TLS_FAILED}: {tls}");
     }
     if dns {
         let detail = innermost.unwrap_or_default();

@@ -8,7 +8,7 @@ use crate::registry::credentials::CredentialError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
-    #[error("cannot reach registry {registry}: {}", crate::web::failure(source))]
+    #[error("cannot reach registry {registry}: {}", connect_failure(source))]
     Connect {
         registry: String,
         #[source]
@@ -161,5 +161,18 @@ impl RegistryError {
             RegistryError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             _ => false,
         }
+    }
+}
+
+/// Why a registry cannot be reached, with what to do when its certificate is the problem.
+fn connect_failure(source: &reqwest::Error) -> String {
+    let failure = crate::web::failure(source);
+    if failure.starts_with(crate::web::TLS_FAILED) {
+        format!(
+            "{failure} (if the registry's certificate comes from its own CA, add that CA's \
+             certificate as the registry's CA file in Settings, or as `caFile` in the config file)"
+        )
+    } else {
+        failure
     }
 }
