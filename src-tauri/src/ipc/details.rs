@@ -4,7 +4,9 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
-use porthole_engine::layers::{ChangeKind, FileEntry, LayerStep, ListedEntry, Listing, Waste};
+use porthole_engine::layers::{
+    ChangeKind, FileEntry, FileType, LayerStep, ListedEntry, Listing, Waste,
+};
 
 /// One build step of the image (a row of the Layers tab).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -119,6 +121,14 @@ pub struct FileRow {
     #[ts(type = "number")]
     pub size: u64,
     pub link_target: Option<String>,
+    /// Type and permissions as `ls -l` shows them: `-rwsr-xr-x`.
+    pub mode: String,
+    /// Whether it is setuid or setgid (a file that runs with its owner's or group's rights).
+    pub set_id: bool,
+    #[ts(type = "number")]
+    pub uid: u64,
+    #[ts(type = "number")]
+    pub gid: u64,
     /// The step that last wrote it (among changes: the step that made `change`).
     pub layer: u32,
     /// What the step did to it; `null` in the whole image, and for a directory listed only
@@ -143,6 +153,10 @@ impl From<FileEntry> for FileRow {
         FileRow {
             name,
             kind: entry.kind.as_str().to_owned(),
+            mode: entry.kind.mode_string(entry.mode),
+            set_id: entry.kind == FileType::File && entry.mode & 0o6000 != 0,
+            uid: entry.uid,
+            gid: entry.gid,
             size: entry.size,
             link_target: entry.link_target,
             layer: u32::try_from(entry.layer).unwrap_or(u32::MAX),

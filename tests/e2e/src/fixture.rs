@@ -204,7 +204,7 @@ impl Fixture {
     /// 2. `ENV LANG=C.UTF-8`: no layer;
     /// 3. `RUN apt-get install -y curl && ...`: writes `/etc/motd` again (200 bytes), removes
     ///    `/etc/old.conf` and `/tmp/build.bin`, adds `/etc/<img src=x onerror=alert(1)>`,
-    ///    `/tmp/cache.tar` (5,000 bytes) and `/usr/bin/curl`;
+    ///    `/tmp/cache.tar` (5,000 bytes), `/usr/bin/curl` and the setuid `/usr/bin/passwd`;
     /// 4. `COPY data /data`: the `count` empty files in `/data`, and removes
     ///    `/tmp/cache.tar`.
     pub fn add_files_image(&self, name: &str, tag: &str, count: usize) -> ImageSummary {
@@ -228,6 +228,7 @@ impl Fixture {
             TarEntry::Dir("usr"),
             TarEntry::Dir("usr/bin"),
             TarEntry::File("usr/bin/curl", b"curl", 0o755),
+            TarEntry::File("usr/bin/passwd", b"passwd", 0o4755),
         ]);
         let names: Vec<String> = (0..count).map(|i| format!("data/f{i:06}")).collect();
         let mut data = vec![

@@ -157,6 +157,32 @@ async fn changes(client: &Client, shot: &str) -> Outcome {
         ]),
         "/etc/motd in the whole image"
     );
+
+    // Permissions and owner as `ls -l` shows them, the setuid program marked.
+    open(client, "/usr").await?;
+    row(client, "/usr/bin").await?;
+    open(client, "/usr/bin").await?;
+    row(client, "/usr/bin/passwd").await?;
+    let modes = script(
+        client,
+        "return ['/etc/motd', '/usr/bin', '/usr/bin/curl', '/usr/bin/passwd'].map((p) => {
+           const r = document.querySelector(`[data-testid=file-row][data-path=\"${p}\"]`);
+           const mode = r.querySelector('[data-testid=file-mode]');
+           return [p, mode.textContent, r.querySelector('[data-testid=file-owner]').textContent,
+                   mode.classList.contains('set-id')];
+         });",
+    )
+    .await?;
+    ensure_eq!(
+        modes,
+        json!([
+            ["/etc/motd", "-rw-r--r--", "0:0", false],
+            ["/usr/bin", "drwxr-xr-x", "0:0", false],
+            ["/usr/bin/curl", "-rwxr-xr-x", "0:0", false],
+            ["/usr/bin/passwd", "-rwsr-xr-x", "0:0", true],
+        ]),
+        "modes and owners"
+    );
     Ok(())
 }
 

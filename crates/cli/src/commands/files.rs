@@ -70,7 +70,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 fn line(e: &FileEntry) -> String {
     let mut text = format!(
         "{} {:>11} {:>10}  {:>3}  {}",
-        mode_string(e.kind, e.mode),
+        e.kind.mode_string(e.mode),
         format!("{}/{}", e.uid, e.gid),
         e.size,
         e.layer,
@@ -88,46 +88,4 @@ fn line(e: &FileEntry) -> String {
         text.push_str(&format!("  [{package}]"));
     }
     text
-}
-
-/// `drwxr-xr-x`, with setuid, setgid and sticky as `ls` shows them.
-fn mode_string(kind: FileType, mode: u32) -> String {
-    let mut s = String::with_capacity(10);
-    s.push(match kind {
-        FileType::Dir => 'd',
-        FileType::Symlink => 'l',
-        FileType::Hardlink => 'h',
-        FileType::Char => 'c',
-        FileType::Block => 'b',
-        FileType::Fifo => 'p',
-        _ => '-',
-    });
-    let specials = [(0o4000, 's', 'S'), (0o2000, 's', 'S'), (0o1000, 't', 'T')];
-    for (who, (special, on, off)) in specials.iter().enumerate() {
-        let bits = (mode >> (6 - 3 * who)) & 0o7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        let x = bits & 1 != 0;
-        s.push(match (mode & special != 0, x) {
-            (true, true) => *on,
-            (true, false) => *off,
-            (false, true) => 'x',
-            (false, false) => '-',
-        });
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modes_read_like_ls() {
-        assert_eq!(mode_string(FileType::Dir, 0o755), "drwxr-xr-x");
-        assert_eq!(mode_string(FileType::File, 0o4755), "-rwsr-xr-x");
-        assert_eq!(mode_string(FileType::Dir, 0o1777), "drwxrwxrwt");
-        assert_eq!(mode_string(FileType::File, 0o2644), "-rw-r-Sr--");
-        assert_eq!(mode_string(FileType::Symlink, 0o777), "lrwxrwxrwx");
-    }
 }

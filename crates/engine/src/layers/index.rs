@@ -45,6 +45,35 @@ impl FileType {
             FileType::Fifo => "fifo",
         }
     }
+
+    /// `drwxr-xr-x` for `mode` (its permission bits), with setuid, setgid and sticky as
+    /// `ls -l` shows them (`-rwsr-xr-x`, `drwxrwxrwt`) and `h` for a hard link, as tar does.
+    pub fn mode_string(self, mode: u32) -> String {
+        let mut s = String::with_capacity(10);
+        s.push(match self {
+            FileType::Dir => 'd',
+            FileType::Symlink => 'l',
+            FileType::Hardlink => 'h',
+            FileType::Char => 'c',
+            FileType::Block => 'b',
+            FileType::Fifo => 'p',
+            FileType::File => '-',
+        });
+        let specials = [(0o4000, 's', 'S'), (0o2000, 's', 'S'), (0o1000, 't', 'T')];
+        for (who, (special, on, off)) in specials.iter().enumerate() {
+            let bits = (mode >> (6 - 3 * who)) & 0o7;
+            s.push(if bits & 4 != 0 { 'r' } else { '-' });
+            s.push(if bits & 2 != 0 { 'w' } else { '-' });
+            let x = bits & 1 != 0;
+            s.push(match (mode & special != 0, x) {
+                (true, true) => *on,
+                (true, false) => *off,
+                (false, true) => 'x',
+                (false, false) => '-',
+            });
+        }
+        s
+    }
 }
 
 /// A range of [`LayerIndex`]'s name string.
@@ -589,6 +618,16 @@ impl LayerIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modes_read_like_ls() {
+        assert_eq!(FileType::Dir.mode_string(0o755), "drwxr-xr-x");
+        assert_eq!(FileType::File.mode_string(0o4755), "-rwsr-xr-x");
+        assert_eq!(FileType::Dir.mode_string(0o1777), "drwxrwxrwt");
+        assert_eq!(FileType::File.mode_string(0o2644), "-rw-r-Sr--");
+        assert_eq!(FileType::Symlink.mode_string(0o777), "lrwxrwxrwx");
+        assert_eq!(FileType::Hardlink.mode_string(0o600), "hrw-------");
+    }
 
     fn meta(kind: FileType, size: u64) -> Meta {
         Meta {

@@ -50,6 +50,12 @@ const WHOLE: Record<string, FileRow[]> = {
   '/etc/ssl': [fileRow('/etc/ssl/cert.pem')],
 };
 
+const BINARIES: FileRow[] = [
+  fileRow('/usr/bin/su', 'file', { mode: '-rwsr-xr-x', setId: true }),
+  fileRow('/usr/bin/wall', 'file', { mode: '-rwxr-sr-x', setId: true, gid: 5 }),
+  fileRow('/usr/bin/env', 'file', { mode: '-rwxr-xr-x', uid: 1000, gid: 1000 }),
+];
+
 const CHANGES: Record<string, FileRow[]> = {
   '/': [fileRow('/etc', 'dir', { layer: 1 }), fileRow('/usr', 'dir', { layer: 1, change: 'added' })],
   '/etc': [
@@ -108,6 +114,22 @@ describe('FileTree', () => {
     row('/etc')!.click();
     await settle();
     expect(calls.map((c) => c.path)).toEqual(['/', '/etc']);
+  });
+
+  it('shows each path’s permissions and owner as ls does, setuid and setgid files marked', async () => {
+    mockCommands({ image_files: lister({ '/': BINARIES }) });
+    mountTree();
+    await settle();
+    const cells = (path: string) => {
+      const r = row(path)!;
+      const mode = r.querySelector('[data-testid="file-mode"]') as HTMLElement;
+      const owner = r.querySelector('[data-testid="file-owner"]') as HTMLElement;
+      return [mode.textContent, owner.textContent, mode.classList.contains('set-id'), mode.title];
+    };
+    const runsAs = 'Setuid or setgid: it runs with the rights of its owner or group';
+    expect(cells('/usr/bin/su')).toEqual(['-rwsr-xr-x', '0:0', true, runsAs]);
+    expect(cells('/usr/bin/wall')).toEqual(['-rwxr-sr-x', '0:5', true, runsAs]);
+    expect(cells('/usr/bin/env')).toEqual(['-rwxr-xr-x', '1000:1000', false, '']);
   });
 
   it('shows the chosen steps’ changes with marks, struck-through removals and wasted space, and switches to the whole image', async () => {

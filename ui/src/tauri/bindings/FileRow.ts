@@ -20,6 +20,14 @@ name: string,
  */
 kind: string, size: number, linkTarget: string | null, 
 /**
+ * Type and permissions as `ls -l` shows them: `-rwsr-xr-x`.
+ */
+mode: string, 
+/**
+ * Whether it is setuid or setgid (a file that runs with its owner's or group's rights).
+ */
+setId: boolean, uid: number, gid: number, 
+/**
  * The step that last wrote it (among changes: the step that made `change`).
  */
 layer: number, 
