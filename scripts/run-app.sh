@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+. scripts/toolchain.sh
 npm --prefix ui run build
 cargo build --release --features porthole-app/custom-protocol -p porthole-app
 cargo build --release -p porthole-cli

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev
   # GUI tests and screenshots
   xvfb xauth webkit2gtk-driver imagemagick
+  # fetching the Rust and Node.js toolchains when they are missing
+  curl ca-certificates xz-utils
   # registry and image fixtures
   docker-registry skopeo umoci debootstrap rpm jq zstd apache2-utils
   # ground truth for the package detectors (Go build info, Berkeley DB rpm databases, jars)
@@ -33,8 +35,33 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # Debian's docker-registry package starts a system service on :5000; the tests start their own.
 
-command -v cargo >/dev/null || { echo "setup: Rust is missing: install it from https://rustup.rs" >&2; exit 1; }
-command -v npm >/dev/null || { echo "setup: Node.js 20+ and npm are missing: install them first" >&2; exit 1; }
+. scripts/toolchain.sh
+
+# Rust: the stable toolchain through rustup (as https://rustup.rs installs it), for this user.
+if ! command -v cargo >/dev/null; then
+  echo "setup: installing Rust (rustup, stable toolchain) into ~/.cargo"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs \
+    | sh -s -- -y --no-modify-path --profile minimal --component rustfmt,clippy >/dev/null \
+    || { echo "setup: cannot install Rust from https://sh.rustup.rs: install it from https://rustup.rs, then run this again" >&2; exit 1; }
+  . scripts/toolchain.sh
+fi
+
+# Node.js 20+: the distribution's when it is new enough, else the latest 22.x from nodejs.org
+# (scripts/install-node.sh), for this user.
+node_major() { node -e 'console.log(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
+if ! command -v npm >/dev/null || [ "$(node_major)" -lt 20 ]; then
+  candidate=$(apt-cache policy nodejs 2>/dev/null | sed -n 's/^ *Candidate: *\([0-9]*\).*/\1/p')
+  if [ "${candidate:-0}" -ge 20 ]; then
+    echo "setup: installing Node.js from the distribution"
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nodejs >/dev/null
+    # NodeSource's nodejs carries npm; Debian's comes apart from it.
+    command -v npm >/dev/null \
+      || DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm >/dev/null
+  else
+    scripts/install-node.sh "$porthole_node_dir"
+    . scripts/toolchain.sh
+  fi
+fi
 
 if ! command -v tauri-driver >/dev/null; then
   echo "setup: installing tauri-driver"

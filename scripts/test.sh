@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+. scripts/toolchain.sh
 export CARGO_TERM_COLOR=never
 
 echo "== rustfmt";   cargo fmt --all --check
