@@ -12,6 +12,7 @@
 //!   recorded response shapes, paging, 429/5xx/slow/garbage answers on demand.
 //! - [`tools`]: `skopeo inspect`, `skopeo copy`, `umoci unpack` as independent cross-checks.
 //! - [`client::RegistryClient`]: raw pushes and authenticated requests for odd cases.
+//! - [`StaticServer`]: a directory served over plain HTTP (`python3 -m http.server`).
 //!
 //! The harness does not depend on `porthole-engine`, so an engine bug cannot break it.
 //!
@@ -43,6 +44,7 @@ pub mod hub;
 pub mod proxy;
 pub mod registry;
 mod runtime;
+mod static_files;
 pub mod token;
 pub mod tools;
 
@@ -51,4 +53,5 @@ pub use ::http::{HeaderMap, Method, StatusCode};
 pub use http::{BoxError, SimpleResponse, send};
 pub use proxy::FaultProxy;
 pub use registry::{RegistryAuth, TestRegistry};
+pub use static_files::StaticServer;
 pub use token::TokenIssuer;

@@ -2,10 +2,10 @@
 //! `scripts/install-node.sh` against a local copy of a nodejs.org release directory (the
 //! real one is unreachable from this machine), and `scripts/toolchain.sh`'s PATH.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use porthole_tests::StaticServer;
 use sha2::{Digest, Sha256};
 
 fn repo() -> PathBuf {
@@ -13,53 +13,6 @@ fn repo() -> PathBuf {
         .parent()
         .expect("the repository")
         .to_path_buf()
-}
-
-/// `python3 -m http.server` serving `dir` on 127.0.0.1; stopped (by its PID) when dropped.
-struct StaticServer {
-    child: Child,
-    url: String,
-}
-
-impl StaticServer {
-    fn start(dir: &Path) -> StaticServer {
-        let mut child = Command::new("python3")
-            .args([
-                "-u",
-                "-m",
-                "http.server",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start python3 -m http.server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("its stdout"))
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
-        let port = line
-            .split(" port ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        StaticServer {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn node_arch() -> &'static str {
@@ -120,7 +73,7 @@ fn install_node_unpacks_a_release_whose_sum_matches() {
     let tmp = tempfile::tempdir().unwrap();
     let server = StaticServer::start(&release_dir(tmp.path(), None));
     let dest = tmp.path().join("node");
-    let out = install_node(&server.url, &dest);
+    let out = install_node(server.url(), &dest);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -139,7 +92,7 @@ fn install_node_refuses_a_tarball_that_does_not_match_its_sum() {
     let dest = tmp.path().join("node");
     std::fs::create_dir_all(dest.join("bin")).unwrap();
     std::fs::write(dest.join("bin/node"), "the install that was there").unwrap();
-    let out = install_node(&server.url, &dest);
+    let out = install_node(server.url(), &dest);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use porthole_tests::fixtures::{MediaTypes, catalog};
 use porthole_tests::proxy::Fault;
-use porthole_tests::{FaultProxy, Method, RegistryAuth, TestRegistry, TokenIssuer};
+use porthole_tests::{FaultProxy, Method, RegistryAuth, StaticServer, TestRegistry, TokenIssuer};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -261,10 +261,7 @@ fn errors_are_one_line_on_stderr() {
     assert_one_error_line(&absent, "not found");
 
     // A registry that is not there: the reason, once, not the HTTP client's chain of causes.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = dead_port();
     let nobody = porthole.run(&["pull", &format!("127.0.0.1:{port}/no/one:v1")]);
     assert_one_error_line(
         &nobody,
@@ -755,56 +752,6 @@ fn layers_files_efficiency_packages_and_os_of_a_pulled_image() {
     assert!(String::from_utf8_lossy(&text.stdout).contains("Debian GNU/Linux 12 (bookworm)"));
 }
 
-/// `python3 -m http.server` over `dir` on 127.0.0.1 (a stand-in for OSV's export bucket),
-/// stopped when dropped.
-struct StaticServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl StaticServer {
-    fn start(dir: &Path) -> StaticServer {
-        use std::io::BufRead as _;
-        let mut child = Command::new("python3")
-            .args([
-                "-u",
-                "-m",
-                "http.server",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 -m http.server");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
-        let port = line
-            .split_whitespace()
-            .skip_while(|w| *w != "port")
-            .nth(1)
-            .unwrap_or_else(|| panic!("no port in {line:?}"))
-            .to_owned();
-        StaticServer {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
     use porthole_tests::fixtures::{ImageBuilder, LayerBuilder};
@@ -857,7 +804,7 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         porthole.home.path().join("porthole.json"),
         format!(
             r#"{{"osvDataUrl": "{}", "osvApiUrl": "http://127.0.0.1:{}"}}"#,
-            server.url,
+            server.url(),
             dead_port()
         ),
     )
