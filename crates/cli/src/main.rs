@@ -62,6 +62,9 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::vulns::DbCommand,
     },
+    /// Write images as one tar archive for `docker load`, `podman load` or skopeo
+    /// (what `docker save` writes: an OCI layout with Docker's manifest.json).
+    Save(commands::save::Args),
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

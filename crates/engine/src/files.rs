@@ -9,6 +9,16 @@ use std::path::Path;
 /// Replaces `path` with `bytes` (readable by others, as a file written plainly would be).
 /// On error the target is left as it was and the temporary file is removed.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_whole_with(path, |file| file.write_all(bytes))
+}
+
+/// [`write_whole`] for content streamed by `fill` (an image archive of gigabytes): `fill`
+/// writes the temporary file; only if it returns `Ok` is the file synced and renamed over
+/// `path`. On any error the target is left as it was and the temporary file is removed.
+pub fn write_whole_with<T, E: From<io::Error>>(
+    path: &Path,
+    fill: impl FnOnce(&mut fs::File) -> Result<T, E>,
+) -> Result<T, E> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -21,12 +31,12 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
         builder.permissions(fs::Permissions::from_mode(0o644));
     }
     let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(bytes)?;
+    let filled = fill(temp.as_file_mut())?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     #[cfg(unix)]
     fs::File::open(dir)?.sync_all()?;
-    Ok(())
+    Ok(filled)
 }
 
 #[cfg(test)]

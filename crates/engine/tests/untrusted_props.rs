@@ -424,6 +424,11 @@ fn read_damaged_store(config: JsonEdits, manifest: JsonEdits, index: JsonEdits) 
     let mut loaded = 0;
     if let Ok(images) = store.images() {
         for image in &images {
+            let _ = store.write_archive(
+                std::slice::from_ref(image),
+                std::io::sink(),
+                &tokio_util::sync::CancellationToken::new(),
+            );
             if let Ok(layers) = ImageLayers::load(&store, image) {
                 let _ = layers.steps();
                 let _ = layers.tree("/", None);

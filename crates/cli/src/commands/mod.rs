@@ -10,6 +10,7 @@ pub mod login;
 pub mod packages;
 pub mod pull;
 pub mod rm;
+pub mod save;
 pub mod sbom;
 pub mod search;
 pub mod tags;
@@ -75,6 +76,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Packages(args) => packages::run(&ctx, args).await,
         Command::Os(args) => packages::run_os(&ctx, args).await,
         Command::Sbom(args) => sbom::run(&ctx, args).await,
+        Command::Save(args) => save::run(&ctx, args).await,
         Command::Vulns(args) => vulns::run(&ctx, args).await,
         Command::Vulndb { command } => vulns::db(&ctx, command).await,
         Command::Rm(args) => rm::run(&ctx, args).await,

@@ -19,6 +19,7 @@
 //! The lock files and `ingest/` are extra entries that OCI tools ignore. Every path is built
 //! from a validated [`Digest`] (64 hex characters), so nothing escapes the root.
 
+mod archive;
 mod blobs;
 mod fsck;
 mod gc;
@@ -35,6 +36,7 @@ use std::time::Duration;
 
 use crate::digest::Digest;
 
+pub use archive::{ArchiveError, ArchiveReport};
 pub use blobs::{BlobWriter, Ingest};
 pub use fsck::{BlobSizeMismatch, FsckReport};
 pub use gc::{GcEstimate, GcOptions, GcReport};

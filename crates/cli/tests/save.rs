@@ -1,0 +1,285 @@
+//! `porthole save`: images pulled from a real registry, written as one archive, then read
+//! back by skopeo both ways a container engine would (`docker-archive:` as `docker load`
+//! reads it, `oci-archive:` as an OCI layout).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use porthole_tests::fixtures::{PushedImage, catalog};
+use porthole_tests::{RegistryAuth, TestRegistry};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_porthole");
+
+/// `porthole --store HOME/store ARGS` with an environment of its own.
+fn porthole(home: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("PORTHOLE_CONFIG", home.join("porthole.json"))
+        .env("DOCKER_CONFIG", home.join("docker"))
+        .arg("--store")
+        .arg(home.join("store"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run porthole")
+}
+
+fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "porthole failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Entry name → bytes of every regular file in the tar at `path`, and the names in order.
+fn read_tar(path: &Path) -> (Vec<String>, BTreeMap<String, Vec<u8>>) {
+    let mut archive = tar::Archive::new(std::fs::File::open(path).expect("the archive"));
+    let (mut names, mut files) = (Vec::new(), BTreeMap::new());
+    for entry in archive.entries().expect("a tar") {
+        let mut entry = entry.expect("a tar entry");
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        names.push(name.clone());
+        files.insert(name, bytes);
+    }
+    (names, files)
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("JSON")
+}
+
+/// The manifest and config digests of the one image in the OCI layout at `dir`.
+fn layout_image(dir: &Path) -> (String, String) {
+    let index = json(&std::fs::read(dir.join("index.json")).unwrap());
+    let digest = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let blob = |d: &str| dir.join("blobs/sha256").join(&d["sha256:".len()..]);
+    let manifest = json(&std::fs::read(blob(&digest)).unwrap());
+    let config = manifest["config"]["digest"].as_str().unwrap().to_owned();
+    (digest, config)
+}
+
+fn skopeo_copy(from: &str, to: &str) {
+    let out = Command::new("skopeo")
+        .args(["copy", "-q", from, to])
+        .output()
+        .expect("run skopeo");
+    assert!(
+        out.status.success(),
+        "skopeo copy {from} {to}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn blob_name(digest: &str) -> String {
+    format!("blobs/sha256/{}", &digest["sha256:".len()..])
+}
+
+#[test]
+fn saved_images_load_as_docker_and_oci_archives() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let (a, b) = catalog::sharing_a_layer();
+    let pushed: Vec<PushedImage> = vec![
+        a.push(&registry, "save/a", "1.0"),
+        b.push(&registry, "save/b", "2.0"),
+    ];
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    for p in &pushed {
+        ok(porthole(home, &["pull", &p.reference()]));
+    }
+    let archive = home.join("images.tar");
+    let refs: Vec<String> = pushed.iter().map(PushedImage::reference).collect();
+    let out = ok(porthole(
+        home,
+        &[
+            "--json",
+            "save",
+            &refs[0],
+            &refs[1],
+            "-o",
+            archive.to_str().unwrap(),
+        ],
+    ));
+    let report = json(&out.stdout);
+    assert_eq!(report["images"], serde_json::json!(refs));
+    // Two manifests, two configs, three layers: the shared base layer once.
+    assert_eq!(report["blobs"], 7);
+
+    let (names, files) = read_tar(&archive);
+    assert_eq!(names[..3], ["oci-layout", "blobs/", "blobs/sha256/"]);
+    assert_eq!(names[names.len() - 2..], ["index.json", "manifest.json"]);
+    assert_eq!(names.len(), 3 + 7 + 2, "each blob once: {names:?}");
+    for (name, bytes) in &files {
+        if let Some(hex) = name.strip_prefix("blobs/sha256/").filter(|h| !h.is_empty()) {
+            let digest = sha256_hex(bytes);
+            assert_eq!(digest, hex, "{name} holds what its name says");
+        }
+    }
+    let manifest = json(&files["manifest.json"]);
+    for (entry, (image, p)) in manifest
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([(&a, &pushed[0]), (&b, &pushed[1])])
+    {
+        assert_eq!(entry["Config"], blob_name(&image.config_digest));
+        assert_eq!(entry["RepoTags"], serde_json::json!([p.reference()]));
+        let layers: Vec<String> = image.layers.iter().map(|l| blob_name(&l.digest)).collect();
+        assert_eq!(entry["Layers"], serde_json::json!(layers));
+    }
+
+    // As `docker load` reads it: manifest.json's image, its config and its layers (checked
+    // by skopeo against the config's diff_ids).
+    let dir = tempfile::tempdir().unwrap();
+    let docker = dir.path().join("from-docker-archive");
+    skopeo_copy(
+        &format!("docker-archive:{}:{}", archive.display(), refs[1]),
+        &format!("oci:{}:b", docker.display()),
+    );
+    // skopeo writes the config again (its own key order): the same document.
+    let config = layout_image(&docker).1;
+    let copied = std::fs::read(docker.join(blob_name(&config))).unwrap();
+    assert_eq!(json(&copied), json(&b.config));
+    // As an OCI layout: the manifest arrives byte for byte.
+    let oci = dir.path().join("from-oci-archive");
+    skopeo_copy(
+        &format!("oci-archive:{}:1.0", archive.display()),
+        &format!("oci:{}:a", oci.display()),
+    );
+    assert_eq!(
+        layout_image(&oci),
+        (a.manifest_digest.clone(), a.config_digest.clone())
+    );
+
+    // The same images give the same bytes.
+    let again = home.join("again.tar");
+    ok(porthole(
+        home,
+        &["save", &refs[0], &refs[1], "-o", again.to_str().unwrap()],
+    ));
+    assert!(std::fs::read(&archive).unwrap() == std::fs::read(&again).unwrap());
+
+    // To a pipe, the same archive.
+    let piped = ok(porthole(home, &["save", &refs[0], &refs[1]]));
+    assert!(piped.stdout == std::fs::read(&archive).unwrap());
+}
+
+/// sha256 hex of `bytes`, computed by coreutils so the check does not lean on the engine.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)[..64].to_owned()
+}
+
+#[test]
+fn a_damaged_blob_stops_the_archive_and_leaves_no_file() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::multi_layer(2, 20_000);
+    let pushed = image.push(&registry, "save/damaged", "v1");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    ok(porthole(home, &["pull", &pushed.reference()]));
+    // Flip one byte of a layer, keeping its size: only re-hashing finds it.
+    let layer = home.join("store").join(blob_name(&image.layers[1].digest));
+    let mut bytes = std::fs::read(&layer).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(&layer, bytes).unwrap();
+
+    let out_dir = home.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let target = out_dir.join("image.tar");
+    let out = porthole(
+        home,
+        &["save", &pushed.reference(), "-o", target.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("its content hashes to sha256:") && stderr.contains("run `porthole fsck`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out_dir).unwrap().count(),
+        0,
+        "neither the archive nor its temporary file is left"
+    );
+}
+
+#[test]
+fn an_archive_is_not_written_to_a_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let command = format!(
+        "{BIN} --store {} save anything",
+        home.path().join("store").display()
+    );
+    let out = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env("HOME", home.path())
+        .env("PORTHOLE_CONFIG", home.path().join("porthole.json"))
+        .output()
+        .expect("run script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("refusing to write an image archive to a terminal: use -o FILE"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_image_with_docker_media_types_is_saved_as_it_is() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::simple(porthole_tests::fixtures::MediaTypes::Docker);
+    let pushed = image.push(&registry, "save/docker", "v1");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    ok(porthole(home, &["pull", &pushed.reference()]));
+    let archive = home.join("docker.tar");
+    ok(porthole(
+        home,
+        &["save", &pushed.reference(), "-o", archive.to_str().unwrap()],
+    ));
+    let (_, files) = read_tar(&archive);
+    let index = json(&files["index.json"]);
+    assert_eq!(
+        index["manifests"][0]["mediaType"],
+        image.manifest_media_type
+    );
+    assert_eq!(
+        files[&blob_name(&image.manifest_digest)],
+        image.manifest.to_vec(),
+        "the manifest as pulled"
+    );
+    // Through docker-archive, as `docker load` reads it. (skopeo's oci-archive reader skips
+    // index entries that are not OCI manifests, as its `oci:` reader of the store does.)
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("loaded");
+    skopeo_copy(
+        &format!(
+            "docker-archive:{}:{}",
+            archive.display(),
+            pushed.reference()
+        ),
+        &format!("oci:{}:x", to.display()),
+    );
+    let config = layout_image(&to).1;
+    assert_eq!(
+        json(&std::fs::read(to.join(blob_name(&config))).unwrap()),
+        json(&image.config)
+    );
+}
