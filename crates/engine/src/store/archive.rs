@@ -208,33 +208,47 @@ impl Store {
             }
             .into());
         }
-        // At most `size` bytes, so that a blob growing under us cannot overrun its entry.
-        let mut reader = Hashing {
-            inner: file.take(size),
-            hasher: Hasher::new(),
-            cancel,
-        };
+        // The entry's header, then the bytes in large chunks, each hashed and written at once
+        // (one copy in, one out), then the padding to the next 512-byte block.
+        let write = |source| ArchiveError::Write { source };
         let mut header = blob_header(size);
-        tar.append_data(&mut header, blob_path(digest), &mut reader)
-            .map_err(|source| {
-                if cancel.is_cancelled() {
-                    ArchiveError::Cancelled
-                } else {
-                    ArchiveError::Write { source }
-                }
+        header
+            .set_path(blob_path(digest))
+            .map_err(|source| ArchiveError::Write { source })?;
+        header.set_cksum();
+        let out = tar.get_mut();
+        out.write_all(header.as_bytes()).map_err(write)?;
+        // At most `size` bytes, so that a blob growing under us cannot overrun its entry.
+        let mut file = file.take(size);
+        let mut hasher = Hasher::new();
+        let mut chunk = vec![0; CHUNK];
+        loop {
+            if cancel.is_cancelled() {
+                return Err(ArchiveError::Cancelled);
+            }
+            let n = read_up_to(&mut file, &mut chunk).map_err(|source| StoreError::Io {
+                action: "read",
+                path: path.clone(),
+                source,
             })?;
-        if reader.hasher.len() != size {
-            // The tar entry is short: what was written is not an archive any more.
+            if n == 0 {
+                break;
+            }
+            hasher.update(&chunk[..n]);
+            out.write_all(&chunk[..n]).map_err(write)?;
+        }
+        if hasher.len() != size {
+            // The entry is short: what was written is not an archive any more.
             return Err(StoreError::Corrupt {
                 path,
-                reason: format!(
-                    "it shrank to {} bytes while being read",
-                    reader.hasher.len()
-                ),
+                reason: format!("it shrank to {} bytes while being read", hasher.len()),
             }
             .into());
         }
-        let found = reader.hasher.finish();
+        let padding = (512 - size % 512) % 512;
+        out.write_all(&[0; 512][..padding as usize])
+            .map_err(write)?;
+        let found = hasher.finish();
         if &found != digest {
             return Err(StoreError::Corrupt {
                 path,
@@ -248,22 +262,21 @@ impl Store {
     }
 }
 
-/// A reader that hashes what passes through and stops when the archive is cancelled.
-struct Hashing<'a> {
-    inner: io::Take<File>,
-    hasher: Hasher,
-    cancel: &'a CancellationToken,
-}
+/// Bytes read from a blob at a time.
+const CHUNK: usize = 1 << 20;
 
-impl Read for Hashing<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.cancel.is_cancelled() {
-            return Err(io::Error::other("cancelled"));
+/// Fills `buf` as far as `reader` goes; returns how much it read (short only at the end).
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
     }
+    Ok(filled)
 }
 
 fn blob_path(digest: &Digest) -> String {

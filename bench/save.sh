@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Save benchmark: `porthole save` against skopeo writing the same image from the same OCI
+# layout as a docker-archive and as an oci-archive, and GNU tar archiving the layout's files
+# (the floor: copying bytes without checking them). A benchmark, not a test: it prints
+# numbers and never fails on them. See bench/README.md.
+#
+#   bench/save.sh                      # 5 runs per tool and image
+#   BENCH_RUNS=3 BENCH_IMAGES=big bench/save.sh
+#
+# Uses the fixture layers bench/pull.sh makes and caches in bench/out/fixtures (run it once).
+set -euo pipefail
+
+RUNS=${BENCH_RUNS:-5}
+IMAGES=${BENCH_IMAGES:-"debian-minbase big twenty"}
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+FIX=$BENCH/out/fixtures
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
+
+log "building the release CLI"
+(cd "$ROOT" && cargo build --release -p porthole-cli)
+TARGET=${CARGO_TARGET_DIR:-target}
+[[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
+PORTHOLE=$TARGET/release/porthole
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench-save.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+measure() { # IMAGE TOOL CMD...: time CMD, append a row
+    local image=$1 tool=$2; shift 2
+    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >"$WORK/out.log" 2>&1 \
+        || { cat "$WORK/out.log" >&2; die "$tool failed on $image"; }
+    read -r secs rss <"$WORK/time.txt"
+    printf '%s\t%s\t%s\t%s\n' "$image" "$tool" "$secs" "$rss" >>"$RESULTS"
+    log "$image $tool: ${secs}s, peak RSS $((rss / 1024)) MiB"
+}
+
+for image in $IMAGES; do
+    case $image in
+        debian-minbase) layers=$FIX/debian-minbase ;;
+        big) layers=$FIX/big-1G ;;
+        twenty) layers=$(for i in $(seq -w 1 20); do printf '%s ' "$FIX/twenty-48M-$i"; done) ;;
+        *) die "unknown image $image (debian-minbase, big, twenty)" ;;
+    esac
+    for l in $layers; do [[ -f $l.json ]] || die "no fixture $l: run bench/pull.sh once first"; done
+    store=$WORK/store-$image
+    # shellcheck disable=SC2086  # space-separated paths without spaces
+    python3 "$BENCH/fixtures.py" layout "$store" bench $layers >/dev/null
+    cat "$store"/blobs/sha256/* >/dev/null  # the same warm page cache for every tool
+    for run in $(seq "$RUNS"); do
+        log "$image run $run"
+        rm -f "$WORK"/*.tar
+        measure "$image" porthole "$PORTHOLE" --store "$store" save bench -o "$WORK/p.tar"
+        measure "$image" skopeo-docker-archive skopeo copy -q "oci:$store:bench" "docker-archive:$WORK/d.tar"
+        rm -f "$WORK/d.tar"
+        measure "$image" skopeo-oci-archive skopeo copy -q "oci:$store:bench" "oci-archive:$WORK/o.tar"
+        rm -f "$WORK/o.tar"
+        measure "$image" gnu-tar tar -cf "$WORK/t.tar" -C "$store" .
+    done
+done
+
+echo
+python3 - "$RESULTS" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    image, tool, secs, rss = line.split()
+    rows.setdefault(image, {}).setdefault(tool, []).append((float(secs), int(rss)))
+tools = ["porthole", "skopeo-docker-archive", "skopeo-oci-archive", "gnu-tar"]
+print("image           " + "".join(f"{t:>24}" for t in tools) + "   skopeo-docker/porthole  skopeo-oci/porthole")
+for image, by in rows.items():
+    med = {t: statistics.median(s for s, _ in by[t]) for t in tools}
+    rss = {t: max(r for _, r in by[t]) / 1024 for t in tools}
+    cells = "".join(f"{f'{med[t]:.2f} s, {rss[t]:.0f} MiB':>24}" for t in tools)
+    print(f"{image:<16}{cells}   {med['skopeo-docker-archive'] / med['porthole']:>21.1f}x"
+          f"  {med['skopeo-oci-archive'] / med['porthole']:>18.1f}x")
+PY
