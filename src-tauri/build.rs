@@ -20,6 +20,7 @@ fn main() {
         "cancel_vulnerabilities",
         "fill_vulnerability_counts",
         "export_sbom",
+        "save_image",
         "get_settings",
         "save_settings",
         "registry_sign_in_status",

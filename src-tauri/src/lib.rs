@@ -132,6 +132,7 @@ pub fn run() {
             commands::vulns::cancel_vulnerabilities,
             commands::vulns::fill_vulnerability_counts,
             commands::sbom::export_sbom,
+            commands::archive::save_image,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::auth::registry_sign_in_status,

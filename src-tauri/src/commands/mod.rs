@@ -3,7 +3,9 @@
 //! the DTOs of `crate::ipc`. Every command here must also be listed in `build.rs` and
 //! granted in `capabilities/default.json`.
 
+pub mod archive;
 pub mod auth;
+mod downloads;
 pub mod images;
 pub mod inspect;
 pub mod pull;

@@ -214,3 +214,15 @@ pub struct SbomExport {
     /// Packages listed in it.
     pub packages: u32,
 }
+
+/// What "Save .tar" wrote: an archive of the image for `docker load` or `podman load`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct ImageArchive {
+    /// The file written (absolute).
+    pub path: String,
+    /// The bytes of the blobs in it (manifest, config, layers).
+    #[ts(type = "number")]
+    pub bytes: u64,
+}

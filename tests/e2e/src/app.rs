@@ -171,3 +171,21 @@ pub async fn screenshot(client: &Client, name: &str) -> Outcome {
     println!("e2e: screenshot saved to {}", path.display());
     Ok(())
 }
+
+/// Polls `read` until it answers `want` (the page re-renders after a click), or fails with
+/// the last answer.
+pub async fn until_eq<T, F>(what: &str, want: T, mut read: F) -> Result<(), String>
+where
+    T: PartialEq + std::fmt::Debug,
+    F: AsyncFnMut() -> Result<T, String>,
+{
+    let mut last = read().await?;
+    for _ in 0..100 {
+        if last == want {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        last = read().await?;
+    }
+    Err(format!("{what}: expected {want:?}, found {last:?}"))
+}

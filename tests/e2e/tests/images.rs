@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use porthole_e2e::app::{WAIT, click, find, screenshot, script, text_of, type_into, with_app};
+use porthole_e2e::app::{
+    WAIT, click, find, screenshot, script, text_of, type_into, until_eq, with_app,
+};
 use porthole_e2e::{Fixture, ensure_eq, format_size};
 use porthole_tests::fixtures::{ImageBuilder, LayerBuilder, MediaTypes, catalog};
 use porthole_tests::hub::HubReplay;
@@ -206,24 +208,6 @@ async fn images_page_works_when_rendered_on_the_cpu() {
         },
     )
     .await;
-}
-
-/// Polls `read` until it answers `want` (the page re-renders after a click), or fails with
-/// the last answer.
-async fn until_eq<T, F>(what: &str, want: T, mut read: F) -> Result<(), String>
-where
-    T: PartialEq + std::fmt::Debug,
-    F: AsyncFnMut() -> Result<T, String>,
-{
-    let mut last = read().await?;
-    for _ in 0..100 {
-        if last == want {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        last = read().await?;
-    }
-    Err(format!("{what}: expected {want:?}, found {last:?}"))
 }
 
 /// Waits until the table shows `want`, top to bottom.

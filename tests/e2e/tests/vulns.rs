@@ -1,4 +1,4 @@
-//! The Vulnerabilities tab, the header's counts and Export SBOM, in the real built app: the
+//! The Vulnerabilities tab, the header's counts and Export (SBOM, image archive), in the real built app: the
 //! packages image of `packages.rs`, checked against an offline database imported from an OSV
 //! export served on 127.0.0.1 (`porthole_e2e::osv`). The OSV API URL is a dead loopback
 //! port, so nothing leaves the machine.
@@ -6,7 +6,9 @@
 use std::time::{Duration, SystemTime};
 
 use fantoccini::Client;
-use porthole_e2e::app::{Outcome, click, find, screenshot, script, text_of, texts, with_app};
+use porthole_e2e::app::{
+    Outcome, click, find, screenshot, script, text_of, texts, until_eq, with_app,
+};
 use porthole_e2e::osv::{HOSTILE_SUMMARY, OsvExportServer, VULNS_IMAGE, dead_port};
 use porthole_e2e::{Fixture, ensure_eq};
 use porthole_engine::vulns::{UpdateOptions, VulnDb};
@@ -203,11 +205,12 @@ async fn images_show_the_counts(client: &Client, shot: &str) -> Outcome {
     Ok(())
 }
 
-/// Export SBOM → CycloneDX: the file lands in the Downloads directory, and says so.
+/// Export → SBOM: CycloneDX, then Export → Image archive: each file lands in the Downloads
+/// directory, and the page says so.
 async fn export_sbom(client: &Client, fixture: &Fixture) -> Outcome {
-    click(client, "[data-testid=sbom-export]").await?;
-    click(client, "[data-testid=sbom-format][data-format=cyclonedx]").await?;
-    let shown = text_of(client, "[data-testid=sbom-path]").await?;
+    click(client, "[data-testid=export-button]").await?;
+    click(client, "[data-testid=export-item][data-kind=cyclonedx]").await?;
+    let shown = text_of(client, "[data-testid=export-path]").await?;
     let expected = fixture.downloads().join("e2e-packages-1.0.cdx.json");
     ensure_eq!(shown, expected.display().to_string(), "where the SBOM went");
     let bom: Value = serde_json::from_slice(
@@ -224,14 +227,46 @@ async fn export_sbom(client: &Client, fixture: &Fixture) -> Outcome {
             return Err(format!("the SBOM's components {names:?} lack {name}"));
         }
     }
-    let leftovers: Vec<String> = std::fs::read_dir(fixture.downloads())
+
+    click(client, "[data-testid=export-button]").await?;
+    click(client, "[data-testid=export-item][data-kind=archive]").await?;
+    let archive = fixture.downloads().join("e2e-packages-1.0.tar");
+    until_eq(
+        "where the archive went",
+        archive.display().to_string(),
+        async || text_of(client, "[data-testid=export-path]").await,
+    )
+    .await?;
+    let mut tar = tar::Archive::new(
+        std::fs::File::open(&archive).map_err(|e| format!("reading {}: {e}", archive.display()))?,
+    );
+    let mut manifest = None;
+    for entry in tar.entries().map_err(|e| e.to_string())? {
+        let mut entry = entry.map_err(|e| e.to_string())?;
+        if entry.path().map_err(|e| e.to_string())?.as_os_str() == "manifest.json" {
+            manifest =
+                Some(serde_json::from_reader::<_, Value>(&mut entry).map_err(|e| e.to_string())?);
+        }
+    }
+    let manifest = manifest.ok_or("the archive has no manifest.json")?;
+    ensure_eq!(
+        manifest[0]["RepoTags"],
+        json!(["e2e-packages:1.0"]),
+        "the tag docker load gives the image"
+    );
+
+    let mut leftovers: Vec<String> = std::fs::read_dir(fixture.downloads())
         .map_err(|e| e.to_string())?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
+    leftovers.sort();
     ensure_eq!(
         leftovers,
-        vec!["e2e-packages-1.0.cdx.json".to_owned()],
+        vec![
+            "e2e-packages-1.0.cdx.json".to_owned(),
+            "e2e-packages-1.0.tar".to_owned()
+        ],
         "the Downloads directory (no temporary file left)"
     );
     Ok(())

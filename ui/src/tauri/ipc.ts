@@ -35,6 +35,7 @@ import type { StoreUsage } from './bindings/StoreUsage';
 import type { RemoveFailure } from './bindings/RemoveFailure';
 import type { RegistryMatches } from './bindings/RegistryMatches';
 import type { ResolvedAnswer } from './bindings/ResolvedAnswer';
+import type { ImageArchive } from './bindings/ImageArchive';
 import type { SbomExport } from './bindings/SbomExport';
 import type { SbomKind } from './bindings/SbomKind';
 import type { ScanMode } from './bindings/ScanMode';
@@ -90,6 +91,7 @@ export type {
   RemoveFailure,
   ResolvedAnswer,
   RunConfig,
+  ImageArchive,
   SbomExport,
   SbomKind,
   ScanMode,
@@ -309,6 +311,12 @@ export function cancelVulnerabilities(scanId: string): Promise<void> {
  *  the file written. */
 export function exportSbom(digest: string, format: SbomKind, path: string | null = null): Promise<SbomExport> {
   return call<SbomExport>('export_sbom', { digest, format, path });
+}
+
+/** Writes the image as a .tar archive for `docker load` / `podman load` to `path`, else to
+ *  the Downloads directory; answers with the file written. */
+export function saveImage(digest: string, path: string | null = null): Promise<ImageArchive> {
+  return call<ImageArchive>('save_image', { digest, path });
 }
 
 /** The settings file shared with the CLI, and what it holds. */

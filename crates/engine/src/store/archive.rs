@@ -38,6 +38,13 @@ pub enum ArchiveError {
     Cancelled,
 }
 
+/// A failure of the file or pipe the archive goes to (also of syncing or renaming it).
+impl From<io::Error> for ArchiveError {
+    fn from(source: io::Error) -> ArchiveError {
+        ArchiveError::Write { source }
+    }
+}
+
 /// What went into an archive.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ArchiveReport {

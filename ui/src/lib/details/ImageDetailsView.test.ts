@@ -209,8 +209,9 @@ describe('ImageDetailsView', () => {
     expect(cancelled).toEqual([{ scanId: (asked[1] as { scanId: string }).scanId }]);
   });
 
-  it('exports an SBOM to the Downloads folder and says where it went', async () => {
+  it('exports an SBOM or the image archive to the Downloads folder and says where it went', async () => {
     const exported: unknown[] = [];
+    const saved: unknown[] = [];
     mockCommands({
       image_details: () => DETAILS,
       image_packages: () => PACKAGES,
@@ -218,19 +219,36 @@ describe('ImageDetailsView', () => {
         exported.push(args);
         return { path: '/home/me/Downloads/nginx-1.27.spdx.json', packages: 2 };
       },
+      save_image: (args) => {
+        saved.push(args);
+        return { path: '/home/me/Downloads/nginx-1.27.tar', bytes: 48_776_852 };
+      },
     });
     dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
-    (byTestId('sbom-export') as HTMLButtonElement).click();
+    const choose = async (kind: string) => {
+      (byTestId('export-button') as HTMLButtonElement).click();
+      flushSync();
+      (dom.target.querySelector(`[data-testid="export-item"][data-kind="${kind}"]`) as HTMLButtonElement).click();
+      await settle();
+    };
+    (byTestId('export-button') as HTMLButtonElement).click();
     flushSync();
-    const formats = allByTestId('sbom-format').map((e) => e.getAttribute('data-format'));
-    expect(formats).toEqual(['cyclonedx', 'spdx']);
-    (dom.target.querySelector('[data-testid="sbom-format"][data-format="spdx"]') as HTMLButtonElement).click();
-    await settle();
+    const kinds = allByTestId('export-item').map((e) => e.getAttribute('data-kind'));
+    expect(kinds).toEqual(['cyclonedx', 'spdx', 'archive']);
+    (byTestId('export-button') as HTMLButtonElement).click();
+    flushSync();
+
+    await choose('spdx');
     expect(exported).toEqual([{ digest: IMAGE.digest, format: 'spdx', path: null }]);
-    expect(byTestId('sbom-menu')).toBeNull();
-    expect(byTestId('sbom-path')?.textContent).toBe('/home/me/Downloads/nginx-1.27.spdx.json');
-    expect(byTestId('sbom-result')?.textContent).toContain('2 packages');
+    expect(byTestId('export-menu')).toBeNull();
+    expect(byTestId('export-path')?.textContent).toBe('/home/me/Downloads/nginx-1.27.spdx.json');
+    expect(byTestId('export-result')?.textContent).toContain('an SBOM of 2 packages');
+
+    await choose('archive');
+    expect(saved).toEqual([{ digest: IMAGE.digest, path: null }]);
+    expect(byTestId('export-path')?.textContent).toBe('/home/me/Downloads/nginx-1.27.tar');
+    expect(byTestId('export-result')?.textContent).toContain('Saved the image (48.8 MB) to');
   });
 
   it('copies the reference from the header and says so', async () => {
@@ -287,7 +305,7 @@ describe('ImageDetailsView', () => {
     expect(back).toBe(0);
   });
 
-  it('shows why an SBOM export failed', async () => {
+  it('shows why an export failed', async () => {
     mockCommands({
       image_details: () => DETAILS,
       image_packages: () => PACKAGES,
@@ -297,11 +315,11 @@ describe('ImageDetailsView', () => {
     });
     dom.mount(ImageDetailsView, { image: IMAGE });
     await settle();
-    (byTestId('sbom-export') as HTMLButtonElement).click();
+    (byTestId('export-button') as HTMLButtonElement).click();
     flushSync();
-    (byTestId('sbom-format') as HTMLButtonElement).click();
+    (byTestId('export-item') as HTMLButtonElement).click();
     await settle();
-    expect(byTestId('sbom-error')?.textContent).toContain('its directory does not exist');
+    expect(byTestId('export-error')?.textContent).toContain('its directory does not exist');
   });
 
   it('asks for the details and the packages at once, and shows the OS and package count', async () => {
