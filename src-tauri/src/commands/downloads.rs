@@ -114,26 +114,12 @@ pub fn check_target(path: &Path, what: &str) -> Result<(), IpcError> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{SystemTime, UNIX_EPOCH};
-
     use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "porthole-app-downloads-{name}-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     #[test]
     fn targets_must_be_absolute_files_in_existing_directories() {
-        let dir = scratch("check");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         assert!(check_target(&dir.join("x.cdx.json"), "the SBOM").is_ok());
         let relative = check_target(Path::new("x.cdx.json"), "the SBOM").unwrap_err();
         assert_eq!(relative.code, IpcErrorCode::InvalidInput);
@@ -162,7 +148,6 @@ mod tests {
         let climbing = check_target(&dir.join("..").join("x.json"), "the SBOM").unwrap_err();
         assert!(climbing.message.contains(".."), "{}", climbing.message);
         assert!(check_target(Path::new("/"), "the SBOM").is_err());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

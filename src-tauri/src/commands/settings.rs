@@ -231,27 +231,13 @@ pub fn check(config: &Config) -> Result<(), IpcError> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{SystemTime, UNIX_EPOCH};
-
     use super::*;
     use crate::ipc::RegistryEntry;
 
-    fn scratch() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "porthole-app-settings-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn settings_round_trip_through_the_cli_config_file_keeping_unknown_fields() {
-        let dir = scratch();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let path = dir.join("porthole").join("config.json");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(
@@ -314,12 +300,12 @@ mod tests {
         let again = Settings::from(&read);
         assert_eq!(again.registries, settings.registries);
         assert_eq!(again.osv_api_url, settings.osv_api_url);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn bad_settings_are_refused_with_the_setting_named_and_the_file_untouched() {
-        let dir = scratch();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let path = dir.join("config.json");
         std::fs::write(&path, "{}").unwrap();
         let refused = |settings: Settings| {
@@ -383,6 +369,5 @@ mod tests {
         });
         assert!(message.contains("cannot be the image store"), "{message}");
         assert!(!taken.join("oci-layout").exists());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }
