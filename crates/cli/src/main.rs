@@ -65,6 +65,9 @@ pub enum Command {
     /// Write images as one tar archive for `docker load`, `podman load` or skopeo
     /// (what `docker save` writes: an OCI layout with Docker's manifest.json).
     Save(commands::save::Args),
+    /// Add the images of a tar archive (docker save, podman save, skopeo's docker-archive
+    /// or oci-archive, porthole save; plain, gzip or zstd) to the store, as `docker load` does.
+    Load(commands::load::Args),
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

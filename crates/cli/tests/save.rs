@@ -1,6 +1,7 @@
-//! `porthole save`: images pulled from a real registry, written as one archive, then read
-//! back by skopeo both ways a container engine would (`docker-archive:` as `docker load`
-//! reads it, `oci-archive:` as an OCI layout).
+//! `porthole save` and `porthole load`: images pulled from a real registry, written as one
+//! archive, read back by skopeo both ways a container engine would (`docker-archive:` as
+//! `docker load` reads it, `oci-archive:` as an OCI layout) and by `porthole load`; skopeo's
+//! legacy docker-archive loaded; hostile and broken archives refused.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -68,7 +69,7 @@ fn layout_image(dir: &Path) -> (String, String) {
 
 fn skopeo_copy(from: &str, to: &str) {
     let out = Command::new("skopeo")
-        .args(["copy", "-q", from, to])
+        .args(["copy", "-q", "--src-tls-verify=false", from, to])
         .output()
         .expect("run skopeo");
     assert!(
@@ -282,4 +283,221 @@ fn an_image_with_docker_media_types_is_saved_as_it_is() {
         json(&std::fs::read(to.join(blob_name(&config))).unwrap()),
         json(&image.config)
     );
+}
+
+/// The images of `porthole images --json` as (reference, digest, id), sorted.
+fn listed(home: &Path) -> Vec<(String, String, String)> {
+    let out = ok(porthole(home, &["--json", "images"]));
+    let mut rows: Vec<_> = json(&out.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let s = |k: &str| i[k].as_str().unwrap_or_default().to_owned();
+            (s("reference"), s("digest"), s("id"))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// `porthole fsck` finds everything whole and nothing left over.
+fn assert_clean(home: &Path) {
+    let out = ok(porthole(home, &["fsck"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("The store is consistent."), "{text}");
+    assert!(!text.contains("not used by any image"), "{text}");
+}
+
+#[test]
+fn saved_images_load_back_whole_from_a_file_or_a_compressed_pipe() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let (a, b) = catalog::sharing_a_layer();
+    let refs = [
+        a.push(&registry, "load/a", "1.0").reference(),
+        b.push(&registry, "load/b", "2.0").reference(),
+    ];
+    let source = tempfile::tempdir().unwrap();
+    for r in &refs {
+        ok(porthole(source.path(), &["pull", r]));
+    }
+    let archive = source.path().join("images.tar");
+    ok(porthole(
+        source.path(),
+        &["save", &refs[0], &refs[1], "-o", archive.to_str().unwrap()],
+    ));
+
+    let target = tempfile::tempdir().unwrap();
+    let out = ok(porthole(
+        target.path(),
+        &["load", "-i", archive.to_str().unwrap()],
+    ));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Loaded image: {}\nLoaded image: {}\n", refs[0], refs[1])
+    );
+    assert_eq!(listed(target.path()), listed(source.path()));
+    assert_clean(target.path());
+    // Loaded images read like pulled ones.
+    let files = ok(porthole(target.path(), &["files", &refs[1]]));
+    assert!(String::from_utf8_lossy(&files.stdout).contains("/app-b.txt"));
+
+    // gzip-compressed, on stdin, as `docker save | gzip` makes it.
+    let gz = source.path().join("images.tar.gz");
+    let zipped = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "gzip -c '{}' > '{}'",
+            archive.display(),
+            gz.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(zipped.success());
+    let piped = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("HOME", piped.path())
+        .env("PORTHOLE_CONFIG", piped.path().join("porthole.json"))
+        .args(["--json", "--store"])
+        .arg(piped.path().join("store"))
+        .arg("load")
+        .stdin(std::fs::File::open(&gz).unwrap())
+        .output()
+        .unwrap();
+    let out = ok(out);
+    let report = json(&out.stdout);
+    assert_eq!(report["images"][1]["id"], b.config_digest.as_str());
+    assert_eq!(listed(piped.path()), listed(source.path()));
+    assert_clean(piped.path());
+}
+
+#[test]
+fn an_archive_skopeo_writes_in_docker_s_legacy_layout_loads() {
+    // skopeo's docker-archive is `docker save`'s layout before Docker 25: uncompressed
+    // `<diff_id>.tar` layers, `<id>/layer.tar` symlinks to them, a `repositories` file.
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::multi_layer(2, 20_000);
+    let pushed = image.push(&registry, "load/legacy", "v1");
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("legacy.tar");
+    skopeo_copy(
+        &format!("docker://{}", pushed.reference()),
+        &format!("docker-archive:{}:example.com/app:legacy", legacy.display()),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let out = ok(porthole(
+        home.path(),
+        &["load", "-i", legacy.to_str().unwrap()],
+    ));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Loaded image: example.com/app:legacy\n"
+    );
+    let rows = listed(home.path());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, "example.com/app:legacy");
+    assert_eq!(rows[0].2, image.config_digest, "the image ID survives");
+    // The layers (stored uncompressed, as the archive holds them) match the config's diff_ids.
+    let layers = json(
+        &ok(porthole(
+            home.path(),
+            &["--json", "layers", "example.com/app:legacy"],
+        ))
+        .stdout,
+    );
+    let diff_ids: Vec<&str> = layers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["diff_id"].as_str())
+        .collect();
+    let expected: Vec<&str> = image.layers.iter().map(|l| l.diff_id.as_str()).collect();
+    assert_eq!(diff_ids, expected, "{layers:#}");
+    assert_clean(home.path());
+}
+
+/// A tar of `entries` (name, link target or contents), names written as they are, even
+/// when they climb out (as a hostile archive would).
+fn raw_tar(entries: &[(&str, Result<&str, &[u8]>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, what) in entries {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_mode(0o644);
+        match what {
+            Ok(target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.as_old_mut().linkname[..target.len()].copy_from_slice(target.as_bytes());
+                header.set_size(0);
+                header.set_cksum();
+                builder.append(&header, std::io::empty()).unwrap();
+            }
+            Err(bytes) => {
+                header.set_size(bytes.len() as u64);
+                header.set_cksum();
+                builder.append(&header, *bytes).unwrap();
+            }
+        }
+    }
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn hostile_or_broken_archives_are_refused_and_add_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = br#"[{"Config":"config.json","RepoTags":["evil:1"],"Layers":["layer.tar"]}]"#;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "climbing",
+            raw_tar(&[("../outside.txt", Err(b"x"))]),
+            "its entry `../outside.txt` leaves the archive",
+        ),
+        (
+            "absolute",
+            raw_tar(&[("/tmp/abs.txt", Err(b"x"))]),
+            "its entry `/tmp/abs.txt` leaves the archive",
+        ),
+        (
+            "a link out",
+            raw_tar(&[
+                ("manifest.json", Err(manifest)),
+                ("config.json", Err(config)),
+                ("layer.tar", Ok("../../../etc/passwd")),
+            ]),
+            "it names `layer.tar`, which it does not hold",
+        ),
+        (
+            "missing layer",
+            raw_tar(&[
+                ("manifest.json", Err(manifest)),
+                ("config.json", Err(config)),
+            ]),
+            "it names `layer.tar`, which it does not hold",
+        ),
+        (
+            "no manifest",
+            raw_tar(&[("hello.txt", Err(b"hello"))]),
+            "neither an index.json (OCI) nor a manifest.json (docker save)",
+        ),
+        (
+            "not a tar",
+            b"just some text, not a tar at all".repeat(40),
+            "cannot be read as a tar",
+        ),
+    ];
+    for (what, bytes, expected) in cases {
+        let path = home.path().join(format!("{what}.tar"));
+        std::fs::write(&path, bytes).unwrap();
+        let out = porthole(home.path(), &["load", "-i", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: loaded");
+        assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert!(listed(home.path()).is_empty(), "{what}: an image was added");
+    }
+    assert!(!home.path().join("outside.txt").exists());
+    assert!(!Path::new("/tmp/abs.txt").exists());
 }

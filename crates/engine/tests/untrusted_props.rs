@@ -527,6 +527,70 @@ fn the_undamaged_settings_are_read_whole() {
 }
 
 /// The undamaged store is read whole: the property test below reaches the real code.
+/// A `docker save` archive of one image (legacy layout: `manifest.json`, the config, an
+/// uncompressed layer behind a symlink), as plain tar bytes, or gzip-compressed.
+fn docker_archive(gzip: bool) -> Vec<u8> {
+    let layer = layer_tar();
+    let diff_id = Digest::of(&layer);
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
+        "history": [{"created_by": "ADD rootfs /"}]
+    })
+    .to_string();
+    let manifest = serde_json::json!([{
+        "Config": "config.json", "RepoTags": ["example.com/loaded:1"], "Layers": ["abc/layer.tar"]
+    }])
+    .to_string();
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, bytes) in [
+        ("manifest.json", manifest.as_bytes()),
+        ("config.json", config.as_bytes()),
+        ("layer-blob.tar", &layer[..]),
+    ] {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, bytes).unwrap();
+    }
+    let mut link = tar::Header::new_ustar();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_cksum();
+    builder
+        .append_link(&mut link, "abc/layer.tar", "../layer-blob.tar")
+        .unwrap();
+    let tar = builder.into_inner().unwrap();
+    if !gzip {
+        return tar;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &tar).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Loads `bytes` into a fresh store; returns how many images it added.
+fn load(bytes: &[u8]) -> usize {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("store")).unwrap();
+    let token = tokio_util::sync::CancellationToken::new();
+    let loaded = store.load_archive(bytes, &token).map_or(0, |r| r.images.len());
+    // Whatever was added reads as an image.
+    if let Ok(images) = store.images() {
+        for image in &images {
+            let _ = ImageLayers::load(&store, image);
+        }
+    }
+    loaded
+}
+
+#[test]
+fn the_undamaged_archives_load_whole() {
+    assert_eq!(load(&docker_archive(false)), 1);
+    assert_eq!(load(&docker_archive(true)), 1);
+}
+
 #[test]
 fn the_undamaged_store_is_read_whole() {
     assert_eq!(read_damaged_store(Vec::new(), Vec::new(), Vec::new()), 1);
@@ -543,6 +607,14 @@ proptest! {
         let samples = package_samples();
         let (path, bytes) = &samples[sample.index(samples.len())];
         detect_all(path, &apply(bytes.clone(), &edits));
+    }
+
+    #[test]
+    fn image_archives_survive_mutation(
+        gzip in any::<bool>(),
+        edits in prop::collection::vec(edit(), 1..12),
+    ) {
+        load(&apply(docker_archive(gzip), &edits));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod fsck_gc;
 pub mod images;
 pub mod inspect;
 pub mod layers;
+pub mod load;
 pub mod login;
 pub mod packages;
 pub mod pull;
@@ -77,6 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Os(args) => packages::run_os(&ctx, args).await,
         Command::Sbom(args) => sbom::run(&ctx, args).await,
         Command::Save(args) => save::run(&ctx, args).await,
+        Command::Load(args) => load::run(&ctx, args).await,
         Command::Vulns(args) => vulns::run(&ctx, args).await,
         Command::Vulndb { command } => vulns::db(&ctx, command).await,
         Command::Rm(args) => rm::run(&ctx, args).await,

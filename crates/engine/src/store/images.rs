@@ -134,7 +134,7 @@ fn is_dangling(entry: &IndexEntry) -> bool {
 }
 
 /// The normalised form of a name, to compare names written in different ways.
-fn canonical(name: &str) -> String {
+pub(super) fn canonical(name: &str) -> String {
     Reference::parse(name).map_or_else(|_| name.to_owned(), |r| r.to_string())
 }
 
@@ -224,6 +224,41 @@ impl Store {
         };
         self.update_index(|index| {
             put(index, entry, &name);
+            Ok(())
+        })
+    }
+
+    /// Records an image without a name (a `docker load` of an untagged image), with another
+    /// tool's bare ref name if it had one; nothing changes if the same manifest is already
+    /// listed without a name.
+    pub(super) fn add_unnamed(
+        &self,
+        manifest: &ManifestDescriptor,
+        platform: Option<&Platform>,
+        ref_name: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.check_complete(manifest)?;
+        let mut annotations = BTreeMap::new();
+        if let Some(r) = ref_name {
+            annotations.insert(ANNOTATION_REF_NAME.to_owned(), r);
+        }
+        let entry = IndexEntry {
+            media_type: manifest.media_type.clone(),
+            digest: manifest.digest.to_string(),
+            size: manifest.size,
+            platform: platform.map(platform_json),
+            annotations,
+            extra: Default::default(),
+        };
+        self.update_index(|index| {
+            let listed = index.manifests.iter().any(|e| {
+                e.digest == entry.digest
+                    && e.annotation(ANNOTATION_IMAGE_NAME).is_none()
+                    && e.annotation(ANNOTATION_REF_NAME) == entry.annotation(ANNOTATION_REF_NAME)
+            });
+            if !listed {
+                index.manifests.push(entry);
+            }
             Ok(())
         })
     }

@@ -26,6 +26,7 @@ mod gc;
 mod images;
 mod index;
 mod layout;
+mod load;
 mod lock;
 mod walk;
 
@@ -44,6 +45,7 @@ pub use images::{
     ANNOTATION_IMAGE_NAME, ANNOTATION_INDEX_DIGEST, ANNOTATION_REF_NAME, ImageSummary,
     ManifestDescriptor, NewImage,
 };
+pub use load::{LoadReport, LoadedImage};
 pub use lock::StoreLock;
 pub use walk::MAX_MANIFEST_SIZE;
 

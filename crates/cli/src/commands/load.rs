@@ -1,0 +1,73 @@
+//! `porthole load [-i FILE]`: images from a tar archive (`docker save`, `podman save`,
+//! skopeo's `docker-archive:`/`oci-archive:`, `porthole save`; plain, gzip or zstd) into the
+//! store, as `docker load` takes them. Reads stdin without `-i`.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, blocking};
+use crate::output::human_size;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Read the archive from FILE instead of stdin.
+    #[arg(long, short, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    if args.input.is_none() && std::io::stdin().is_terminal() {
+        bail!("no archive to load: use -i FILE, or pipe one in (`porthole load < image.tar`)");
+    }
+    let store = ctx.store()?;
+    // Ctrl-C stops the load: blobs already stored stay (gc removes them), no image is named.
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    let input = args.input.clone();
+    let report = blocking(move || {
+        let report = match &input {
+            None => store.load_archive(std::io::stdin().lock(), &cancel)?,
+            Some(path) => {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                store
+                    .load_archive(file, &cancel)
+                    .with_context(|| format!("cannot load {}", path.display()))?
+            }
+        };
+        Ok(report)
+    })
+    .await?;
+    if ctx.json {
+        ctx.print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for image in &report.images {
+        if image.references.is_empty() {
+            println!("Loaded image ID: {}", image.id);
+        }
+        for reference in &image.references {
+            let familiar = porthole_engine::Reference::parse(reference)
+                .map_or_else(|_| reference.clone(), |r| r.familiar());
+            println!("Loaded image: {familiar}");
+        }
+    }
+    eprintln!(
+        "{} image{} loaded ({})",
+        report.images.len(),
+        if report.images.len() == 1 { "" } else { "s" },
+        human_size(report.bytes)
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,538 @@
+//! Images into the store from a tar archive, as `docker load` takes them: what `docker save`
+//! writes (the legacy layout of `<id>/layer.tar` directories, or Docker 25's OCI layout with
+//! `manifest.json`), `podman save`, skopeo's `docker-archive:` and `oci-archive:`, and
+//! `porthole save`; plain, gzip- or zstd-compressed.
+//!
+//! The archive is read once, as a stream. Every regular file in it becomes a blob of the
+//! store under its SHA-256 (written to a temporary file, hashed on the way, synced, renamed:
+//! nothing half-written is visible); symbolic and hard links are remembered as names. Then:
+//! - with an `index.json` (an OCI layout), its image manifests are the images, each file
+//!   under `blobs/sha256/` checked against its name;
+//! - else with a `manifest.json` (Docker's), a new OCI manifest is written for each image
+//!   over its config and layers (each layer typed by its first bytes: tar, gzip, zstd), and
+//!   its `RepoTags` become its names.
+//!
+//! A pull's shared store lock is held throughout, so `gc` cannot delete blobs written but not
+//! yet named. Entry paths never leave the archive's root: one that tries fails the load.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::archive::ArchiveError;
+use super::images::{ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, ManifestDescriptor, NewImage};
+use super::layout::sync_dir;
+use super::walk::MAX_MANIFEST_SIZE;
+use super::{Store, StoreError, io_error};
+use crate::digest::{Digest, Hasher};
+use crate::platform::Platform;
+use crate::reference::Reference;
+
+/// What a load added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoadReport {
+    pub images: Vec<LoadedImage>,
+    /// The bytes of the images' blobs (manifest, config, layers; shared ones counted once
+    /// per image).
+    pub bytes: u64,
+}
+
+/// One image of a loaded archive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoadedImage {
+    /// The names it was loaded under (full references); none for an untagged image.
+    pub references: Vec<String>,
+    /// Its manifest's digest.
+    pub digest: Digest,
+    /// Its config's digest (the image ID).
+    pub id: Digest,
+    /// The bytes of its manifest, config and layers.
+    pub bytes: u64,
+}
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+/// Links followed from one name before giving up (a loop, or a chain no tool writes).
+const MAX_LINK_HOPS: usize = 16;
+/// Bytes read from the archive at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Files up to this size are kept in memory until an image names them (the JSON files,
+/// small layers); larger ones go to the store as they stream by. So the archive's own
+/// metadata (`manifest.json`, `repositories`, a legacy layer's `json` and `VERSION`) never
+/// becomes a blob.
+const SMALL: u64 = 1 << 20;
+
+/// One regular file of the archive.
+enum File {
+    /// Stored as a blob already.
+    Stored { digest: Digest, size: u64 },
+    /// Held in memory until named.
+    Small { digest: Digest, bytes: Vec<u8> },
+}
+
+/// The archive's files, and what each link points at.
+#[derive(Default)]
+struct Contents {
+    files: BTreeMap<PathBuf, File>,
+    links: BTreeMap<PathBuf, PathBuf>,
+}
+
+impl Contents {
+    /// The file behind `name` (a path in the archive), following links.
+    fn file(&self, name: &str) -> Result<&File, StoreError> {
+        let mut path = clean(Path::new(name)).ok_or_else(|| {
+            not_an_archive(format!("it names `{name}`, which leaves the archive"))
+        })?;
+        for _ in 0..MAX_LINK_HOPS {
+            if let Some(found) = self.files.get(&path) {
+                return Ok(found);
+            }
+            match self.links.get(&path) {
+                Some(target) => path = target.clone(),
+                None => break,
+            }
+        }
+        Err(not_an_archive(format!(
+            "it names `{name}`, which it does not hold"
+        )))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.file(name).is_ok()
+    }
+
+    /// The bytes of a small file (`index.json`, `manifest.json`), or of a stored one.
+    fn read(&self, store: &Store, name: &str) -> Result<Vec<u8>, StoreError> {
+        match self.file(name)? {
+            File::Small { bytes, .. } => Ok(bytes.clone()),
+            File::Stored { digest, .. } => store.read_blob(digest, MAX_MANIFEST_SIZE),
+        }
+    }
+
+    /// `name` as a blob of the store (written now if it was held in memory).
+    fn keep(&self, store: &Store, name: &str) -> Result<(Digest, u64), StoreError> {
+        match self.file(name)? {
+            File::Stored { digest, size } => Ok((digest.clone(), *size)),
+            File::Small { digest, bytes } => {
+                store.write_blob(digest, bytes)?;
+                Ok((digest.clone(), bytes.len() as u64))
+            }
+        }
+    }
+}
+
+fn not_an_archive(reason: String) -> StoreError {
+    StoreError::InvalidImage {
+        name: "the archive".into(),
+        reason,
+    }
+}
+
+/// `path` inside the archive's root, without `.` parts; `None` if it leaves the root or
+/// names the root itself.
+fn clean(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    (!out.as_os_str().is_empty()).then_some(out)
+}
+
+impl Store {
+    /// Reads an image archive from `input` and adds its images (see the module docs).
+    pub fn load_archive(
+        &self,
+        input: impl Read,
+        cancel: &CancellationToken,
+    ) -> Result<LoadReport, ArchiveError> {
+        let _gc = self.lock_shared()?;
+        let contents = self.store_files(decompressed(input)?, cancel)?;
+        let images = if contents.has("index.json") {
+            self.add_layout_images(&contents)?
+        } else if contents.has("manifest.json") {
+            self.add_docker_images(&contents)?
+        } else {
+            return Err(not_an_archive(
+                "it has neither an index.json (OCI) nor a manifest.json (docker save)".into(),
+            )
+            .into());
+        };
+        let bytes = images.iter().map(|i| i.bytes).sum();
+        Ok(LoadReport { images, bytes })
+    }
+
+    /// Every regular file of the tar into the store; links remembered.
+    fn store_files(
+        &self,
+        input: impl Read,
+        cancel: &CancellationToken,
+    ) -> Result<Contents, ArchiveError> {
+        let mut contents = Contents::default();
+        let mut archive = tar::Archive::new(input);
+        let read_error = |e: io::Error| not_an_archive(format!("it cannot be read as a tar: {e}"));
+        for entry in archive.entries().map_err(read_error)? {
+            if cancel.is_cancelled() {
+                return Err(ArchiveError::Cancelled);
+            }
+            let mut entry = entry.map_err(read_error)?;
+            let raw = entry.path().map_err(read_error)?.into_owned();
+            let Some(path) = clean(&raw) else {
+                if entry.header().entry_type().is_dir()
+                    && raw.components().all(|c| c == Component::CurDir)
+                {
+                    continue; // "./", the root itself
+                }
+                return Err(not_an_archive(format!(
+                    "its entry `{}` leaves the archive",
+                    raw.display()
+                ))
+                .into());
+            };
+            match entry.header().entry_type() {
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    let file = if entry.size() <= SMALL {
+                        let mut bytes = Vec::new();
+                        entry.read_to_end(&mut bytes).map_err(read_error)?;
+                        File::Small {
+                            digest: Digest::of(&bytes),
+                            bytes,
+                        }
+                    } else {
+                        let (digest, size) = self.store_file(&mut entry, cancel)?;
+                        File::Stored { digest, size }
+                    };
+                    contents.files.insert(path, file);
+                }
+                tar::EntryType::Symlink | tar::EntryType::Link => {
+                    let target = entry.link_name().map_err(read_error)?.ok_or_else(|| {
+                        not_an_archive(format!("its link `{}` has no target", raw.display()))
+                    })?;
+                    // A symlink is relative to its directory; a hard link to the root.
+                    let base = if entry.header().entry_type() == tar::EntryType::Symlink {
+                        path.parent().map(Path::to_path_buf).unwrap_or_default()
+                    } else {
+                        PathBuf::new()
+                    };
+                    if let Some(target) = clean(&base.join(&target)) {
+                        contents.links.insert(path, target);
+                    }
+                }
+                _ => {} // directories, devices: nothing an image archive needs
+            }
+        }
+        Ok(contents)
+    }
+
+    /// One file of the archive into `blobs/` under its digest.
+    fn store_file(
+        &self,
+        input: &mut impl Read,
+        cancel: &CancellationToken,
+    ) -> Result<(Digest, u64), ArchiveError> {
+        let dir = self.ingest_dir();
+        fs::create_dir_all(&dir).map_err(io_error("create directory", &dir))?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".load-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(io_error("create a file in", &dir))?;
+        let mut hasher = Hasher::new();
+        let mut chunk = vec![0; CHUNK];
+        loop {
+            if cancel.is_cancelled() {
+                return Err(ArchiveError::Cancelled);
+            }
+            let n = match input.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(not_an_archive(format!("it cannot be read as a tar: {e}")).into());
+                }
+            };
+            hasher.update(&chunk[..n]);
+            temp.write_all(&chunk[..n])
+                .map_err(io_error("write to", temp.path()))?;
+        }
+        let size = hasher.len();
+        let digest = hasher.finish();
+        if !self.has_blob(&digest, size) {
+            temp.as_file()
+                .sync_all()
+                .map_err(io_error("sync", temp.path()))?;
+            let blobs = self.blobs_dir();
+            fs::create_dir_all(&blobs).map_err(io_error("create directory", &blobs))?;
+            let target = self.blob_path(&digest);
+            temp.persist(&target)
+                .map_err(|e| io_error("move into place", &target)(e.error))?;
+            sync_dir(&blobs)?;
+        }
+        Ok((digest, size))
+    }
+
+    /// The image manifests an OCI layout's `index.json` lists.
+    fn add_layout_images(&self, contents: &Contents) -> Result<Vec<LoadedImage>, StoreError> {
+        #[derive(Deserialize)]
+        struct Index {
+            manifests: Vec<Entry>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            #[serde(rename = "mediaType", default)]
+            media_type: String,
+            digest: String,
+            #[serde(default)]
+            annotations: BTreeMap<String, String>,
+        }
+        let index: Index = serde_json::from_slice(&contents.read(self, "index.json")?)
+            .map_err(|e| not_an_archive(format!("its index.json cannot be read: {e}")))?;
+        let mut loaded = Vec::new();
+        for entry in index.manifests {
+            if entry.media_type != OCI_MANIFEST && entry.media_type != DOCKER_MANIFEST {
+                return Err(not_an_archive(format!(
+                    "it lists a {} in index.json; Porthole loads image manifests only, \
+                     not multi-platform indexes (yet)",
+                    entry.media_type
+                )));
+            }
+            let digest: Digest = entry.digest.parse().map_err(|_| {
+                not_an_archive(format!(
+                    "its index.json lists `{}`, not a sha256 digest",
+                    entry.digest
+                ))
+            })?;
+            let (manifest_digest, size) = layout_blob(contents, self, &digest)?;
+            // The manifest's config and layers, each under its own name.
+            let manifest_json: Value =
+                serde_json::from_slice(&self.read_blob(&manifest_digest, MAX_MANIFEST_SIZE)?)
+                    .map_err(|e| {
+                        not_an_archive(format!("manifest {digest} cannot be read: {e}"))
+                    })?;
+            for child in children(&manifest_json) {
+                let child: Digest = child.parse().map_err(|_| {
+                    not_an_archive(format!(
+                        "manifest {digest} names `{child}`, not a sha256 digest"
+                    ))
+                })?;
+                layout_blob(contents, self, &child)?;
+            }
+            let names: Vec<String> = entry
+                .annotations
+                .get(ANNOTATION_IMAGE_NAME)
+                .into_iter()
+                .cloned()
+                .collect();
+            let bare = entry.annotations.get(ANNOTATION_REF_NAME).cloned();
+            let manifest = ManifestDescriptor {
+                media_type: entry.media_type,
+                digest,
+                size,
+            };
+            loaded.push(self.add_loaded(manifest, &names, bare)?);
+        }
+        Ok(loaded)
+    }
+
+    /// The images of Docker's `manifest.json`, each given an OCI manifest.
+    fn add_docker_images(&self, contents: &Contents) -> Result<Vec<LoadedImage>, StoreError> {
+        #[derive(Deserialize)]
+        struct Item {
+            #[serde(rename = "Config")]
+            config: String,
+            #[serde(rename = "RepoTags", default)]
+            repo_tags: Option<Vec<String>>,
+            #[serde(rename = "Layers", default)]
+            layers: Vec<String>,
+        }
+        let items: Vec<Item> = serde_json::from_slice(&contents.read(self, "manifest.json")?)
+            .map_err(|e| not_an_archive(format!("its manifest.json cannot be read: {e}")))?;
+        let mut loaded = Vec::new();
+        for item in items {
+            let (config, config_size) = contents.keep(self, &item.config)?;
+            let mut layers = Vec::new();
+            for layer in &item.layers {
+                let (digest, size) = contents.keep(self, layer)?;
+                layers.push(json!({
+                    "mediaType": self.layer_media_type(&digest)?,
+                    "digest": digest.to_string(),
+                    "size": size,
+                }));
+            }
+            let manifest = json!({
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": config.to_string(), "size": config_size},
+                "layers": layers,
+            });
+            let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+            let digest = Digest::of(&bytes);
+            self.write_blob(&digest, &bytes)?;
+            let names = item
+                .repo_tags
+                .unwrap_or_default()
+                .iter()
+                .map(|tag| {
+                    Reference::parse(tag)
+                        .map(|r| r.to_string())
+                        .map_err(|e| not_an_archive(format!("its RepoTags has `{tag}`: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let manifest = ManifestDescriptor {
+                media_type: OCI_MANIFEST.into(),
+                digest,
+                size: bytes.len() as u64,
+            };
+            loaded.push(self.add_loaded(manifest, &names, None)?);
+        }
+        Ok(loaded)
+    }
+
+    /// Records one image under each of `names` (full references), or unnamed (with `bare`,
+    /// another tool's bare ref name, if any) when it has none.
+    fn add_loaded(
+        &self,
+        manifest: ManifestDescriptor,
+        names: &[String],
+        bare: Option<String>,
+    ) -> Result<LoadedImage, StoreError> {
+        let bytes = self.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
+        let parsed: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            not_an_archive(format!("manifest {} cannot be read: {e}", manifest.digest))
+        })?;
+        let id: Digest = parsed["config"]["digest"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| {
+                not_an_archive(format!("manifest {} names no config", manifest.digest))
+            })?;
+        let platform = self.config_platform(&id);
+        let sizes = |v: &Value| v["size"].as_u64().unwrap_or(0);
+        let bytes = manifest.size
+            + sizes(&parsed["config"])
+            + parsed["layers"]
+                .as_array()
+                .map_or(0, |layers| layers.iter().map(sizes).sum());
+        let mut references = Vec::new();
+        for name in names {
+            self.add_image(NewImage {
+                name: name.clone(),
+                tag: None,
+                manifest: manifest.clone(),
+                platform: platform.clone(),
+                index_digest: None,
+            })?;
+            references.push(super::images::canonical(name));
+        }
+        if names.is_empty() {
+            self.add_unnamed(&manifest, platform.as_ref(), bare)?;
+        }
+        Ok(LoadedImage {
+            references,
+            digest: manifest.digest,
+            id,
+            bytes,
+        })
+    }
+
+    /// The platform a config says the image is for, if it says.
+    fn config_platform(&self, config: &Digest) -> Option<Platform> {
+        let bytes = self.read_blob(config, MAX_MANIFEST_SIZE).ok()?;
+        let c: Value = serde_json::from_slice(&bytes).ok()?;
+        Some(Platform::new(
+            c["os"].as_str()?,
+            c["architecture"].as_str()?,
+            c["variant"].as_str(),
+        ))
+    }
+
+    /// A layer's OCI media type, from its first bytes.
+    fn layer_media_type(&self, digest: &Digest) -> Result<&'static str, StoreError> {
+        let path = self.blob_path(digest);
+        let mut head = [0u8; 4];
+        let n = fs::File::open(&path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(io_error("read", &path))?;
+        Ok(match &head[..n] {
+            [0x1f, 0x8b, ..] => "application/vnd.oci.image.layer.v1.tar+gzip",
+            [0x28, 0xb5, 0x2f, 0xfd] => "application/vnd.oci.image.layer.v1.tar+zstd",
+            _ => "application/vnd.oci.image.layer.v1.tar",
+        })
+    }
+}
+
+/// The blob `blobs/sha256/<hex>` of an OCI layout archive, kept in the store and checked
+/// against its name.
+fn layout_blob(
+    contents: &Contents,
+    store: &Store,
+    digest: &Digest,
+) -> Result<(Digest, u64), StoreError> {
+    let name = format!("blobs/sha256/{}", digest.hex());
+    let (found, size) = contents.keep(store, &name)?;
+    if &found != digest {
+        return Err(not_an_archive(format!("its {name} holds {found}")));
+    }
+    Ok((found, size))
+}
+
+/// The digests a manifest names: its config and layers.
+fn children(manifest: &Value) -> Vec<String> {
+    let digest = |v: &Value| v["digest"].as_str().map(str::to_owned);
+    digest(&manifest["config"])
+        .into_iter()
+        .chain(
+            manifest["layers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(digest),
+        )
+        .collect()
+}
+
+/// `input`, decompressed if it starts like gzip or zstd.
+fn decompressed<'a>(input: impl Read + 'a) -> Result<Box<dyn Read + 'a>, StoreError> {
+    let mut input = BufReader::with_capacity(CHUNK, input);
+    let head = input
+        .fill_buf()
+        .map_err(|e| not_an_archive(format!("it cannot be read: {e}")))?;
+    Ok(match head {
+        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Box::new(
+            zstd::stream::read::Decoder::with_buffer(input)
+                .map_err(|e| not_an_archive(format!("its zstd stream cannot be read: {e}")))?,
+        ),
+        _ => Box::new(input),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside_the_archive() {
+        assert_eq!(clean(Path::new("./a/b")), Some(PathBuf::from("a/b")));
+        assert_eq!(clean(Path::new("a/../b")), Some(PathBuf::from("b")));
+        assert_eq!(clean(Path::new("../b")), None);
+        assert_eq!(clean(Path::new("a/../../b")), None);
+        assert_eq!(clean(Path::new("/etc/passwd")), None);
+        assert_eq!(clean(Path::new(".")), None);
+    }
+}
