@@ -21,6 +21,7 @@ fn main() {
         "fill_vulnerability_counts",
         "export_sbom",
         "save_image",
+        "load_image_archive",
         "get_settings",
         "save_settings",
         "registry_sign_in_status",

@@ -39,8 +39,8 @@ pub use search::{
     TagsAnswer,
 };
 pub use settings::{
-    ImageArchive, RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer, SignInAnswer,
-    SignInStatus, StoreAnswer, StoreOrigin,
+    ImageArchive, LoadAnswer, RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer,
+    SignInAnswer, SignInStatus, StoreAnswer, StoreOrigin,
 };
 pub use vulns::{
     EcosystemRow, FindingRow, FixRow, OFFERED_ECOSYSTEMS, ScanMode, SeverityLevel, SeverityTally,
@@ -411,6 +411,7 @@ mod tests {
         regenerate::<SbomKind>(&cfg, &mut stale);
         regenerate::<SbomExport>(&cfg, &mut stale);
         regenerate::<ImageArchive>(&cfg, &mut stale);
+        regenerate::<LoadAnswer>(&cfg, &mut stale);
         regenerate::<VulnSummary>(&cfg, &mut stale);
         regenerate::<NewerImageRow>(&cfg, &mut stale);
         regenerate::<VulnCounts>(&cfg, &mut stale);

@@ -133,6 +133,7 @@ pub fn run() {
             commands::vulns::fill_vulnerability_counts,
             commands::sbom::export_sbom,
             commands::archive::save_image,
+            commands::archive::load_image_archive,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::auth::registry_sign_in_status,

@@ -575,7 +575,9 @@ fn load(bytes: &[u8]) -> usize {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(tmp.path().join("store")).unwrap();
     let token = tokio_util::sync::CancellationToken::new();
-    let loaded = store.load_archive(bytes, &token).map_or(0, |r| r.images.len());
+    let loaded = store
+        .load_archive(bytes, &token)
+        .map_or(0, |r| r.images.len());
     // Whatever was added reads as an image.
     if let Ok(images) = store.images() {
         for image in &images {

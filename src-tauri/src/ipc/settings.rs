@@ -215,6 +215,18 @@ pub struct SbomExport {
     pub packages: u32,
 }
 
+/// What loading an image archive added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct LoadAnswer {
+    /// Each image's names (full references); an untagged image is listed by its ID.
+    pub images: Vec<String>,
+    /// The bytes of the images' blobs.
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
 /// What "Save .tar" wrote: an archive of the image for `docker load` or `podman load`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

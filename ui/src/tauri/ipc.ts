@@ -36,6 +36,7 @@ import type { RemoveFailure } from './bindings/RemoveFailure';
 import type { RegistryMatches } from './bindings/RegistryMatches';
 import type { ResolvedAnswer } from './bindings/ResolvedAnswer';
 import type { ImageArchive } from './bindings/ImageArchive';
+import type { LoadAnswer } from './bindings/LoadAnswer';
 import type { SbomExport } from './bindings/SbomExport';
 import type { SbomKind } from './bindings/SbomKind';
 import type { ScanMode } from './bindings/ScanMode';
@@ -92,6 +93,7 @@ export type {
   ResolvedAnswer,
   RunConfig,
   ImageArchive,
+  LoadAnswer,
   SbomExport,
   SbomKind,
   ScanMode,
@@ -317,6 +319,27 @@ export function exportSbom(digest: string, format: SbomKind, path: string | null
  *  the Downloads directory; answers with the file written. */
 export function saveImage(digest: string, path: string | null = null): Promise<ImageArchive> {
   return call<ImageArchive>('save_image', { digest, path });
+}
+
+/** Adds the images of the archive at `path` (absolute) to the store, as `porthole load`. */
+export function loadImageArchive(path: string): Promise<LoadAnswer> {
+  return call<LoadAnswer>('load_image_archive', { path });
+}
+
+/** Files dragged over the window: `over` while they hover (with their paths when the
+ *  platform says), `leave` when they go, `drop` with the dropped paths. */
+export type FileDrag = { kind: 'over'; paths: string[] } | { kind: 'leave' } | { kind: 'drop'; paths: string[] };
+
+/** Calls `handler` as files are dragged over and dropped on the window (Tauri's drag-drop
+ *  events); resolves to a function that stops listening. */
+export async function onFileDrag(handler: (drag: FileDrag) => void): Promise<() => void> {
+  const paths = (payload: unknown) => ((payload as { paths?: string[] } | null)?.paths ?? []).slice();
+  const stops = await Promise.all([
+    listen('tauri://drag-enter', (e) => handler({ kind: 'over', paths: paths(e.payload) })),
+    listen('tauri://drag-leave', () => handler({ kind: 'leave' })),
+    listen('tauri://drag-drop', (e) => handler({ kind: 'drop', paths: paths(e.payload) })),
+  ]);
+  return () => stops.forEach((stop) => stop());
 }
 
 /** The settings file shared with the CLI, and what it holds. */
