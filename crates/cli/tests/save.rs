@@ -501,3 +501,64 @@ fn hostile_or_broken_archives_are_refused_and_add_nothing() {
     assert!(!home.path().join("outside.txt").exists());
     assert!(!Path::new("/tmp/abs.txt").exists());
 }
+
+#[test]
+fn a_docker_25_archive_of_a_multi_platform_image_loads_through_its_manifest_json() {
+    // Docker 25+ with the containerd image store: index.json lists the image's index (all
+    // platforms), manifest.json the platform that was saved.
+    let sha = |bytes: &[u8]| sha256_hex(bytes);
+    let layer = {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(2);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "hi", &b"hi"[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{}"]}}}}"#,
+        sha(&layer)
+    );
+    let index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+    let top = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:{}","size":{}}}]}}"#,
+        sha(index),
+        index.len()
+    );
+    let manifest = format!(
+        r#"[{{"Config":"blobs/sha256/{}","RepoTags":["multi:1"],"Layers":["blobs/sha256/{}"]}}]"#,
+        sha(config.as_bytes()),
+        sha(&layer)
+    );
+    let names = [
+        format!("blobs/sha256/{}", sha(config.as_bytes())),
+        format!("blobs/sha256/{}", sha(&layer)),
+        format!("blobs/sha256/{}", sha(index)),
+    ];
+    let bytes = raw_tar(&[
+        ("oci-layout", Err(br#"{"imageLayoutVersion":"1.0.0"}"#)),
+        (&names[0], Err(config.as_bytes())),
+        (&names[1], Err(&layer)),
+        (&names[2], Err(index)),
+        ("index.json", Err(top.as_bytes())),
+        ("manifest.json", Err(manifest.as_bytes())),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("docker25.tar");
+    std::fs::write(&path, bytes).unwrap();
+    let out = ok(porthole(
+        home.path(),
+        &["load", "-i", path.to_str().unwrap()],
+    ));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Loaded image: multi:1\n"
+    );
+    let rows = listed(home.path());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].2, format!("sha256:{}", sha(config.as_bytes())));
+    let files = ok(porthole(home.path(), &["files", "multi:1"]));
+    assert!(String::from_utf8_lossy(&files.stdout).contains("/hi"));
+    assert_clean(home.path());
+}

@@ -68,6 +68,9 @@ const CHUNK: usize = 1 << 20;
 /// metadata (`manifest.json`, `repositories`, a legacy layer's `json` and `VERSION`) never
 /// becomes a blob.
 const SMALL: u64 = 1 << 20;
+/// At most this much is held in memory in all; small files past it go to the store too
+/// (an archive of many small files cannot fill the memory).
+const MAX_HELD: u64 = 64 << 20;
 
 /// One regular file of the archive.
 enum File {
@@ -163,7 +166,11 @@ impl Store {
     ) -> Result<LoadReport, ArchiveError> {
         let _gc = self.lock_shared()?;
         let contents = self.store_files(decompressed(input)?, cancel)?;
-        let images = if contents.has("index.json") {
+        // Docker 25+ writes both; its index.json may list a multi-platform index, which
+        // its manifest.json then resolves to the platform saved.
+        let layout = contents.has("index.json")
+            && (!contents.has("manifest.json") || self.lists_images_only(&contents));
+        let images = if layout {
             self.add_layout_images(&contents)?
         } else if contents.has("manifest.json") {
             self.add_docker_images(&contents)?
@@ -184,6 +191,7 @@ impl Store {
         cancel: &CancellationToken,
     ) -> Result<Contents, ArchiveError> {
         let mut contents = Contents::default();
+        let mut held = 0;
         let mut archive = tar::Archive::new(input);
         let read_error = |e: io::Error| not_an_archive(format!("it cannot be read as a tar: {e}"));
         for entry in archive.entries().map_err(read_error)? {
@@ -206,7 +214,9 @@ impl Store {
             };
             match entry.header().entry_type() {
                 tar::EntryType::Regular | tar::EntryType::Continuous => {
-                    let file = if entry.size() <= SMALL {
+                    let size = entry.size();
+                    let file = if size <= SMALL && held + size <= MAX_HELD {
+                        held += size;
                         let mut bytes = Vec::new();
                         entry.read_to_end(&mut bytes).map_err(read_error)?;
                         File::Small {
@@ -284,6 +294,23 @@ impl Store {
             sync_dir(&blobs)?;
         }
         Ok((digest, size))
+    }
+
+    /// Whether `index.json` lists image manifests only (no nested index).
+    fn lists_images_only(&self, contents: &Contents) -> bool {
+        let Ok(bytes) = contents.read(self, "index.json") else {
+            return false;
+        };
+        serde_json::from_slice::<Value>(&bytes).is_ok_and(|index| {
+            index["manifests"].as_array().is_some_and(|entries| {
+                entries.iter().all(|e| {
+                    matches!(
+                        e["mediaType"].as_str(),
+                        Some(OCI_MANIFEST | DOCKER_MANIFEST)
+                    )
+                })
+            })
+        })
     }
 
     /// The image manifests an OCI layout's `index.json` lists.
