@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Save benchmark: `porthole save` against skopeo writing the same image from the same OCI
-# layout as a docker-archive and as an oci-archive, and GNU tar archiving the layout's files
-# (the floor: copying bytes without checking them). A benchmark, not a test: it prints
+# Save and load benchmark: `porthole save` against skopeo writing the same image from the
+# same OCI layout as a docker-archive and as an oci-archive, and GNU tar archiving the
+# layout's files (the floor: copying bytes without checking them); then `porthole load` of
+# that archive against skopeo copying it (oci-archive:) into a layout, and GNU tar -x. A benchmark, not a test: it prints
 # numbers and never fails on them. See bench/README.md.
 #
 #   bench/save.sh                      # 5 runs per tool and image
@@ -61,6 +62,14 @@ for image in $IMAGES; do
         measure "$image" skopeo-oci-archive skopeo copy -q "oci:$store:bench" "oci-archive:$WORK/o.tar"
         rm -f "$WORK/o.tar"
         measure "$image" gnu-tar tar -cf "$WORK/t.tar" -C "$store" .
+        # Loading that archive back: porthole load, skopeo's oci-archive into a layout,
+        # and GNU tar extracting it.
+        rm -rf "$WORK/loaded" "$WORK/skopeo-loaded" "$WORK/extracted"
+        measure "$image" porthole-load "$PORTHOLE" --store "$WORK/loaded" load -i "$WORK/p.tar"
+        measure "$image" skopeo-load skopeo copy -q "oci-archive:$WORK/p.tar:bench" "oci:$WORK/skopeo-loaded:bench"
+        mkdir -p "$WORK/extracted"
+        measure "$image" gnu-tar-x tar -xf "$WORK/p.tar" -C "$WORK/extracted"
+        rm -rf "$WORK/loaded" "$WORK/skopeo-loaded" "$WORK/extracted"
     done
 done
 
@@ -79,4 +88,12 @@ for image, by in rows.items():
     cells = "".join(f"{f'{med[t]:.2f} s, {rss[t]:.0f} MiB':>24}" for t in tools)
     print(f"{image:<16}{cells}   {med['skopeo-docker-archive'] / med['porthole']:>21.1f}x"
           f"  {med['skopeo-oci-archive'] / med['porthole']:>18.1f}x")
+print()
+tools = ["porthole-load", "skopeo-load", "gnu-tar-x"]
+print("loading it back " + "".join(f"{t:>24}" for t in tools) + "   skopeo/porthole")
+for image, by in rows.items():
+    med = {t: statistics.median(s for s, _ in by[t]) for t in tools}
+    rss = {t: max(r for _, r in by[t]) / 1024 for t in tools}
+    cells = "".join(f"{f'{med[t]:.2f} s, {rss[t]:.0f} MiB':>24}" for t in tools)
+    print(f"{image:<16}{cells}   {med['skopeo-load'] / med['porthole-load']:>15.1f}x")
 PY

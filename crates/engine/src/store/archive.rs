@@ -297,12 +297,16 @@ fn index_entry(image: &ImageSummary, p: &Parts) -> Value {
         "digest": p.manifest.0.to_string(),
         "size": p.manifest.1,
     });
+    // The name, and the tag (also when another tool gave the image a bare ref name only).
+    let mut annotations = serde_json::Map::new();
     if let Some(reference) = &image.reference {
-        let mut annotations = json!({ ANNOTATION_IMAGE_NAME: reference });
-        if let Some(tag) = &image.tag {
-            annotations[ANNOTATION_REF_NAME] = json!(tag);
-        }
-        entry["annotations"] = annotations;
+        annotations.insert(ANNOTATION_IMAGE_NAME.into(), json!(reference));
+    }
+    if let Some(tag) = &image.tag {
+        annotations.insert(ANNOTATION_REF_NAME.into(), json!(tag));
+    }
+    if !annotations.is_empty() {
+        entry["annotations"] = Value::Object(annotations);
     }
     if let Some(platform) = &image.platform {
         entry["platform"] = super::index::platform_json(platform);
