@@ -90,12 +90,10 @@ impl Store {
             .iter()
             .map(|image| self.parts(image))
             .collect::<Result<_, _>>()?;
-        let write = |source| ArchiveError::Write { source };
         let mut tar = tar::Builder::new(out);
-        append_bytes(&mut tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)
-            .map_err(write)?;
-        append_dir(&mut tar, "blobs/").map_err(write)?;
-        append_dir(&mut tar, "blobs/sha256/").map_err(write)?;
+        append_bytes(&mut tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        append_dir(&mut tar, "blobs/")?;
+        append_dir(&mut tar, "blobs/sha256/")?;
 
         let mut written = BTreeSet::new();
         let mut bytes = 0;
@@ -128,12 +126,9 @@ impl Store {
                 })
             })
             .collect();
-        append_bytes(&mut tar, "index.json", &to_json(&index)).map_err(write)?;
-        append_bytes(&mut tar, "manifest.json", &to_json(&Value::Array(manifest)))
-            .map_err(write)?;
-        tar.into_inner()
-            .and_then(|mut out| out.flush())
-            .map_err(write)?;
+        append_bytes(&mut tar, "index.json", &to_json(&index))?;
+        append_bytes(&mut tar, "manifest.json", &to_json(&Value::Array(manifest)))?;
+        tar.into_inner().and_then(|mut out| out.flush())?;
         Ok(ArchiveReport {
             images: images
                 .iter()
@@ -217,14 +212,11 @@ impl Store {
         }
         // The entry's header, then the bytes in large chunks, each hashed and written at once
         // (one copy in, one out), then the padding to the next 512-byte block.
-        let write = |source| ArchiveError::Write { source };
         let mut header = blob_header(size);
-        header
-            .set_path(blob_path(digest))
-            .map_err(|source| ArchiveError::Write { source })?;
+        header.set_path(blob_path(digest))?;
         header.set_cksum();
         let out = tar.get_mut();
-        out.write_all(header.as_bytes()).map_err(write)?;
+        out.write_all(header.as_bytes())?;
         // At most `size` bytes, so that a blob growing under us cannot overrun its entry.
         let mut file = file.take(size);
         let mut hasher = Hasher::new();
@@ -242,7 +234,7 @@ impl Store {
                 break;
             }
             hasher.update(&chunk[..n]);
-            out.write_all(&chunk[..n]).map_err(write)?;
+            out.write_all(&chunk[..n])?;
         }
         if hasher.len() != size {
             // The entry is short: what was written is not an archive any more.
@@ -253,8 +245,7 @@ impl Store {
             .into());
         }
         let padding = (512 - size % 512) % 512;
-        out.write_all(&[0; 512][..padding as usize])
-            .map_err(write)?;
+        out.write_all(&[0; 512][..padding as usize])?;
         let found = hasher.finish();
         if &found != digest {
             return Err(StoreError::Corrupt {
