@@ -222,7 +222,7 @@ fn a_damaged_blob_stops_the_archive_and_leaves_no_file() {
 }
 
 #[test]
-fn an_archive_is_not_written_to_a_terminal() {
+fn an_archive_is_neither_written_to_nor_read_from_a_terminal() {
     let home = tempfile::tempdir().unwrap();
     let command = format!(
         "{BIN} --store {} save anything",
@@ -240,6 +240,18 @@ fn an_archive_is_not_written_to_a_terminal() {
         text.contains("refusing to write an image archive to a terminal: use -o FILE"),
         "{text}"
     );
+
+    // Nor read from one: `porthole load` with nothing piped in says what to do.
+    let command = format!("{BIN} --store {} load", home.path().join("store").display());
+    let out = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env("HOME", home.path())
+        .env("PORTHOLE_CONFIG", home.path().join("porthole.json"))
+        .output()
+        .expect("run script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("no archive to load: use -i FILE"), "{text}");
 }
 
 #[test]
