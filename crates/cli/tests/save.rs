@@ -313,6 +313,12 @@ fn listed(home: &Path) -> Vec<(String, String, String)> {
     rows
 }
 
+/// `porthole load -i ARCHIVE` into HOME's store, which must succeed; its stdout.
+fn load_file(home: &Path, archive: &Path) -> String {
+    let out = ok(porthole(home, &["load", "-i", archive.to_str().unwrap()]));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// `porthole fsck` finds everything whole and nothing left over.
 fn assert_clean(home: &Path) {
     let out = ok(porthole(home, &["fsck"]));
@@ -340,12 +346,8 @@ fn saved_images_load_back_whole_from_a_file_or_a_compressed_pipe() {
     ));
 
     let target = tempfile::tempdir().unwrap();
-    let out = ok(porthole(
-        target.path(),
-        &["load", "-i", archive.to_str().unwrap()],
-    ));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        load_file(target.path(), &archive),
         format!("Loaded image: {}\nLoaded image: {}\n", refs[0], refs[1])
     );
     assert_eq!(listed(target.path()), listed(source.path()));
@@ -398,12 +400,8 @@ fn an_archive_skopeo_writes_in_docker_s_legacy_layout_loads() {
         &format!("docker-archive:{}:example.com/app:legacy", legacy.display()),
     );
     let home = tempfile::tempdir().unwrap();
-    let out = ok(porthole(
-        home.path(),
-        &["load", "-i", legacy.to_str().unwrap()],
-    ));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        load_file(home.path(), &legacy),
         "Loaded image: example.com/app:legacy\n"
     );
     let rows = listed(home.path());
@@ -559,14 +557,7 @@ fn a_docker_25_archive_of_a_multi_platform_image_loads_through_its_manifest_json
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("docker25.tar");
     std::fs::write(&path, bytes).unwrap();
-    let out = ok(porthole(
-        home.path(),
-        &["load", "-i", path.to_str().unwrap()],
-    ));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Loaded image: multi:1\n"
-    );
+    assert_eq!(load_file(home.path(), &path), "Loaded image: multi:1\n");
     let rows = listed(home.path());
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].2, format!("sha256:{}", sha(config.as_bytes())));

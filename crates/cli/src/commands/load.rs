@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use tokio_util::sync::CancellationToken;
 
 use super::{Context, blocking};
 use crate::output::human_size;
@@ -25,15 +24,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     let store = ctx.store()?;
     // Ctrl-C stops the load: blobs already stored stay (gc removes them), no image is named.
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    let cancel = super::cancel_on_ctrl_c();
     let input = args.input.clone();
     let report = blocking(move || {
         let report = match &input {

@@ -99,3 +99,16 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .context("a worker thread failed")?
 }
+
+/// A token cancelled when the person presses Ctrl-C: the command then stops cleanly (what it
+/// wrote whole stays, nothing half-written is left visible) instead of dying mid-write.
+pub fn cancel_on_ctrl_c() -> tokio_util::sync::CancellationToken {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let token = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            token.cancel();
+        }
+    });
+    cancel
+}

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use porthole_engine::pull::{PullOptions, pull};
 use porthole_engine::{Platform, Reference};
-use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use crate::output::{PullProgress, human_size};
@@ -47,15 +46,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         move |e| progress.event(e)
     };
     // Ctrl-C cancels cleanly: verified blobs stay, partial downloads resume next time.
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    let cancel = super::cancel_on_ctrl_c();
     let report = pull(&client, &store, &reference, &options, &observer, &cancel)
         .await
         .with_context(|| format!("cannot pull {}", reference.familiar()))?;

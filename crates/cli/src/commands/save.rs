@@ -31,15 +31,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     let store = ctx.store()?;
     // Ctrl-C stops the archive; a file being written is removed, the target left as it was.
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    let cancel = super::cancel_on_ctrl_c();
     let output = args.output.clone();
     let report = blocking(move || {
         let images = args

@@ -95,7 +95,7 @@ struct ResolvedRow {
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let cancel = cancel_on_ctrl_c();
+    let cancel = super::cancel_on_ctrl_c();
     if args.limit == 0 {
         anyhow::bail!("--limit must be at least 1");
     }
@@ -123,17 +123,6 @@ fn is_docker_hub(registry: &str) -> bool {
         registry,
         "docker.io" | "index.docker.io" | "registry-1.docker.io" | "hub.docker.com"
     )
-}
-
-pub fn cancel_on_ctrl_c() -> CancellationToken {
-    let cancel = CancellationToken::new();
-    let token = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            token.cancel();
-        }
-    });
-    cancel
 }
 
 async fn search_hub(

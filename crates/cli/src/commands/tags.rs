@@ -12,8 +12,9 @@ use porthole_engine::registry::resolve::{PlatformImage, resolve_reference};
 use serde::Serialize;
 
 use super::Context;
+use super::cancel_on_ctrl_c;
 use super::images::print_table;
-use super::search::{cancel_on_ctrl_c, terminal_text};
+use super::search::terminal_text;
 use crate::output::human_size;
 
 /// Tag manifests resolved at once for a registry.
