@@ -224,33 +224,29 @@ fn a_damaged_blob_stops_the_archive_and_leaves_no_file() {
 #[test]
 fn an_archive_is_neither_written_to_nor_read_from_a_terminal() {
     let home = tempfile::tempdir().unwrap();
-    let command = format!(
-        "{BIN} --store {} save anything",
-        home.path().join("store").display()
-    );
-    let out = Command::new("script")
-        .args(["-qfec", &command, "/dev/null"])
-        .env("HOME", home.path())
-        .env("PORTHOLE_CONFIG", home.path().join("porthole.json"))
-        .output()
-        .expect("run script (util-linux)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
+    // `porthole ARGS` on a pseudo-terminal (util-linux `script`): it fails; what it printed.
+    let on_a_terminal = |args: &str| {
+        let command = format!(
+            "{BIN} --store {} {args}",
+            home.path().join("store").display()
+        );
+        let out = Command::new("script")
+            .args(["-qfec", &command, "/dev/null"])
+            .env("HOME", home.path())
+            .env("PORTHOLE_CONFIG", home.path().join("porthole.json"))
+            .output()
+            .expect("run script (util-linux)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!out.status.success(), "{args}: {text}");
+        text
+    };
+    let text = on_a_terminal("save anything");
     assert!(
         text.contains("refusing to write an image archive to a terminal: use -o FILE"),
         "{text}"
     );
-
     // Nor read from one: `porthole load` with nothing piped in says what to do.
-    let command = format!("{BIN} --store {} load", home.path().join("store").display());
-    let out = Command::new("script")
-        .args(["-qfec", &command, "/dev/null"])
-        .env("HOME", home.path())
-        .env("PORTHOLE_CONFIG", home.path().join("porthole.json"))
-        .output()
-        .expect("run script (util-linux)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
+    let text = on_a_terminal("load");
     assert!(text.contains("no archive to load: use -i FILE"), "{text}");
 }
 
