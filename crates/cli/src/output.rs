@@ -114,7 +114,7 @@ impl PullProgress {
                 match event {
                     PullEvent::Resolved { layers, .. } => {
                         let style = ProgressStyle::with_template(
-                            "{prefix}: {msg:<16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                            "{prefix}: {msg:<16} [{bar:30}] {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec}",
                         )
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> ");
@@ -165,6 +165,74 @@ impl PullProgress {
                 }
             }
         }
+    }
+}
+
+/// Bytes moving through a reader or writer (an archive being saved or loaded), shown as a
+/// bar on stderr when it is a terminal and the output is not JSON; otherwise nothing.
+pub struct Transfer<T> {
+    inner: T,
+    bar: Option<ProgressBar>,
+}
+
+impl<T> Transfer<T> {
+    /// `verb` ("Loading", "Saving") and the total when known.
+    pub fn new(inner: T, verb: &str, total: Option<u64>, json: bool) -> Transfer<T> {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let (bar, template) = match total {
+                Some(len) => (
+                    ProgressBar::new(len),
+                    "{msg} [{bar:30}] {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec}",
+                ),
+                None => (
+                    ProgressBar::no_length(),
+                    "{msg} {spinner} {decimal_bytes} {decimal_bytes_per_sec}",
+                ),
+            };
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_message(verb.to_owned());
+            bar
+        });
+        Transfer { inner, bar }
+    }
+
+    fn count(&self, n: usize) {
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+    }
+}
+
+impl<T> Drop for Transfer<T> {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl<T: std::io::Read> std::io::Read for Transfer<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count(n);
+        Ok(n)
+    }
+}
+
+impl<T: std::io::Write> std::io::Write for Transfer<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count(n);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

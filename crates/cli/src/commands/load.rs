@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::{Context, blocking};
-use crate::output::human_size;
+use crate::output::{Transfer, human_size};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,14 +26,19 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     // Ctrl-C stops the load: blobs already stored stay (gc removes them), no image is named.
     let cancel = super::cancel_on_ctrl_c();
     let input = args.input.clone();
+    let json = ctx.json;
     let report = blocking(move || {
         let report = match &input {
-            None => store.load_archive(std::io::stdin().lock(), &cancel)?,
+            None => store.load_archive(
+                Transfer::new(std::io::stdin().lock(), "Loading", None, json),
+                &cancel,
+            )?,
             Some(path) => {
                 let file = std::fs::File::open(path)
                     .with_context(|| format!("cannot read {}", path.display()))?;
+                let len = file.metadata().map(|m| m.len()).ok();
                 store
-                    .load_archive(file, &cancel)
+                    .load_archive(Transfer::new(file, "Loading", len, json), &cancel)
                     .with_context(|| format!("cannot load {}", path.display()))?
             }
         };

@@ -10,7 +10,7 @@ use porthole_engine::store::{ArchiveReport, ImageSummary, Store};
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, blocking};
-use crate::output::human_size;
+use crate::output::{Transfer, human_size};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -33,6 +33,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     // Ctrl-C stops the archive; a file being written is removed, the target left as it was.
     let cancel = super::cancel_on_ctrl_c();
     let output = args.output.clone();
+    let json = ctx.json;
     let report = blocking(move || {
         let images = args
             .images
@@ -44,11 +45,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 let stdout = std::io::stdout().lock();
                 Ok(store.write_archive(
                     &images,
-                    BufWriter::with_capacity(BUFFER, stdout),
+                    BufWriter::with_capacity(BUFFER, Transfer::new(stdout, "Saving", None, json)),
                     &cancel,
                 )?)
             }
-            Some(path) => write_file(&store, &images, path, &cancel),
+            Some(path) => write_file(&store, &images, path, &cancel, json),
         }
     })
     .await?;
@@ -79,9 +80,10 @@ fn write_file(
     images: &[ImageSummary],
     path: &Path,
     cancel: &CancellationToken,
+    json: bool,
 ) -> anyhow::Result<ArchiveReport> {
     porthole_engine::files::write_whole_with(path, |file| -> anyhow::Result<_> {
-        let mut out = BufWriter::with_capacity(BUFFER, file);
+        let mut out = BufWriter::with_capacity(BUFFER, Transfer::new(file, "Saving", None, json));
         let report = store.write_archive(images, &mut out, cancel)?;
         out.flush()?;
         Ok(report)

@@ -147,6 +147,7 @@ describe('ImagesView', () => {
     render();
     await settle();
     expect(byTestId('images-empty')?.textContent).toContain('No images yet');
+    expect(byTestId('images-empty-drop')?.textContent).toContain('Drop a docker save or podman save archive');
     expect(byTestId('images-table')).toBeNull();
 
     rows = [image()];
