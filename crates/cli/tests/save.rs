@@ -561,3 +561,45 @@ fn a_docker_25_archive_of_a_multi_platform_image_loads_through_its_manifest_json
     assert!(String::from_utf8_lossy(&files.stdout).contains("/hi"));
     assert_clean(home.path());
 }
+
+#[test]
+fn a_multi_platform_oci_archive_loads_this_machine_s_platform() {
+    // `skopeo copy --all` writes the whole index and every platform's image.
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let index = catalog::multi_arch(porthole_tests::fixtures::MediaTypes::Oci);
+    let pushed = index.push(&registry, "load/multi", "v2");
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("multi.tar");
+    let out = Command::new("skopeo")
+        .args(["copy", "-q", "--all", "--src-tls-verify=false"])
+        .arg(format!("docker://{}/load/multi:v2", pushed.registry))
+        .arg(format!("oci-archive:{}:v2", archive.display()))
+        .output()
+        .expect("run skopeo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    // skopeo names the image with a bare tag only: it loads untagged, by its ID.
+    let amd64 = index.image_for("linux/amd64").expect("an amd64 image");
+    assert_eq!(
+        load_file(home.path(), &archive),
+        format!("Loaded image ID: {}\n", amd64.config_digest)
+    );
+    let images = json(&ok(porthole(home.path(), &["--json", "images"])).stdout);
+    let image = &images[0];
+    assert_eq!(
+        image["digest"],
+        amd64.manifest_digest.as_str(),
+        "{images:#}"
+    );
+    assert_eq!(image["index_digest"], index.digest.as_str(), "{images:#}");
+    assert_eq!(image["tag"], "v2");
+    assert_eq!(image["platform"], "linux/amd64");
+    // The other platforms' blobs were stored as the archive went by; gc reclaims them.
+    ok(porthole(home.path(), &["gc"]));
+    assert_clean(home.path());
+}

@@ -229,18 +229,22 @@ impl Store {
     }
 
     /// Records an image without a name (a `docker load` of an untagged image), with another
-    /// tool's bare ref name if it had one; nothing changes if the same manifest is already
-    /// listed without a name.
+    /// tool's bare ref name if it had one and the index it was chosen from; nothing changes
+    /// if the same manifest is already listed without a name.
     pub(super) fn add_unnamed(
         &self,
         manifest: &ManifestDescriptor,
         platform: Option<&Platform>,
         ref_name: Option<String>,
+        index_digest: Option<&Digest>,
     ) -> Result<(), StoreError> {
         self.check_complete(manifest)?;
         let mut annotations = BTreeMap::new();
         if let Some(r) = ref_name {
             annotations.insert(ANNOTATION_REF_NAME.to_owned(), r);
+        }
+        if let Some(d) = index_digest {
+            annotations.insert(ANNOTATION_INDEX_DIGEST.to_owned(), d.to_string());
         }
         let entry = IndexEntry {
             media_type: manifest.media_type.clone(),

@@ -7,7 +7,8 @@
 //! store under its SHA-256 (written to a temporary file, hashed on the way, synced, renamed:
 //! nothing half-written is visible); symbolic and hard links are remembered as names. Then:
 //! - with an `index.json` (an OCI layout), its image manifests are the images, each file
-//!   under `blobs/sha256/` checked against its name;
+//!   under `blobs/sha256/` checked against its name; of a multi-platform index, the
+//!   platform a pull would choose among those the archive holds;
 //! - else with a `manifest.json` (Docker's), a new OCI manifest is written for each image
 //!   over its config and layers (each layer typed by its first bytes: tar, gzip, zstd), and
 //!   its `RepoTags` become its names.
@@ -166,12 +167,14 @@ impl Store {
     ) -> Result<LoadReport, ArchiveError> {
         let _gc = self.lock_shared()?;
         let contents = self.store_files(decompressed(input)?, cancel)?;
-        // Docker 25+ writes both; its index.json may list a multi-platform index, which
-        // its manifest.json then resolves to the platform saved.
-        let layout = contents.has("index.json")
-            && (!contents.has("manifest.json") || self.lists_images_only(&contents));
-        let images = if layout {
-            self.add_layout_images(&contents)?
+        // An OCI layout first: its manifests load as they are. Docker 25+ writes a
+        // manifest.json beside it, which answers when the layout cannot (an index whose
+        // platforms the archive does not hold).
+        let images = if contents.has("index.json") {
+            match self.add_layout_images(&contents) {
+                Err(_) if contents.has("manifest.json") => self.add_docker_images(&contents)?,
+                other => other?,
+            }
         } else if contents.has("manifest.json") {
             self.add_docker_images(&contents)?
         } else {
@@ -296,23 +299,6 @@ impl Store {
         Ok((digest, size))
     }
 
-    /// Whether `index.json` lists image manifests only (no nested index).
-    fn lists_images_only(&self, contents: &Contents) -> bool {
-        let Ok(bytes) = contents.read(self, "index.json") else {
-            return false;
-        };
-        serde_json::from_slice::<Value>(&bytes).is_ok_and(|index| {
-            index["manifests"].as_array().is_some_and(|entries| {
-                entries.iter().all(|e| {
-                    matches!(
-                        e["mediaType"].as_str(),
-                        Some(OCI_MANIFEST | DOCKER_MANIFEST)
-                    )
-                })
-            })
-        })
-    }
-
     /// The image manifests an OCI layout's `index.json` lists.
     fn add_layout_images(&self, contents: &Contents) -> Result<Vec<LoadedImage>, StoreError> {
         #[derive(Deserialize)]
@@ -331,33 +317,32 @@ impl Store {
             .map_err(|e| not_an_archive(format!("its index.json cannot be read: {e}")))?;
         let mut loaded = Vec::new();
         for entry in index.manifests {
-            if entry.media_type != OCI_MANIFEST && entry.media_type != DOCKER_MANIFEST {
+            let digest = parse_digest(&entry.digest, "its index.json")?;
+            // A multi-platform index: its best platform for this machine that the archive
+            // holds, as a pull chooses one (the index's digest is kept beside it).
+            let (media_type, digest, index_digest) = if is_index(&entry.media_type) {
+                let (child, media_type) = self.pick_platform(contents, &digest)?;
+                (media_type, child, Some(digest))
+            } else if entry.media_type == OCI_MANIFEST || entry.media_type == DOCKER_MANIFEST {
+                (entry.media_type, digest, None)
+            } else {
                 return Err(not_an_archive(format!(
-                    "it lists a {} in index.json; Porthole loads image manifests only, \
-                     not multi-platform indexes (yet)",
+                    "its index.json lists a {}, which is not an image",
                     entry.media_type
                 )));
-            }
-            let digest: Digest = entry.digest.parse().map_err(|_| {
-                not_an_archive(format!(
-                    "its index.json lists `{}`, not a sha256 digest",
-                    entry.digest
-                ))
-            })?;
-            let (manifest_digest, size) = layout_blob(contents, self, &digest)?;
+            };
+            let (_, size) = layout_blob(contents, self, &digest)?;
             // The manifest's config and layers, each under its own name.
-            let manifest_json: Value =
-                serde_json::from_slice(&self.read_blob(&manifest_digest, MAX_MANIFEST_SIZE)?)
-                    .map_err(|e| {
-                        not_an_archive(format!("manifest {digest} cannot be read: {e}"))
-                    })?;
+            let manifest_json: Value = serde_json::from_slice(
+                &self.read_blob(&digest, MAX_MANIFEST_SIZE)?,
+            )
+            .map_err(|e| not_an_archive(format!("manifest {digest} cannot be read: {e}")))?;
             for child in children(&manifest_json) {
-                let child: Digest = child.parse().map_err(|_| {
-                    not_an_archive(format!(
-                        "manifest {digest} names `{child}`, not a sha256 digest"
-                    ))
-                })?;
-                layout_blob(contents, self, &child)?;
+                layout_blob(
+                    contents,
+                    self,
+                    &parse_digest(&child, &format!("manifest {digest}"))?,
+                )?;
             }
             let names: Vec<String> = entry
                 .annotations
@@ -367,13 +352,56 @@ impl Store {
                 .collect();
             let bare = entry.annotations.get(ANNOTATION_REF_NAME).cloned();
             let manifest = ManifestDescriptor {
-                media_type: entry.media_type,
+                media_type,
                 digest,
                 size,
             };
-            loaded.push(self.add_loaded(manifest, &names, bare)?);
+            loaded.push(self.add_loaded(manifest, &names, bare, index_digest)?);
         }
         Ok(loaded)
+    }
+
+    /// The manifest of a multi-platform index (in the archive) to load: the best match for
+    /// this machine among those the archive holds, else the first it holds.
+    fn pick_platform(
+        &self,
+        contents: &Contents,
+        index: &Digest,
+    ) -> Result<(Digest, String), StoreError> {
+        let name = format!("blobs/sha256/{}", index.hex());
+        let json: Value = serde_json::from_slice(&contents.read(self, &name)?)
+            .map_err(|e| not_an_archive(format!("index {index} cannot be read: {e}")))?;
+        let host = Platform::host();
+        let mut held: Vec<(Option<u8>, Digest, String)> = Vec::new();
+        for m in json["manifests"].as_array().into_iter().flatten() {
+            let media_type = m["mediaType"].as_str().unwrap_or_default();
+            if media_type != OCI_MANIFEST && media_type != DOCKER_MANIFEST {
+                continue; // attestations are listed with the image's media types too, below
+            }
+            let Some(digest) = m["digest"].as_str().and_then(|d| d.parse::<Digest>().ok()) else {
+                continue;
+            };
+            if !contents.has(&format!("blobs/sha256/{}", digest.hex())) {
+                continue;
+            }
+            let platform = serde_json::from_value::<Platform>(m["platform"].clone()).ok();
+            // Build attestations ("unknown/unknown") are manifests too: never an image.
+            if platform.as_ref().is_some_and(|p| p.os == "unknown") {
+                continue;
+            }
+            let rank = platform.as_ref().and_then(|p| host.match_rank(p));
+            held.push((rank, digest, media_type.to_owned()));
+        }
+        // Matching platforms first, best rank first; then the others in index order.
+        held.sort_by_key(|(rank, ..)| rank.map_or(u16::MAX, u16::from));
+        held.into_iter()
+            .next()
+            .map(|(_, digest, media_type)| (digest, media_type))
+            .ok_or_else(|| {
+                not_an_archive(format!(
+                    "its index {index} lists no image manifest that the archive holds"
+                ))
+            })
     }
 
     /// The images of Docker's `manifest.json`, each given an OCI manifest.
@@ -425,7 +453,7 @@ impl Store {
                 digest,
                 size: bytes.len() as u64,
             };
-            loaded.push(self.add_loaded(manifest, &names, None)?);
+            loaded.push(self.add_loaded(manifest, &names, None, None)?);
         }
         Ok(loaded)
     }
@@ -437,6 +465,7 @@ impl Store {
         manifest: ManifestDescriptor,
         names: &[String],
         bare: Option<String>,
+        index_digest: Option<Digest>,
     ) -> Result<LoadedImage, StoreError> {
         let bytes = self.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
         let parsed: Value = serde_json::from_slice(&bytes).map_err(|e| {
@@ -462,12 +491,12 @@ impl Store {
                 tag: None,
                 manifest: manifest.clone(),
                 platform: platform.clone(),
-                index_digest: None,
+                index_digest: index_digest.clone(),
             })?;
             references.push(super::images::canonical(name));
         }
         if names.is_empty() {
-            self.add_unnamed(&manifest, platform.as_ref(), bare)?;
+            self.add_unnamed(&manifest, platform.as_ref(), bare, index_digest.as_ref())?;
         }
         Ok(LoadedImage {
             references,
@@ -516,6 +545,22 @@ fn layout_blob(
         return Err(not_an_archive(format!("its {name} holds {found}")));
     }
     Ok((found, size))
+}
+
+/// An OCI index or a Docker manifest list.
+fn is_index(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/vnd.oci.image.index.v1+json"
+            | "application/vnd.docker.distribution.manifest.list.v2+json"
+    )
+}
+
+/// `digest` as a sha256 digest, or why not (`what` names where it was listed).
+fn parse_digest(digest: &str, what: &str) -> Result<Digest, StoreError> {
+    digest
+        .parse()
+        .map_err(|_| not_an_archive(format!("{what} lists `{digest}`, not a sha256 digest")))
 }
 
 /// The digests a manifest names: its config and layers.
