@@ -455,7 +455,33 @@ fn hostile_or_broken_archives_are_refused_and_add_nothing() {
     let config =
         br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let manifest = br#"[{"Config":"config.json","RepoTags":["evil:1"],"Layers":["layer.tar"]}]"#;
+    // An OCI layout whose manifest states absurd sizes for blobs it holds.
+    let oci_manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+            "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":18446744073709551615}},
+            "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{}","size":18446744073709551615}}]}}"#,
+        sha256_hex(config),
+        sha256_hex(b"layer")
+    );
+    let oci_index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{}","size":{},"annotations":{{"io.containerd.image.name":"docker.io/library/evil:2"}}}}]}}"#,
+        sha256_hex(oci_manifest.as_bytes()),
+        oci_manifest.len()
+    );
+    let blob = |bytes: &[u8]| format!("blobs/sha256/{}", sha256_hex(bytes));
+    let (config_name, layer_name, manifest_name) =
+        (blob(config), blob(b"layer"), blob(oci_manifest.as_bytes()));
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "absurd sizes",
+            raw_tar(&[
+                (&config_name, Err(config)),
+                (&layer_name, Err(b"layer")),
+                (&manifest_name, Err(oci_manifest.as_bytes())),
+                ("index.json", Err(oci_index.as_bytes())),
+            ]),
+            "is missing from the store",
+        ),
         (
             "climbing",
             raw_tar(&[("../outside.txt", Err(b"x"))]),

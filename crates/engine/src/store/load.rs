@@ -183,7 +183,7 @@ impl Store {
             )
             .into());
         };
-        let bytes = images.iter().map(|i| i.bytes).sum();
+        let bytes = images.iter().map(|i| i.bytes).fold(0, u64::saturating_add);
         Ok(LoadReport { images, bytes })
     }
 
@@ -478,12 +478,18 @@ impl Store {
                 not_an_archive(format!("manifest {} names no config", manifest.digest))
             })?;
         let platform = self.config_platform(&id);
+        // Sizes as the manifest states them (checked against the blobs by `add_image`):
+        // saturating, since a hostile manifest may state anything.
         let sizes = |v: &Value| v["size"].as_u64().unwrap_or(0);
-        let bytes = manifest.size
-            + sizes(&parsed["config"])
-            + parsed["layers"]
-                .as_array()
-                .map_or(0, |layers| layers.iter().map(sizes).sum());
+        let bytes = parsed["layers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(sizes)
+            .fold(
+                manifest.size.saturating_add(sizes(&parsed["config"])),
+                u64::saturating_add,
+            );
         let mut references = Vec::new();
         for name in names {
             self.add_image(NewImage {
