@@ -35,6 +35,22 @@ impl Platform {
     }
 
     /// linux/<the architecture this program was built for>.
+    /// The platform an image config declares (`os`, `architecture`, `variant`), if it does.
+    pub fn of_config(config: &[u8]) -> Option<Platform> {
+        #[derive(Deserialize)]
+        struct Cfg {
+            os: Option<String>,
+            architecture: Option<String>,
+            variant: Option<String>,
+        }
+        let c: Cfg = serde_json::from_slice(config).ok()?;
+        Some(Platform::new(
+            &c.os?,
+            &c.architecture?,
+            c.variant.as_deref(),
+        ))
+    }
+
     pub fn host() -> Platform {
         let arch = match std::env::consts::ARCH {
             "x86_64" => "amd64",

@@ -165,7 +165,7 @@ pub async fn pull(
         )
         .await
         .map_err(PullError::from_registry)?;
-    let platform = config_platform(&config_bytes).unwrap_or_else(|| wanted.clone());
+    let platform = Platform::of_config(&config_bytes).unwrap_or_else(|| wanted.clone());
     let diff_ids = config_diff_ids(&config_bytes);
     {
         let (store, digest) = (store.clone(), config_digest.clone());
@@ -450,22 +450,6 @@ fn choose_platform<'a>(
             available,
         })
     })
-}
-
-/// The platform an image config declares.
-fn config_platform(config: &[u8]) -> Option<Platform> {
-    #[derive(serde::Deserialize)]
-    struct Cfg {
-        os: Option<String>,
-        architecture: Option<String>,
-        variant: Option<String>,
-    }
-    let c: Cfg = serde_json::from_slice(config).ok()?;
-    Some(Platform::new(
-        &c.os?,
-        &c.architecture?,
-        c.variant.as_deref(),
-    ))
 }
 
 /// A pull can be spawned onto a multi-threaded runtime (the app does): this only compiles

@@ -165,6 +165,42 @@ fn from_oci_platform(p: &oci_spec::image::Platform) -> Platform {
     )
 }
 
+/// The manifest of an index to take as the image on this machine.
+pub(super) struct HostChoice {
+    pub digest: Digest,
+    pub media_type: String,
+    pub platform: Option<Platform>,
+}
+
+/// Among the entries of `index` that `usable` accepts (given each one's digest), the best
+/// match for this machine's platform, else the first: index order breaks ties, as a pull
+/// ranks platforms.
+pub(super) fn host_choice(
+    index: &ImageIndex,
+    usable: impl Fn(&Digest, &oci_spec::image::Descriptor) -> bool,
+) -> Option<HostChoice> {
+    let host = Platform::host();
+    let candidates = index.manifests().iter().filter_map(|d| {
+        let digest: Digest = d.digest().to_string().parse().ok()?;
+        usable(&digest, d).then(|| {
+            let platform = d.platform().as_ref().map(from_oci_platform);
+            let rank = platform
+                .as_ref()
+                .and_then(|p| host.match_rank(p))
+                .map_or(u16::MAX, u16::from);
+            (rank, digest, d.media_type().to_string(), platform)
+        })
+    });
+    // min_by_key keeps the first of equals.
+    candidates
+        .min_by_key(|c| c.0)
+        .map(|(_, digest, media_type, platform)| HostChoice {
+            digest,
+            media_type,
+            platform,
+        })
+}
+
 /// Which entries (positions in `index.json`) a user's words designate.
 enum Selection {
     /// By name: only those entries.
@@ -430,20 +466,11 @@ impl Store {
             .map_err(|e| e.to_string())?;
         let index: ImageIndex = serde_json::from_slice(&bytes)
             .map_err(|e| format!("index {} is not an image index: {e}", s.digest))?;
-        let host = Platform::host();
-        let present = index.manifests().iter().filter_map(|d| {
-            let digest: Digest = d.digest().to_string().parse().ok()?;
-            self.has_blob(&digest, d.size()).then(|| {
-                let platform = d.platform().as_ref().map(from_oci_platform);
-                let rank = platform
-                    .as_ref()
-                    .and_then(|p| host.match_rank(p))
-                    .map_or(u16::MAX, u16::from);
-                (rank, digest, d.media_type().to_string(), platform)
-            })
-        });
-        // min_by_key keeps the first of equals: index order breaks ties.
-        let (_, digest, media_type, platform) = present.min_by_key(|c| c.0).ok_or_else(|| {
+        let HostChoice {
+            digest,
+            media_type,
+            platform,
+        } = host_choice(&index, |digest, d| self.has_blob(digest, d.size())).ok_or_else(|| {
             format!(
                 "none of the {} manifests of index {} is in the store",
                 index.manifests().len(),

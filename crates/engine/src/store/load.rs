@@ -3,9 +3,10 @@
 //! `manifest.json`), `podman save`, skopeo's `docker-archive:` and `oci-archive:`, and
 //! `porthole save`; plain, gzip- or zstd-compressed.
 //!
-//! The archive is read once, as a stream. Every regular file in it becomes a blob of the
-//! store under its SHA-256 (written to a temporary file, hashed on the way, synced, renamed:
-//! nothing half-written is visible); symbolic and hard links are remembered as names. Then:
+//! The archive is read once, as a stream. Each regular file over 1 MiB becomes a blob of the
+//! store under its SHA-256 as it goes by (written to a temporary file, hashed on the way,
+//! synced, renamed: nothing half-written is visible); smaller ones wait in memory until an
+//! image names them; symbolic and hard links are remembered as names. Then:
 //! - with an `index.json` (an OCI layout), its image manifests are the images, each file
 //!   under `blobs/sha256/` checked against its name; of a multi-platform index, the
 //!   platform a pull would choose among those the archive holds;
@@ -21,14 +22,18 @@ use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
+use oci_spec::image::{Descriptor, ImageIndex};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::archive::ArchiveError;
-use super::images::{ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, ManifestDescriptor, NewImage};
+use super::images::{
+    ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, HostChoice, ManifestDescriptor, NewImage,
+    host_choice,
+};
 use super::layout::sync_dir;
-use super::walk::MAX_MANIFEST_SIZE;
+use super::walk::{DOCKER_MANIFEST, MAX_MANIFEST_SIZE, OCI_MANIFEST, is_index_media_type};
 use super::{Store, StoreError, io_error};
 use crate::digest::{Digest, Hasher};
 use crate::platform::Platform;
@@ -56,8 +61,6 @@ pub struct LoadedImage {
     pub bytes: u64,
 }
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 /// Links followed from one name before giving up (a loop, or a chain no tool writes).
 const MAX_LINK_HOPS: usize = 16;
@@ -320,7 +323,7 @@ impl Store {
             let digest = parse_digest(&entry.digest, "its index.json")?;
             // A multi-platform index: its best platform for this machine that the archive
             // holds, as a pull chooses one (the index's digest is kept beside it).
-            let (media_type, digest, index_digest) = if is_index(&entry.media_type) {
+            let (media_type, digest, index_digest) = if is_index_media_type(&entry.media_type) {
                 let (child, media_type) = self.pick_platform(contents, &digest)?;
                 (media_type, child, Some(digest))
             } else if entry.media_type == OCI_MANIFEST || entry.media_type == DOCKER_MANIFEST {
@@ -356,47 +359,38 @@ impl Store {
                 digest,
                 size,
             };
-            loaded.push(self.add_loaded(manifest, &names, bare, index_digest)?);
+            loaded.push(self.add_loaded(manifest, &manifest_json, &names, bare, index_digest)?);
         }
         Ok(loaded)
     }
 
     /// The manifest of a multi-platform index (in the archive) to load: the best match for
-    /// this machine among those the archive holds, else the first it holds.
+    /// this machine among the image manifests the archive holds, else the first it holds.
     fn pick_platform(
         &self,
         contents: &Contents,
         index: &Digest,
     ) -> Result<(Digest, String), StoreError> {
         let name = format!("blobs/sha256/{}", index.hex());
-        let json: Value = serde_json::from_slice(&contents.read(self, &name)?)
+        let parsed: ImageIndex = serde_json::from_slice(&contents.read(self, &name)?)
             .map_err(|e| not_an_archive(format!("index {index} cannot be read: {e}")))?;
-        let host = Platform::host();
-        let mut held: Vec<(Option<u8>, Digest, String)> = Vec::new();
-        for m in json["manifests"].as_array().into_iter().flatten() {
-            let media_type = m["mediaType"].as_str().unwrap_or_default();
-            if media_type != OCI_MANIFEST && media_type != DOCKER_MANIFEST {
-                continue; // attestations are listed with the image's media types too, below
-            }
-            let Some(digest) = m["digest"].as_str().and_then(|d| d.parse::<Digest>().ok()) else {
-                continue;
-            };
-            if !contents.has(&format!("blobs/sha256/{}", digest.hex())) {
-                continue;
-            }
-            let platform = serde_json::from_value::<Platform>(m["platform"].clone()).ok();
+        let held = |digest: &Digest, d: &Descriptor| {
+            let media_type = d.media_type().to_string();
             // Build attestations ("unknown/unknown") are manifests too: never an image.
-            if platform.as_ref().is_some_and(|p| p.os == "unknown") {
-                continue;
-            }
-            let rank = platform.as_ref().and_then(|p| host.match_rank(p));
-            held.push((rank, digest, media_type.to_owned()));
-        }
-        // Matching platforms first, best rank first; then the others in index order.
-        held.sort_by_key(|(rank, ..)| rank.map_or(u16::MAX, u16::from));
-        held.into_iter()
-            .next()
-            .map(|(_, digest, media_type)| (digest, media_type))
+            let attestation = d
+                .platform()
+                .as_ref()
+                .is_some_and(|p| p.os().to_string() == "unknown");
+            (media_type == OCI_MANIFEST || media_type == DOCKER_MANIFEST)
+                && !attestation
+                && contents.has(&format!("blobs/sha256/{}", digest.hex()))
+        };
+        host_choice(&parsed, held)
+            .map(
+                |HostChoice {
+                     digest, media_type, ..
+                 }| (digest, media_type),
+            )
             .ok_or_else(|| {
                 not_an_archive(format!(
                     "its index {index} lists no image manifest that the archive holds"
@@ -429,13 +423,13 @@ impl Store {
                     "size": size,
                 }));
             }
-            let manifest = json!({
+            let manifest_json = json!({
                 "schemaVersion": 2,
                 "mediaType": OCI_MANIFEST,
                 "config": {"mediaType": OCI_CONFIG, "digest": config.to_string(), "size": config_size},
                 "layers": layers,
             });
-            let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+            let bytes = serde_json::to_vec(&manifest_json).unwrap_or_default();
             let digest = Digest::of(&bytes);
             self.write_blob(&digest, &bytes)?;
             let names = item
@@ -453,7 +447,7 @@ impl Store {
                 digest,
                 size: bytes.len() as u64,
             };
-            loaded.push(self.add_loaded(manifest, &names, None, None)?);
+            loaded.push(self.add_loaded(manifest, &manifest_json, &names, None, None)?);
         }
         Ok(loaded)
     }
@@ -463,21 +457,21 @@ impl Store {
     fn add_loaded(
         &self,
         manifest: ManifestDescriptor,
+        parsed: &Value,
         names: &[String],
         bare: Option<String>,
         index_digest: Option<Digest>,
     ) -> Result<LoadedImage, StoreError> {
-        let bytes = self.read_blob(&manifest.digest, MAX_MANIFEST_SIZE)?;
-        let parsed: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            not_an_archive(format!("manifest {} cannot be read: {e}", manifest.digest))
-        })?;
         let id: Digest = parsed["config"]["digest"]
             .as_str()
             .and_then(|d| d.parse().ok())
             .ok_or_else(|| {
                 not_an_archive(format!("manifest {} names no config", manifest.digest))
             })?;
-        let platform = self.config_platform(&id);
+        let platform = self
+            .read_blob(&id, MAX_MANIFEST_SIZE)
+            .ok()
+            .and_then(|config| Platform::of_config(&config));
         // Sizes as the manifest states them (checked against the blobs by `add_image`):
         // saturating, since a hostile manifest may state anything.
         let sizes = |v: &Value| v["size"].as_u64().unwrap_or(0);
@@ -512,17 +506,6 @@ impl Store {
         })
     }
 
-    /// The platform a config says the image is for, if it says.
-    fn config_platform(&self, config: &Digest) -> Option<Platform> {
-        let bytes = self.read_blob(config, MAX_MANIFEST_SIZE).ok()?;
-        let c: Value = serde_json::from_slice(&bytes).ok()?;
-        Some(Platform::new(
-            c["os"].as_str()?,
-            c["architecture"].as_str()?,
-            c["variant"].as_str(),
-        ))
-    }
-
     /// A layer's OCI media type, from its first bytes.
     fn layer_media_type(&self, digest: &Digest) -> Result<&'static str, StoreError> {
         let path = self.blob_path(digest);
@@ -551,15 +534,6 @@ fn layout_blob(
         return Err(not_an_archive(format!("its {name} holds {found}")));
     }
     Ok((found, size))
-}
-
-/// An OCI index or a Docker manifest list.
-fn is_index(media_type: &str) -> bool {
-    matches!(
-        media_type,
-        "application/vnd.oci.image.index.v1+json"
-            | "application/vnd.docker.distribution.manifest.list.v2+json"
-    )
 }
 
 /// `digest` as a sha256 digest, or why not (`what` names where it was listed).
