@@ -515,6 +515,11 @@ fn hostile_or_broken_archives_are_refused_and_add_nothing() {
             "neither an index.json (OCI) nor a manifest.json (docker save)",
         ),
         (
+            "xz",
+            [&b"\xfd7zXZ\x00"[..], &[0u8; 64]].concat(),
+            "it is xz-compressed, which Porthole does not read: decompress it first",
+        ),
+        (
             "not a tar",
             b"just some text, not a tar at all".repeat(40),
             "cannot be read as a tar",

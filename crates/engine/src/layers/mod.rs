@@ -20,7 +20,7 @@
 //! thread, never from the async executor.
 
 mod cache;
-mod decode;
+pub(crate) mod decode;
 mod error;
 mod history;
 mod image;

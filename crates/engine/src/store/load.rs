@@ -36,6 +36,8 @@ use super::layout::sync_dir;
 use super::walk::{DOCKER_MANIFEST, MAX_MANIFEST_SIZE, OCI_MANIFEST, is_index_media_type};
 use super::{Store, StoreError, io_error};
 use crate::digest::{Digest, Hasher};
+use crate::layers::Codec;
+use crate::layers::decode::{self, Sniffed};
 use crate::platform::Platform;
 use crate::reference::Reference;
 
@@ -509,13 +511,12 @@ impl Store {
     /// A layer's OCI media type, from its first bytes.
     fn layer_media_type(&self, digest: &Digest) -> Result<&'static str, StoreError> {
         let path = self.blob_path(digest);
-        let mut head = [0u8; 4];
-        let n = fs::File::open(&path)
-            .and_then(|mut f| f.read(&mut head))
+        let (head, _) = fs::File::open(&path)
+            .and_then(decode::peek)
             .map_err(io_error("read", &path))?;
-        Ok(match &head[..n] {
-            [0x1f, 0x8b, ..] => "application/vnd.oci.image.layer.v1.tar+gzip",
-            [0x28, 0xb5, 0x2f, 0xfd] => "application/vnd.oci.image.layer.v1.tar+zstd",
+        Ok(match decode::sniff(&head) {
+            Sniffed::Codec(Codec::Gzip) => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Sniffed::Codec(Codec::Zstd) => "application/vnd.oci.image.layer.v1.tar+zstd",
             _ => "application/vnd.oci.image.layer.v1.tar",
         })
     }
@@ -564,13 +565,18 @@ fn decompressed<'a>(input: impl Read + 'a) -> Result<Box<dyn Read + 'a>, StoreEr
     let head = input
         .fill_buf()
         .map_err(|e| not_an_archive(format!("it cannot be read: {e}")))?;
-    Ok(match head {
-        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(input)),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => Box::new(
+    Ok(match decode::sniff(head) {
+        Sniffed::Codec(Codec::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        Sniffed::Codec(Codec::Zstd) => Box::new(
             zstd::stream::read::Decoder::with_buffer(input)
                 .map_err(|e| not_an_archive(format!("its zstd stream cannot be read: {e}")))?,
         ),
-        _ => Box::new(input),
+        Sniffed::Unsupported(name) => {
+            return Err(not_an_archive(format!(
+                "it is {name}-compressed, which Porthole does not read: decompress it first"
+            )));
+        }
+        Sniffed::Codec(Codec::Uncompressed) | Sniffed::Unknown => Box::new(input),
     })
 }
 
