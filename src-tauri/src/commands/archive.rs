@@ -4,6 +4,7 @@
 //! of an archive dropped on the window (what `porthole load` reads) into the store.
 
 use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
 
 use tauri::{AppHandle, Manager};
 use tokio_util::sync::CancellationToken;
@@ -37,10 +38,7 @@ pub async fn save_image(
             out.flush()?;
             Ok::<_, ArchiveError>(report)
         })
-        .map_err(|e| match e {
-            ArchiveError::Store(e) => IpcError::from(e),
-            e => IpcError::internal(format!("cannot write `{}`: {e}", target.display())),
-        })?;
+        .map_err(|e| archive_error(e, "write", &target))?;
         Ok(ImageArchive {
             path: target.display().to_string(),
             bytes: report.bytes,
@@ -53,7 +51,7 @@ pub async fn save_image(
 /// store; the Images page then refreshes through the store watch.
 #[tauri::command]
 pub async fn load_image_archive(app: AppHandle, path: String) -> Result<LoadAnswer, IpcError> {
-    let path = std::path::PathBuf::from(path);
+    let path = PathBuf::from(path);
     let invalid = |why: &str| {
         IpcError::new(
             IpcErrorCode::InvalidInput,
@@ -73,14 +71,7 @@ pub async fn load_image_archive(app: AppHandle, path: String) -> Result<LoadAnsw
             .map_err(|e| IpcError::internal(format!("cannot read `{}`: {e}", path.display())))?;
         let report = store
             .load_archive(file, &CancellationToken::new())
-            .map_err(|e| match e {
-                ArchiveError::Store(e @ StoreError::InvalidImage { .. }) => IpcError::new(
-                    IpcErrorCode::InvalidInput,
-                    format!("cannot load `{}`: {e}", path.display()),
-                ),
-                ArchiveError::Store(e) => IpcError::from(e),
-                e => IpcError::internal(format!("cannot load `{}`: {e}", path.display())),
-            })?;
+            .map_err(|e| archive_error(e, "load", &path))?;
         Ok(LoadAnswer {
             images: report
                 .images
@@ -97,4 +88,17 @@ pub async fn load_image_archive(app: AppHandle, path: String) -> Result<LoadAnsw
         })
     })
     .await
+}
+
+/// An archive that could not be written or read, as the UI gets it: a file that is not an
+/// image archive is the person's input; the store's own failures keep their codes.
+fn archive_error(error: ArchiveError, action: &str, path: &Path) -> IpcError {
+    match error {
+        ArchiveError::Store(e @ StoreError::InvalidImage { .. }) => IpcError::new(
+            IpcErrorCode::InvalidInput,
+            format!("cannot {action} `{}`: {e}", path.display()),
+        ),
+        ArchiveError::Store(e) => IpcError::from(e),
+        e => IpcError::internal(format!("cannot {action} `{}`: {e}", path.display())),
+    }
 }
