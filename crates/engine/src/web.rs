@@ -59,9 +59,6 @@ pub(crate) fn failure(error: &reqwest::Error) -> String {
                 tls = Some(e.to_string());
             }
         }
-        if let Some(e) = c.downcast_ref::<rustls::Error>() {
-            tls = Some(e.to_string());
-        }
         innermost = Some(text);
         cause = c.source();
     }
