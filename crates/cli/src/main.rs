@@ -55,6 +55,9 @@ pub enum Command {
     Os(commands::packages::OsArgs),
     /// Write an image's SBOM (CycloneDX 1.6 or SPDX 2.3 JSON).
     Sbom(commands::sbom::Args),
+    /// Compare two images: packages upgraded, added and removed, files changed, shared
+    /// layers, and with --vulns the advisories fixed and introduced.
+    Diff(commands::diff::Args),
     /// List the known vulnerabilities (OSV advisories) of an image's packages.
     Vulns(commands::vulns::Args),
     /// Manage the offline vulnerability database (OSV exports).

@@ -913,6 +913,83 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         0,
         "{after}"
     );
+    // diff: v1 → v2 upgrades libssl3, drops zlib1g, rewrites dpkg's status file and fixes
+    // both advisories.
+    let newer_reference = pushed_newer.reference();
+    let diff = porthole.json(&["diff", &reference, &newer_reference, "--vulns"]);
+    assert_eq!(diff["base"]["reference"], reference.as_str());
+    assert_eq!(diff["target"]["reference"], newer_reference.as_str());
+    assert_eq!(diff["shared_layers"], 0, "{diff:#}");
+    let changed = &diff["packages"]["changed"];
+    assert_eq!(changed.as_array().unwrap().len(), 1, "{diff:#}");
+    assert_eq!(changed[0]["name"], "libssl3");
+    assert_eq!(changed[0]["type"], "deb");
+    assert_eq!(changed[0]["from"], "3.0.11-1~deb12u1");
+    assert_eq!(changed[0]["to"], "3.0.13-1~deb12u1");
+    assert_eq!(changed[0]["direction"], "upgraded");
+    assert_eq!(diff["packages"]["removed"][0]["name"], "zlib1g", "{diff:#}");
+    assert_eq!(diff["packages"]["added"], serde_json::json!([]));
+    let modified = diff["files"]["modified"].as_array().unwrap();
+    let status = modified
+        .iter()
+        .find(|m| m["path"] == "/var/lib/dpkg/status")
+        .unwrap_or_else(|| panic!("the status file changed: {diff:#}"));
+    assert!(
+        status["changes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("size")),
+        "{status}"
+    );
+    assert_eq!(diff["files"]["added"], serde_json::json!([]));
+    let vulns = &diff["vulnerabilities"];
+    assert_eq!(vulns["base_counts"]["total"], 2, "{vulns:#}");
+    assert_eq!(vulns["target_counts"]["total"], 0);
+    let mut fixed: Vec<&str> = vulns["fixed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    fixed.sort_unstable();
+    assert_eq!(fixed, ["DEBIAN-CVE-2024-0727", "DSA-5532-1"]);
+    assert_eq!(vulns["introduced"], serde_json::json!([]));
+    // The other way round, the advisories come back.
+    let back = porthole.json(&["diff", &newer_reference, &reference, "--vulns"]);
+    assert_eq!(
+        back["vulnerabilities"]["introduced"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(back["packages"]["changed"][0]["direction"], "downgraded");
+    assert_eq!(back["packages"]["added"][0]["name"], "zlib1g");
+    // Without --vulns, no scan and no `vulnerabilities` field.
+    let plain = porthole.json(&["diff", &reference, &newer_reference]);
+    assert!(plain.get("vulnerabilities").is_none(), "{plain:#}");
+    let text = porthole.run(&["diff", &reference, &newer_reference, "--vulns"]);
+    assert_success(&text, &["diff"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    for needle in [
+        "packages  2 → 1: 1 upgraded, 0 downgraded, 0 changed, 0 added, 1 removed",
+        "3.0.11-1~deb12u1",
+        "M ",
+        "/var/lib/dpkg/status  (size ",
+        "2 fixed, 0 introduced",
+        "1 → 1, no base layer shared",
+        "fixed",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} in:\n{stdout}");
+    }
+    let only_packages = porthole.run(&["diff", &reference, &newer_reference, "--type", "packages"]);
+    assert_success(&only_packages, &["diff"]);
+    assert!(!String::from_utf8_lossy(&only_packages.stdout).contains("/var/lib/dpkg/status  ("));
+    assert_one_error_line(
+        &porthole.run(&["diff", &reference, "no/such:image"]),
+        "no/such:image",
+    );
+
     // Removed images lose their summaries at gc.
     porthole.json(&["rm", &reference]);
     let gc = porthole.json(&["gc"]);

@@ -2,6 +2,7 @@
 //! pulls. It knows nothing of Tauri: the desktop shell and the `porthole` CLI are both
 //! thin adapters over the calls exported here (see ARCHITECTURE.md).
 
+pub mod compare;
 pub mod config;
 pub mod digest;
 pub mod files;

@@ -1,5 +1,6 @@
 //! One file per command; `run` builds what they share (store, config, registry client).
 
+pub mod diff;
 pub mod efficiency;
 pub mod files;
 pub mod fsck_gc;
@@ -79,6 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sbom(args) => sbom::run(&ctx, args).await,
         Command::Save(args) => save::run(&ctx, args).await,
         Command::Load(args) => load::run(&ctx, args).await,
+        Command::Diff(args) => diff::run(&ctx, args).await,
         Command::Vulns(args) => vulns::run(&ctx, args).await,
         Command::Vulndb { command } => vulns::db(&ctx, command).await,
         Command::Rm(args) => rm::run(&ctx, args).await,

@@ -24,7 +24,7 @@ pub(crate) mod decode;
 mod error;
 mod history;
 mod image;
-mod index;
+pub(crate) mod index;
 mod indexer;
 mod merge;
 mod packages;
