@@ -4,10 +4,10 @@
 //! legacy docker-archive loaded; hostile and broken archives refused.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use porthole_tests::fixtures::{PushedImage, catalog};
+use porthole_tests::fixtures::{ImageIndex, PushedImage, catalog};
 use porthole_tests::{RegistryAuth, TestRegistry};
 use serde_json::Value;
 
@@ -593,14 +593,14 @@ fn a_docker_25_archive_of_a_multi_platform_image_loads_through_its_manifest_json
     assert_clean(home.path());
 }
 
-#[test]
-fn a_multi_platform_oci_archive_loads_this_machine_s_platform() {
-    // `skopeo copy --all` writes the whole index and every platform's image.
+/// `catalog::multi_arch` (linux/amd64, linux/arm64/v8, linux/arm/v7) pushed as
+/// `load/multi:v2` and written by `skopeo copy --all` to an oci-archive in `dir`: the whole
+/// index and every platform's image. The index, and the archive's path.
+fn multi_platform_archive(dir: &Path) -> (ImageIndex, PathBuf) {
     let registry = TestRegistry::start(RegistryAuth::None);
     let index = catalog::multi_arch(porthole_tests::fixtures::MediaTypes::Oci);
     let pushed = index.push(&registry, "load/multi", "v2");
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("multi.tar");
+    let archive = dir.join("multi.tar");
     let out = Command::new("skopeo")
         .args(["copy", "-q", "--all", "--src-tls-verify=false"])
         .arg(format!("docker://{}/load/multi:v2", pushed.registry))
@@ -612,6 +612,13 @@ fn a_multi_platform_oci_archive_loads_this_machine_s_platform() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (index, archive)
+}
+
+#[test]
+fn a_multi_platform_oci_archive_loads_this_machine_s_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, archive) = multi_platform_archive(dir.path());
 
     let home = tempfile::tempdir().unwrap();
     // skopeo names the image with a bare tag only: it loads untagged, by its ID.
@@ -633,4 +640,150 @@ fn a_multi_platform_oci_archive_loads_this_machine_s_platform() {
     // The other platforms' blobs were stored as the archive went by; gc reclaims them.
     ok(porthole(home.path(), &["gc"]));
     assert_clean(home.path());
+}
+
+#[test]
+fn load_platform_takes_that_platform_from_a_multi_platform_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, archive) = multi_platform_archive(dir.path());
+    let arm64 = index.image_for("linux/arm64/v8").expect("an arm64 image");
+    // `linux/arm64` finds the index's linux/arm64/v8, as a pull does.
+    let home = tempfile::tempdir().unwrap();
+    let out = ok(porthole(
+        home.path(),
+        &[
+            "load",
+            "--platform",
+            "linux/arm64",
+            "-i",
+            archive.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Loaded image ID: {}\n", arm64.config_digest)
+    );
+    let images = json(&ok(porthole(home.path(), &["--json", "images"])).stdout);
+    assert_eq!(images.as_array().unwrap().len(), 1, "{images:#}");
+    let image = &images[0];
+    assert_eq!(image["platform"], "linux/arm64", "{images:#}");
+    assert_eq!(
+        image["digest"],
+        arm64.manifest_digest.as_str(),
+        "{images:#}"
+    );
+    assert_eq!(image["id"], arm64.config_digest.as_str(), "{images:#}");
+    assert_eq!(image["index_digest"], index.digest.as_str(), "{images:#}");
+    let files = ok(porthole(home.path(), &["files", &arm64.config_digest]));
+    assert!(String::from_utf8_lossy(&files.stdout).contains("/etc/arch"));
+
+    // On stdin, with --json: the arm/v7 image.
+    let arm = index.image_for("linux/arm/v7").expect("an arm/v7 image");
+    let piped = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("HOME", piped.path())
+        .env("PORTHOLE_CONFIG", piped.path().join("porthole.json"))
+        .args(["--json", "--store"])
+        .arg(piped.path().join("store"))
+        .args(["load", "--platform", "linux/arm/v7"])
+        .stdin(std::fs::File::open(&archive).unwrap())
+        .output()
+        .unwrap();
+    let report = json(&ok(out).stdout);
+    assert_eq!(report["images"][0]["digest"], arm.manifest_digest.as_str());
+    assert_eq!(report["images"][0]["id"], arm.config_digest.as_str());
+    let images = json(&ok(porthole(piped.path(), &["--json", "images"])).stdout);
+    assert_eq!(images[0]["platform"], "linux/arm/v7", "{images:#}");
+}
+
+/// `porthole load --platform PLATFORM -i ARCHIVE`, which must fail with one line on stderr
+/// and add no image; that line.
+fn load_refused(home: &Path, archive: &Path, platform: &str) -> String {
+    let out = porthole(
+        home,
+        &[
+            "load",
+            "--platform",
+            platform,
+            "-i",
+            archive.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{platform}: loaded");
+    assert_eq!(stderr.lines().count(), 1, "{platform}: {stderr}");
+    assert!(listed(home).is_empty(), "{platform}: an image was added");
+    stderr
+}
+
+#[test]
+fn load_platform_absent_from_the_archive_names_the_platforms_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, archive) = multi_platform_archive(dir.path());
+    let home = tempfile::tempdir().unwrap();
+    let stderr = load_refused(home.path(), &archive, "linux/s390x");
+    assert_eq!(
+        stderr,
+        format!(
+            "porthole: error: cannot load {}: the archive has no linux/s390x image of {}; \
+             it has linux/amd64, linux/arm64, linux/arm/v7 (ask for one of those with \
+             --platform)\n",
+            archive.display(),
+            index.digest
+        )
+    );
+    // arm/v6 runs no v7 image (the fallback goes down, never up).
+    let stderr = load_refused(home.path(), &archive, "linux/arm/v6");
+    assert!(stderr.contains("no linux/arm/v6 image"), "{stderr}");
+    // A platform that does not parse is refused as `pull --platform` refuses it.
+    let stderr = load_refused(home.path(), &archive, "linux");
+    assert!(
+        stderr.contains("`linux` is not a platform: expected os/arch[/variant]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn load_platform_refuses_a_single_platform_archive_for_another_platform() {
+    // As `docker load --platform` checks a `docker save` archive: the image's config says
+    // which platform it is for.
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = catalog::multi_layer(2, 20_000);
+    assert_eq!(image.platform.to_string(), "linux/amd64");
+    let pushed = image.push(&registry, "load/single", "v1");
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("single.tar");
+    skopeo_copy(
+        &format!("docker://{}", pushed.reference()),
+        &format!(
+            "docker-archive:{}:example.com/app:single",
+            archive.display()
+        ),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let stderr = load_refused(home.path(), &archive, "linux/arm64");
+    assert!(
+        stderr.ends_with(
+            "the archive has no linux/arm64 image of `example.com/app:single`; it has \
+             linux/amd64 (ask for that with --platform)\n"
+        ),
+        "{stderr}"
+    );
+    // Its own platform loads.
+    let out = ok(porthole(
+        home.path(),
+        &[
+            "load",
+            "--platform",
+            "linux/x86_64",
+            "-i",
+            archive.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Loaded image: example.com/app:single\n"
+    );
+    assert_eq!(listed(home.path()).len(), 1);
 }

@@ -157,7 +157,7 @@ fn id_prefix(s: &str) -> Option<String> {
     (hex.len() >= 4 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
 }
 
-fn from_oci_platform(p: &oci_spec::image::Platform) -> Platform {
+pub(super) fn from_oci_platform(p: &oci_spec::image::Platform) -> Platform {
     Platform::new(
         &p.os().to_string(),
         &p.architecture().to_string(),
@@ -165,39 +165,40 @@ fn from_oci_platform(p: &oci_spec::image::Platform) -> Platform {
     )
 }
 
-/// The manifest of an index to take as the image on this machine.
-pub(super) struct HostChoice {
+/// The manifest of an index to take as the image for a platform.
+pub(super) struct PlatformChoice {
     pub digest: Digest,
     pub media_type: String,
     pub platform: Option<Platform>,
+    /// Whether it runs where `wanted` is wanted ([`Platform::match_rank`]), rather than being
+    /// the first entry for want of a match.
+    pub matched: bool,
 }
 
 /// Among the entries of `index` that `usable` accepts (given each one's digest), the best
-/// match for this machine's platform, else the first: index order breaks ties, as a pull
-/// ranks platforms.
-pub(super) fn host_choice(
+/// match for `wanted` (this machine's platform, or the one a person asked for), else the
+/// first: index order breaks ties, as a pull ranks platforms.
+pub(super) fn platform_choice(
     index: &ImageIndex,
+    wanted: &Platform,
     usable: impl Fn(&Digest, &oci_spec::image::Descriptor) -> bool,
-) -> Option<HostChoice> {
-    let host = Platform::host();
+) -> Option<PlatformChoice> {
     let candidates = index.manifests().iter().filter_map(|d| {
         let digest: Digest = d.digest().to_string().parse().ok()?;
         usable(&digest, d).then(|| {
             let platform = d.platform().as_ref().map(from_oci_platform);
-            let rank = platform
-                .as_ref()
-                .and_then(|p| host.match_rank(p))
-                .map_or(u16::MAX, u16::from);
+            let rank = platform.as_ref().and_then(|p| wanted.match_rank(p));
             (rank, digest, d.media_type().to_string(), platform)
         })
     });
     // min_by_key keeps the first of equals.
     candidates
-        .min_by_key(|c| c.0)
-        .map(|(_, digest, media_type, platform)| HostChoice {
+        .min_by_key(|c| c.0.map_or(u16::MAX, u16::from))
+        .map(|(rank, digest, media_type, platform)| PlatformChoice {
             digest,
             media_type,
             platform,
+            matched: rank.is_some(),
         })
 }
 
@@ -466,11 +467,15 @@ impl Store {
             .map_err(|e| e.to_string())?;
         let index: ImageIndex = serde_json::from_slice(&bytes)
             .map_err(|e| format!("index {} is not an image index: {e}", s.digest))?;
-        let HostChoice {
+        let PlatformChoice {
             digest,
             media_type,
             platform,
-        } = host_choice(&index, |digest, d| self.has_blob(digest, d.size())).ok_or_else(|| {
+            ..
+        } = platform_choice(&index, &Platform::host(), |digest, d| {
+            self.has_blob(digest, d.size())
+        })
+        .ok_or_else(|| {
             format!(
                 "none of the {} manifests of index {} is in the store",
                 index.manifests().len(),

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::digest::Digest;
+use crate::platform::Platform;
 
 pub use archive::{ArchiveError, ArchiveReport};
 pub use blobs::{BlobWriter, Ingest};
@@ -45,7 +46,7 @@ pub use images::{
     ANNOTATION_IMAGE_NAME, ANNOTATION_INDEX_DIGEST, ANNOTATION_REF_NAME, ImageSummary,
     ManifestDescriptor, NewImage,
 };
-pub use load::{LoadReport, LoadedImage};
+pub use load::{LoadOptions, LoadReport, LoadedImage};
 pub use lock::StoreLock;
 pub use walk::MAX_MANIFEST_SIZE;
 
@@ -111,6 +112,34 @@ pub enum StoreError {
     Locked { path: PathBuf, waited: Duration },
     #[error("`{}` is not a usable image store: {reason}", path.display())]
     InvalidLayout { path: PathBuf, reason: String },
+    #[error(
+        "the archive has no {wanted} image of {image}; {}",
+        platforms_held(available)
+    )]
+    PlatformNotInArchive {
+        /// The image of the archive, as it names it (a name, else a digest).
+        image: String,
+        /// The platform asked for.
+        wanted: Platform,
+        /// The platforms the archive holds an image of, for that image, in its order.
+        available: Vec<Platform>,
+    },
+}
+
+fn platforms_held(platforms: &[Platform]) -> String {
+    if platforms.is_empty() {
+        return "it states no platform for it (leave --platform out to load it)".into();
+    }
+    let list: Vec<String> = platforms.iter().map(Platform::to_string).collect();
+    format!(
+        "it has {} (ask for {} with --platform)",
+        list.join(", "),
+        if list.len() == 1 {
+            "that"
+        } else {
+            "one of those"
+        }
+    )
 }
 
 fn did_you_mean(names: &[String]) -> String {
