@@ -16,6 +16,7 @@ fn main() {
         "image_files",
         "search_image_files",
         "image_packages",
+        "compare_images",
         "image_vulnerabilities",
         "cancel_vulnerabilities",
         "fill_vulnerability_counts",

@@ -7,6 +7,7 @@
 //!
 //! Engine errors become an [`IpcError`] here and nowhere else.
 
+mod compare;
 mod details;
 mod images;
 mod packages;
@@ -27,6 +28,10 @@ use porthole_engine::registry::RegistryError;
 use porthole_engine::store::{ImageSummary, StoreError};
 use porthole_engine::vulns::VulnError;
 
+pub use compare::{
+    CompareAnswer, CompareSide, FileChangeKind, FileChangeRow, MAX_FILE_CHANGES, PackageChangeKind,
+    PackageChangeRow,
+};
 pub use details::{
     FileMark, FilePage, FileRow, FileWaste, ImageDetails, Label, LayerRow, RunConfig,
     readable_command,
@@ -415,6 +420,12 @@ mod tests {
         regenerate::<VulnSummary>(&cfg, &mut stale);
         regenerate::<NewerImageRow>(&cfg, &mut stale);
         regenerate::<VulnCounts>(&cfg, &mut stale);
+        regenerate::<CompareSide>(&cfg, &mut stale);
+        regenerate::<PackageChangeKind>(&cfg, &mut stale);
+        regenerate::<PackageChangeRow>(&cfg, &mut stale);
+        regenerate::<FileChangeKind>(&cfg, &mut stale);
+        regenerate::<FileChangeRow>(&cfg, &mut stale);
+        regenerate::<CompareAnswer>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"

@@ -128,6 +128,7 @@ pub fn run() {
             commands::inspect::image_files,
             commands::inspect::search_image_files,
             commands::inspect::image_packages,
+            commands::compare::compare_images,
             commands::vulns::image_vulnerabilities,
             commands::vulns::cancel_vulnerabilities,
             commands::vulns::fill_vulnerability_counts,

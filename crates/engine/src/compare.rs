@@ -189,6 +189,14 @@ pub fn diff_vulns(base: &ScanReport, target: &ScanReport) -> VulnDiff {
 }
 
 /// An image as [`compare`] needs it: its summary, its stacked layers and its packages.
+#[derive(Clone, Copy)]
+pub struct Compared<'a> {
+    pub image: &'a ImageSummary,
+    pub layers: &'a ImageLayers,
+    pub packages: &'a ImagePackages,
+}
+
+/// An image read from the store for [`compare`] ([`Loaded::view`]).
 pub struct Loaded {
     pub image: ImageSummary,
     pub layers: ImageLayers,
@@ -206,26 +214,34 @@ impl Loaded {
             packages,
         })
     }
+
+    pub fn view(&self) -> Compared<'_> {
+        Compared {
+            image: &self.image,
+            layers: &self.layers,
+            packages: &self.packages,
+        }
+    }
 }
 
 /// Scans both images for vulnerabilities (as `porthole vulns` does, recording their
 /// counts) and adds what changed to `diff`.
 pub async fn add_vulnerabilities(
     diff: &mut ImageDiff,
-    base: &Loaded,
-    target: &Loaded,
+    base: Compared<'_>,
+    target: Compared<'_>,
     how: &ImageScan<'_>,
 ) -> Result<(), VulnError> {
-    let before = scan_image(&base.packages, &base.image.digest, how).await?;
-    let after = scan_image(&target.packages, &target.image.digest, how).await?;
+    let before = scan_image(base.packages, &base.image.digest, how).await?;
+    let after = scan_image(target.packages, &target.image.digest, how).await?;
     diff.vulnerabilities = Some(diff_vulns(&before, &after));
     Ok(())
 }
 
 /// Compares `target` with `base` ("what changed going from base to target").
-pub fn compare(base: &Loaded, target: &Loaded) -> ImageDiff {
-    let base_ids = layer_diff_ids(&base.layers);
-    let target_ids = layer_diff_ids(&target.layers);
+pub fn compare(base: Compared<'_>, target: Compared<'_>) -> ImageDiff {
+    let base_ids = layer_diff_ids(base.layers);
+    let target_ids = layer_diff_ids(target.layers);
     let base_stack: Vec<&Digest> = base_ids.iter().flatten().collect();
     let target_stack: Vec<&Digest> = target_ids.iter().flatten().collect();
     let shared_layers = base_stack
@@ -233,7 +249,7 @@ pub fn compare(base: &Loaded, target: &Loaded) -> ImageDiff {
         .zip(&target_stack)
         .take_while(|(a, b)| a == b)
         .count();
-    let files = diff_files(&base.layers, &base_ids, &target.layers, &target_ids);
+    let files = diff_files(base.layers, &base_ids, target.layers, &target_ids);
     ImageDiff {
         base: side(base, base_stack.len()),
         target: side(target, target_stack.len()),
@@ -245,7 +261,7 @@ pub fn compare(base: &Loaded, target: &Loaded) -> ImageDiff {
     }
 }
 
-fn side(c: &Loaded, layers: usize) -> Side {
+fn side(c: Compared<'_>, layers: usize) -> Side {
     Side {
         reference: c.image.reference.clone(),
         digest: c.image.digest.clone(),
@@ -494,16 +510,21 @@ mod tests {
             ImageLayers::from_indexes(base, Vec::new()),
             ImageLayers::from_indexes(target, Vec::new()),
         );
+        let (bs, ts, none) = (
+            summary("1", 100),
+            summary("2", 70),
+            ImagePackages::default(),
+        );
         compare(
-            &Loaded {
-                image: summary("1", 100),
-                layers: b,
-                packages: ImagePackages::default(),
+            Compared {
+                image: &bs,
+                layers: &b,
+                packages: &none,
             },
-            &Loaded {
-                image: summary("2", 70),
-                layers: t,
-                packages: ImagePackages::default(),
+            Compared {
+                image: &ts,
+                layers: &t,
+                packages: &none,
             },
         )
     }

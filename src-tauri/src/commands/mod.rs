@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod compare;
 mod downloads;
 pub mod images;
 pub mod inspect;

@@ -6,7 +6,13 @@ import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 import { load, type Store } from '@tauri-apps/plugin-store';
 
+import type { CompareAnswer } from './bindings/CompareAnswer';
+import type { CompareSide } from './bindings/CompareSide';
 import type { EcosystemRow } from './bindings/EcosystemRow';
+import type { FileChangeKind } from './bindings/FileChangeKind';
+import type { FileChangeRow } from './bindings/FileChangeRow';
+import type { PackageChangeKind } from './bindings/PackageChangeKind';
+import type { PackageChangeRow } from './bindings/PackageChangeRow';
 import type { FileMark } from './bindings/FileMark';
 import type { FilePage } from './bindings/FilePage';
 import type { FileRow } from './bindings/FileRow';
@@ -63,7 +69,13 @@ import type { TagsAnswer } from './bindings/TagsAnswer';
 import type { TypeCount } from './bindings/TypeCount';
 
 export type {
+  CompareAnswer,
+  CompareSide,
   EcosystemRow,
+  FileChangeKind,
+  FileChangeRow,
+  PackageChangeKind,
+  PackageChangeRow,
   FileMark,
   FilePage,
   FileRow,
@@ -283,6 +295,12 @@ export function searchImageFiles(digest: string, needle: string, steps: number[]
  *  the build step (`LayerRow.index`) that introduced it. */
 export function imagePackages(digest: string): Promise<PackagesAnswer> {
   return call<PackagesAnswer>('image_packages', { digest });
+}
+
+/** What changed from the image `base` to the image `target` (manifest digests): packages,
+ *  files and shared layers, as `porthole diff` shows them. */
+export function compareImages(base: string, target: string): Promise<CompareAnswer> {
+  return call<CompareAnswer>('compare_images', { base, target });
 }
 
 /** Checks the image's packages against OSV advisories (`auto`: the offline database when

@@ -65,7 +65,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         })
         .await?
     };
-    let mut diff = compare::compare(&base, &target);
+    let mut diff = compare::compare(base.view(), target.view());
     if args.vulns {
         let options = ScanOptions::default();
         let how = ImageScan {
@@ -75,7 +75,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             options: &options,
             now: SystemTime::now(),
         };
-        compare::add_vulnerabilities(&mut diff, &base, &target, &how).await?;
+        compare::add_vulnerabilities(&mut diff, base.view(), target.view(), &how).await?;
     }
     if ctx.json {
         ctx.print_json(&diff)?;

@@ -373,10 +373,13 @@ describe('ImageDetailsView', () => {
     expect(dom.target.querySelector('img')).toBeNull();
     const stepCell = allByTestId('package-step')[0]?.parentElement;
     expect(stepCell?.title).toBe('Step 1: ADD rootfs.tar.xz /');
-    // Layers comes after the last tab, Vulnerabilities.
+    // Then Vulnerabilities, then Compare, the last tab; Layers comes after it.
     packagesTab.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
     flushSync();
     expect(byTestId('tab-vulnerabilities')?.getAttribute('aria-selected')).toBe('true');
+    packagesTab.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    flushSync();
+    expect(byTestId('tab-compare')?.getAttribute('aria-selected')).toBe('true');
     packagesTab.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
     flushSync();
     expect(byTestId('tab-layers')?.getAttribute('aria-selected')).toBe('true');
@@ -385,7 +388,7 @@ describe('ImageDetailsView', () => {
       new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }),
     );
     flushSync();
-    expect(byTestId('tab-vulnerabilities')?.getAttribute('aria-selected')).toBe('true');
+    expect(byTestId('tab-compare')?.getAttribute('aria-selected')).toBe('true');
   });
 
   it('opens and scrolls the Packages tab of an image with 5,000 packages quickly', async () => {

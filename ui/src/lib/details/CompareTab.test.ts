@@ -1,0 +1,166 @@
+import { flushSync } from 'svelte';
+import { describe, expect, it } from 'vitest';
+
+import { componentFixture } from '../fixture';
+import { settle } from '../settle';
+
+import type { CompareAnswer, ImageRow } from '../../tauri/ipc';
+import { mockCommands } from '../../tauri/testing';
+import CompareTab from './CompareTab.svelte';
+
+function image(tag: string, created: string, overrides: Partial<ImageRow> = {}): ImageRow {
+  return {
+    reference: `docker.io/library/debian:${tag}`,
+    repository: 'docker.io/library/debian',
+    tag,
+    id: `sha256:${tag.replace('.', '').padEnd(64, 'c')}`,
+    shortId: tag.replace('.', '').padEnd(12, 'c'),
+    digest: `sha256:${tag.replace('.', '').padEnd(64, 'd')}`,
+    created,
+    size: 48_000_000,
+    platform: 'linux/amd64',
+    indexDigest: null,
+    problem: null,
+    ...overrides,
+  };
+}
+
+const OLD = image('12.5', '2024-03-01T00:00:00Z', {
+  vulns: {
+    counts: { critical: 1, high: 2, medium: 0, low: 0, none: 0, unknown: 0, total: 3 },
+    source: 'offline',
+    importedAt: null,
+    scannedAt: '2025-01-01T00:00:00Z',
+    packagesScanned: 90,
+    packagesCovered: 90,
+  },
+});
+const NEW = image('12.6', '2024-06-01T00:00:00Z', {
+  vulns: {
+    counts: { critical: 0, high: 1, medium: 0, low: 0, none: 0, unknown: 0, total: 1 },
+    source: 'offline',
+    importedAt: null,
+    scannedAt: '2025-01-01T00:00:00Z',
+    packagesScanned: 90,
+    packagesCovered: 90,
+  },
+});
+const OTHER = image('x', '2023-01-01T00:00:00Z', { repository: 'docker.io/library/alpine', reference: 'docker.io/library/alpine:3' });
+
+function answer(files = 3): CompareAnswer {
+  return {
+    base: { reference: OLD.reference, digest: OLD.digest, created: OLD.created, size: 48_000_000, os: 'Debian GNU/Linux 12 (bookworm)', layers: 1, packages: 90, files: 5000 },
+    target: { reference: NEW.reference, digest: NEW.digest, created: NEW.created, size: 48_500_000, os: 'Debian GNU/Linux 12 (bookworm)', layers: 1, packages: 91, files: 5001 },
+    sharedLayers: 0,
+    sizeChange: 500_000,
+    packages: [
+      { name: 'libssl3', kind: 'deb', arch: 'amd64', from: '3.0.11-1~deb12u2', to: '3.0.13-1~deb12u1', change: 'upgraded', location: '/var/lib/dpkg/status' },
+      { name: '<img src=x onerror=alert(1)>', kind: 'npm', arch: null, from: null, to: '1.0.0', change: 'added', location: '/app/package.json' },
+      { name: 'zlib1g', kind: 'deb', arch: 'amd64', from: '1:1.2.13', to: null, change: 'removed', location: '/var/lib/dpkg/status' },
+    ],
+    unchangedPackages: 88,
+    files: [
+      { path: '/etc/<script>alert(1)</script>', change: 'added', fileType: 'file', sizeBefore: null, sizeAfter: 10, what: [] },
+      { path: '/usr/bin/old', change: 'removed', fileType: 'file', sizeBefore: 2000, sizeAfter: null, what: [] },
+      { path: '/var/lib/dpkg/status', change: 'modified', fileType: 'file', sizeBefore: 1000, sizeAfter: 1200, what: ['size', 'time'] },
+    ].slice(0, files) as CompareAnswer['files'],
+    filesAdded: 1,
+    filesRemoved: 1,
+    filesModified: 1 + (files < 3 ? 3 - files : 0),
+    filesUnchanged: 4998,
+    addedBytes: 10,
+    removedBytes: 2000,
+    modifiedBytesChange: 200,
+  };
+}
+
+const dom = componentFixture();
+const { byTestId, allByTestId } = dom;
+
+describe('CompareTab', () => {
+  it('compares with the previous build by default and shows what changed, as text', async () => {
+    const asked: unknown[] = [];
+    mockCommands({
+      list_images: () => [OTHER, NEW, OLD],
+      compare_images: (args) => {
+        asked.push(args);
+        return answer();
+      },
+    });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    expect((byTestId('compare-select') as HTMLSelectElement).value).toBe(OLD.digest);
+    expect(asked).toEqual([{ base: OLD.digest, target: NEW.digest }]);
+    expect(byTestId('compare-direction')?.textContent).toContain('From docker.io/library/debian:12.5 to docker.io/library/debian:12.6');
+    expect(byTestId('compare-size')?.textContent).toContain('(+500 kB)');
+    expect(byTestId('compare-layers')?.textContent).toBe('1 → 1, no base layer shared');
+    expect(byTestId('compare-packages-line')?.textContent).toContain('1 upgraded');
+    expect(byTestId('compare-packages-line')?.textContent).toContain('88 unchanged');
+    expect(byTestId('compare-vulns')?.textContent).toContain('3 → 1');
+    expect(allByTestId('compare-package-name').map((e) => e.textContent)).toEqual([
+      'libssl3',
+      '<img src=x onerror=alert(1)>',
+      'zlib1g',
+    ]);
+    expect(allByTestId('compare-package-mark').map((e) => e.textContent)).toEqual(['↑', '+', '−']);
+    expect(allByTestId('compare-package-from').map((e) => e.textContent)).toEqual(['3.0.11-1~deb12u2', '—', '1:1.2.13']);
+    expect(allByTestId('compare-file-path').map((e) => e.textContent)).toEqual([
+      '/etc/<script>alert(1)</script>',
+      '/usr/bin/old',
+      '/var/lib/dpkg/status',
+    ]);
+    expect(allByTestId('compare-file-what')[2]?.textContent).toBe('size, time');
+    expect(dom.target.querySelector('script, img')).toBeNull();
+    expect(byTestId('compare-files-truncated')).toBeNull();
+  });
+
+  it('filters by kind of change, swaps the direction and says when the file list was cut', async () => {
+    const asked: { base: string; target: string }[] = [];
+    mockCommands({
+      list_images: () => [OLD, NEW],
+      compare_images: (args) => {
+        asked.push(args as { base: string; target: string });
+        return answer(1);
+      },
+    });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    (allByTestId('compare-packages-chip').find((c) => c.getAttribute('data-kind') === 'removed') as HTMLButtonElement).click();
+    flushSync();
+    expect(allByTestId('compare-package-name').map((e) => e.textContent)).toEqual(['zlib1g']);
+    const filter = byTestId('compare-packages-filter') as HTMLInputElement;
+    filter.value = 'nothing-like-this';
+    filter.dispatchEvent(new Event('input'));
+    flushSync();
+    expect(allByTestId('compare-package-name')).toEqual([]);
+    expect(byTestId('compare-files-truncated')?.textContent).toContain('Showing the first 1 of 5 changed paths');
+    (byTestId('compare-swap') as HTMLButtonElement).click();
+    await settle();
+    expect(asked.at(-1)).toEqual({ base: NEW.digest, target: OLD.digest });
+  });
+
+  it('says so when there is nothing to compare with, and shows a failure with Retry', async () => {
+    mockCommands({ list_images: () => [NEW] });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    expect(byTestId('compare-none')?.textContent).toContain('no other image');
+    dom.unmount();
+
+    let fail = true;
+    mockCommands({
+      list_images: () => [OLD, NEW],
+      compare_images: () => {
+        if (fail) throw { code: 'notFound', message: 'blob sha256:ab is missing from the store' };
+        return answer();
+      },
+    });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    expect(byTestId('compare-error')?.textContent).toContain('blob sha256:ab is missing');
+    fail = false;
+    (byTestId('compare-error')?.querySelector('button') as HTMLButtonElement).click();
+    await settle();
+    expect(byTestId('compare-error')).toBeNull();
+    expect(allByTestId('compare-package-row')).toHaveLength(3);
+  });
+});
