@@ -105,8 +105,34 @@ impl Fixture {
     /// 4. `COPY node_modules /app/node_modules`: npm's `left-pad`, a package whose name is
     ///    markup (`<img src=x onerror=alert(1)>`), and a `package.json` that is not JSON.
     pub fn add_packages_image(&self, name: &str, tag: &str) -> ImageSummary {
+        self.add_packages_build(name, tag, false)
+    }
+
+    /// Adds the next build of [`Fixture::add_packages_image`], a day newer: the same first
+    /// layer (byte for byte), `curl` and `libcurl4` upgraded to `7.88.1-10+deb12u10` (with a
+    /// new `/usr/bin/curl`), npm's `left-pad` gone and `is-even` 1.0.0 in its place. See
+    /// [`COMPARED_PACKAGES`] for what the Compare tab should then show.
+    pub fn add_packages_image_update(&self, name: &str, tag: &str) -> ImageSummary {
+        self.add_packages_build(name, tag, true)
+    }
+
+    fn add_packages_build(&self, name: &str, tag: &str, next: bool) -> ImageSummary {
+        let upgrade = |stanza: &str| {
+            if next {
+                stanza.replace("7.88.1-10+deb12u5", "7.88.1-10+deb12u10")
+            } else {
+                stanza.to_owned()
+            }
+        };
         let base_status = [BASE_FILES, BASH, LIBC6].join("\n");
-        let curl_status = [BASE_FILES, BASH, CURL, LIBC6, LIBCURL4].join("\n");
+        let curl_status = [
+            BASE_FILES.to_owned(),
+            BASH.to_owned(),
+            upgrade(CURL),
+            LIBC6.to_owned(),
+            upgrade(LIBCURL4),
+        ]
+        .join("\n");
         let rootfs = layer_tar(&[
             TarEntry::Dir("etc"),
             TarEntry::File("etc/os-release", DEBIAN_OS_RELEASE.as_bytes(), 0o644),
@@ -129,7 +155,15 @@ impl Fixture {
         let apt = layer_tar(&[
             TarEntry::Dir("usr"),
             TarEntry::Dir("usr/bin"),
-            TarEntry::File("usr/bin/curl", b"curl", 0o755),
+            TarEntry::File(
+                "usr/bin/curl",
+                if next {
+                    &b"curl, rebuilt"[..]
+                } else {
+                    &b"curl"[..]
+                },
+                0o755,
+            ),
             TarEntry::Dir("var"),
             TarEntry::Dir("var/lib"),
             TarEntry::Dir("var/lib/dpkg"),
@@ -137,11 +171,25 @@ impl Fixture {
         ]);
         let left_pad = br#"{"name": "left-pad", "version": "1.3.0", "license": "WTFPL"}"#;
         let hostile = br#"{"name": "<img src=x onerror=alert(1)>", "version": "6.6.6", "license": "<b>MIT</b>"}"#;
+        let is_even = br#"{"name": "is-even", "version": "1.0.0", "license": "MIT"}"#;
+        let (npm_dir, npm_file, npm_json): (&str, &str, &[u8]) = if next {
+            (
+                "app/node_modules/is-even",
+                "app/node_modules/is-even/package.json",
+                is_even,
+            )
+        } else {
+            (
+                "app/node_modules/left-pad",
+                "app/node_modules/left-pad/package.json",
+                left_pad,
+            )
+        };
         let app = layer_tar(&[
             TarEntry::Dir("app"),
             TarEntry::Dir("app/node_modules"),
-            TarEntry::Dir("app/node_modules/left-pad"),
-            TarEntry::File("app/node_modules/left-pad/package.json", left_pad, 0o644),
+            TarEntry::Dir(npm_dir),
+            TarEntry::File(npm_file, npm_json, 0o644),
             TarEntry::Dir("app/node_modules/x"),
             TarEntry::File("app/node_modules/x/package.json", hostile, 0o644),
             TarEntry::Dir("app/node_modules/broken"),
@@ -154,7 +202,7 @@ impl Fixture {
         self.add_layered_image(
             name,
             tag,
-            Duration::from_secs(2 * 86_400),
+            Duration::from_secs(if next { 86_400 } else { 2 * 86_400 }),
             json!({ "Cmd": ["bash"], "Env": ["LANG=C.UTF-8"] }),
             vec![rootfs, apt, app],
             &[
@@ -418,6 +466,15 @@ pub const PACKAGES_IMAGE: [(&str, &str, &str, &str); 7] = [
     ("libcurl4", "7.88.1-10+deb12u5", "deb", "3"),
     ("<img src=x onerror=alert(1)>", "6.6.6", "npm", "4"),
     ("left-pad", "1.3.0", "npm", "4"),
+];
+
+/// What the Compare tab shows going from [`Fixture::add_packages_image`] to
+/// [`Fixture::add_packages_image_update`]: mark, name, from and to (`—` for none).
+pub const COMPARED_PACKAGES: [(&str, &str, &str, &str); 4] = [
+    ("↑", "curl", "7.88.1-10+deb12u5", "7.88.1-10+deb12u10"),
+    ("↑", "libcurl4", "7.88.1-10+deb12u5", "7.88.1-10+deb12u10"),
+    ("+", "is-even", "—", "1.0.0"),
+    ("−", "left-pad", "1.3.0", "—"),
 ];
 
 const DEBIAN_OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"

@@ -96,6 +96,7 @@ describe('CompareTab', () => {
     expect(byTestId('compare-layers')?.textContent).toBe('1 → 1, no base layer shared');
     expect(byTestId('compare-packages-line')?.textContent).toContain('1 upgraded');
     expect(byTestId('compare-packages-line')?.textContent).toContain('88 unchanged');
+    expect(byTestId('compare-packages-line')?.textContent).not.toContain('downgraded');
     expect(byTestId('compare-vulns')?.textContent).toContain('3 → 1');
     expect(allByTestId('compare-package-name').map((e) => e.textContent)).toEqual([
       'libssl3',

@@ -72,6 +72,7 @@ describe('formatting', () => {
     });
     expect(fileSizes(file(1000, 2000))).toBe('1.00 kB → 2.00 kB');
     expect(fileSizes(file(5, 5))).toBe('5 B');
+    expect(fileSizes(file(1466, 1468))).toBe('1,466 B → 1,468 B');
     expect(fileSizes(file(null, 7))).toBe('7 B');
     expect(fileSizes(file(null, null))).toBe('—');
   });

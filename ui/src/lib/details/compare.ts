@@ -108,11 +108,17 @@ export function filterFiles(rows: FileChangeRow[], kinds: FileChangeKind[], need
   );
 }
 
-/** A file row's sizes: `12 kB → 14 kB`, `12 kB` for one side, `—` for none. */
+/** A file row's sizes: `12 kB → 14 kB`, `12 kB` for one side or the same size, `—` for
+ *  none. */
 export function fileSizes(row: FileChangeRow): string {
   const before = row.sizeBefore === null ? null : formatSize(row.sizeBefore);
   const after = row.sizeAfter === null ? null : formatSize(row.sizeAfter);
-  if (before !== null && after !== null) return before === after ? after : `${before} → ${after}`;
+  if (before !== null && after !== null && row.sizeBefore !== null && row.sizeAfter !== null) {
+    if (row.sizeBefore === row.sizeAfter) return after;
+    // Rounded alike (1.47 kB both): the exact bytes show the change.
+    if (before === after) return `${row.sizeBefore.toLocaleString('en')} B → ${row.sizeAfter.toLocaleString('en')} B`;
+    return `${before} → ${after}`;
+  }
   return after ?? before ?? '—';
 }
 

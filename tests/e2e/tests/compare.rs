@@ -1,0 +1,183 @@
+//! The image details page's Compare tab, in the real built app: two builds of one
+//! repository (see `Fixture::add_packages_image_update`); the newer one's tab compares it
+//! with the older by default and lists the packages and files that changed.
+
+use fantoccini::Client;
+use porthole_e2e::app::{
+    Outcome, click, find, screenshot, script, text_of, texts, until_eq, with_app,
+};
+use porthole_e2e::{COMPARED_PACKAGES, Fixture, ensure_eq};
+use serde_json::Value;
+
+const OLD: &str = "docker.io/library/e2e-packages:1.0";
+const NEW: &str = "docker.io/library/e2e-packages:1.1";
+
+async fn compare_tab(client: &Client, shot: &str) -> Outcome {
+    find(client, "[data-testid=image-row]").await?;
+    // Open the newer build (the list's order is the person's to choose).
+    let opened = script(
+        client,
+        "const row = [...document.querySelectorAll('[data-testid=image-row]')]
+           .find((r) => r.querySelector('[data-testid=image-tag]')?.textContent.trim() === '1.1');
+         if (!row) return false;
+         row.querySelector('[data-testid=image-open]').click();
+         return true;",
+    )
+    .await?;
+    ensure_eq!(
+        opened,
+        Value::from(true),
+        "the 1.1 row was found and opened"
+    );
+    ensure_eq!(
+        text_of(client, "[data-testid=details-reference]").await?,
+        NEW.to_owned(),
+        "the details page's reference"
+    );
+    click(client, "[data-testid=tab-compare]").await?;
+    find(client, "[data-testid=compare-summary]").await?;
+    ensure_eq!(
+        text_of(client, "[data-testid=compare-direction]").await?,
+        format!("From {OLD} to {NEW}"),
+        "the default comparison"
+    );
+    ensure_eq!(
+        text_of(client, "[data-testid=compare-layers]").await?,
+        "3 → 3, the first 1 shared".to_owned(),
+        "the layers line"
+    );
+    let line = text_of(client, "[data-testid=compare-packages-line]").await?;
+    if !line.contains("2 upgraded") || !line.contains("1 added") || !line.contains("1 removed") {
+        return Err(format!("the packages line reads {line:?}"));
+    }
+    let column = |i: usize| -> Vec<String> {
+        COMPARED_PACKAGES
+            .iter()
+            .map(|row| [row.0, row.1, row.2, row.3][i].to_owned())
+            .collect()
+    };
+    ensure_eq!(
+        texts(client, "[data-testid=compare-package-mark]").await?,
+        column(0),
+        "the marks"
+    );
+    ensure_eq!(
+        texts(client, "[data-testid=compare-package-name]").await?,
+        column(1),
+        "the names"
+    );
+    ensure_eq!(
+        texts(client, "[data-testid=compare-package-from]").await?,
+        column(2),
+        "the old versions"
+    );
+    ensure_eq!(
+        texts(client, "[data-testid=compare-package-to]").await?,
+        column(3),
+        "the new versions"
+    );
+
+    // Files: the npm package's files swapped, curl and dpkg's database rewritten. The
+    // shared first layer's files are unchanged.
+    let paths = texts(client, "[data-testid=compare-file-path]").await?;
+    let marks = texts(client, "[data-testid=compare-file-mark]").await?;
+    let changes: Vec<String> = marks
+        .iter()
+        .zip(&paths)
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    ensure_eq!(
+        changes,
+        [
+            "A /app/node_modules/is-even",
+            "A /app/node_modules/is-even/package.json",
+            "D /app/node_modules/left-pad",
+            "D /app/node_modules/left-pad/package.json",
+            "M /usr/bin/curl",
+            "M /var/lib/dpkg/status",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        "the changed files"
+    );
+    // dpkg's database grew by a few bytes: both sizes round to the same kB, so the exact
+    // bytes are shown.
+    let sizes = texts(client, "[data-testid=compare-file-size]").await?;
+    let status = sizes.last().cloned().unwrap_or_default();
+    let exact = status
+        .split(" → ")
+        .map(|side| side.strip_suffix(" B").map(|n| n.replace(',', "")))
+        .collect::<Option<Vec<String>>>()
+        .filter(|sides| sides.len() == 2 && sides.iter().all(|n| n.parse::<u64>().is_ok()));
+    if exact.is_none() {
+        return Err(format!("the status file's sizes read {status:?}"));
+    }
+    screenshot(client, shot).await?;
+    if !shot.contains("dark") {
+        script(
+            client,
+            "document.querySelector('#compare-files-title').scrollIntoView(); return null;",
+        )
+        .await?;
+        screenshot(client, "details-compare-files.png").await?;
+    }
+
+    // The Removed chip keeps only left-pad; Swap compares the other way round.
+    click(
+        client,
+        "[data-testid=compare-packages-chip][data-kind=removed]",
+    )
+    .await?;
+    until_eq(
+        "the removed packages",
+        vec!["left-pad".to_owned()],
+        async || texts(client, "[data-testid=compare-package-name]").await,
+    )
+    .await?;
+    click(client, "[data-testid=compare-swap]").await?;
+    until_eq(
+        "the swapped comparison",
+        format!("From {NEW} to {OLD}"),
+        async || text_of(client, "[data-testid=compare-direction]").await,
+    )
+    .await?;
+    // The Removed chip stays on: what the old build lacks is now the removed package.
+    until_eq(
+        "the removed packages once swapped",
+        vec!["is-even".to_owned()],
+        async || texts(client, "[data-testid=compare-package-name]").await,
+    )
+    .await?;
+    Ok(())
+}
+
+fn fixture() -> Fixture {
+    let fixture = Fixture::empty();
+    fixture.add_packages_image(OLD, "1.0");
+    fixture.add_packages_image_update(NEW, "1.1");
+    fixture
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_tab_shows_what_changed_since_the_previous_build() {
+    let fixture = fixture();
+    with_app(
+        "compare_tab_shows_what_changed_since_the_previous_build",
+        &fixture,
+        &[("GTK_THEME", "Adwaita")],
+        async |client| compare_tab(client, "details-compare.png").await,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_tab_follows_a_dark_system_theme() {
+    let fixture = fixture();
+    with_app(
+        "compare_tab_follows_a_dark_system_theme",
+        &fixture,
+        &[("GTK_THEME", "Adwaita:dark")],
+        async |client| compare_tab(client, "details-compare-dark.png").await,
+    )
+    .await;
+}
