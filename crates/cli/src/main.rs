@@ -71,6 +71,8 @@ pub enum Command {
     /// Add the images of a tar archive (docker save, podman save, skopeo's docker-archive
     /// or oci-archive, porthole save; plain, gzip or zstd) to the store, as `docker load` does.
     Load(commands::load::Args),
+    /// Give an image another name (as `docker tag` does).
+    Tag(commands::tag::Args),
     /// Remove images from the store (their blobs go at the next `gc`).
     Rm(commands::rm::Args),
     /// Delete blobs that no image uses.

@@ -383,6 +383,72 @@ fn saved_images_load_back_whole_from_a_file_or_a_compressed_pipe() {
 }
 
 #[test]
+fn a_tagged_image_is_saved_and_loads_under_its_new_name() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let (a, _) = catalog::sharing_a_layer();
+    let pulled = a.push(&registry, "tag/a", "1.0").reference();
+    let home = tempfile::tempdir().unwrap();
+    ok(porthole(home.path(), &["pull", &pulled]));
+
+    // Silent on success, as `docker tag` is.
+    let out = ok(porthole(
+        home.path(),
+        &["tag", &pulled, "registry.lan:5000/team/app:prod"],
+    ));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    let out = ok(porthole(home.path(), &["--json", "tag", &pulled, "app"]));
+    let tagged = json(&out.stdout);
+    assert_eq!(tagged["reference"], "docker.io/library/app:latest");
+    assert_eq!(tagged["id"], a.config_digest.as_str());
+    let names: Vec<String> = listed(home.path()).into_iter().map(|r| r.0).collect();
+    assert_eq!(
+        names,
+        [
+            pulled.clone(),
+            "docker.io/library/app:latest".to_owned(),
+            "registry.lan:5000/team/app:prod".to_owned(),
+        ]
+    );
+
+    let archive = home.path().join("prod.tar");
+    ok(porthole(
+        home.path(),
+        &[
+            "save",
+            "registry.lan:5000/team/app:prod",
+            "-o",
+            archive.to_str().unwrap(),
+        ],
+    ));
+    let other = tempfile::tempdir().unwrap();
+    assert_eq!(
+        load_file(other.path(), &archive),
+        "Loaded image: registry.lan:5000/team/app:prod\n"
+    );
+    assert_clean(other.path());
+
+    // Refused with one line, and nothing changes.
+    let before = listed(home.path());
+    for (target, needle) in [
+        (
+            "app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "cannot carry a digest",
+        ),
+        ("Upper:1", "Upper:1"),
+    ] {
+        let out = porthole(home.path(), &["tag", &pulled, target]);
+        assert!(!out.status.success(), "tag {target} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    let out = porthole(home.path(), &["tag", "missing:1", "x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing:1"));
+    assert_eq!(listed(home.path()), before);
+}
+
+#[test]
 fn an_archive_skopeo_writes_in_docker_s_legacy_layout_loads() {
     // skopeo's docker-archive is `docker save`'s layout before Docker 25: uncompressed
     // `<diff_id>.tar` layers, `<id>/layer.tar` symlinks to them, a `repositories` file.

@@ -471,6 +471,58 @@ mod store {
     }
 
     #[test]
+    fn tag_names_an_image_again_as_docker_tag_does() {
+        let (_tmp, store) = new_store();
+        let a = build_image(&store, "a", OCI_MANIFEST);
+        let b = build_image(&store, "b", DOCKER_MANIFEST);
+        add(&store, "docker.io/library/a:1", &a);
+        add(&store, "docker.io/library/b:1", &b);
+
+        // By familiar name; the new name is normalised and defaults to :latest.
+        let tagged = store.tag("a:1", "registry.lan:5000/team/a").unwrap();
+        assert_eq!(
+            tagged.reference.as_deref(),
+            Some("registry.lan:5000/team/a:latest")
+        );
+        assert_eq!(tagged.tag.as_deref(), Some("latest"));
+        assert_eq!(tagged.digest, a.manifest.digest);
+        assert_eq!(tagged.platform, Some(Platform::new("linux", "amd64", None)));
+        // By image ID prefix, keeping the Docker media type exactly.
+        let tagged = store.tag(&b.config.hex()[..8], "b:prod").unwrap();
+        assert_eq!(
+            tagged.reference.as_deref(),
+            Some("docker.io/library/b:prod")
+        );
+        assert_eq!(tagged.media_type, DOCKER_MANIFEST);
+        // Moving a name: b:1 now names a; b keeps b:prod.
+        store.tag("a:1", "b:1").unwrap();
+        assert_eq!(store.resolve("b:1").unwrap().digest, a.manifest.digest);
+        assert_eq!(store.resolve("b:prod").unwrap().digest, b.manifest.digest);
+        assert_eq!(store.images().unwrap().len(), 4, "{:?}", names(&store));
+        // Tagging the same name again changes nothing.
+        store.tag("a:1", "b:1").unwrap();
+        assert_eq!(store.images().unwrap().len(), 4);
+
+        let refused = |source: &str, target: &str| {
+            let before = index_json(&store);
+            let error = store.tag(source, target).unwrap_err();
+            assert_eq!(index_json(&store), before, "{source} → {target}");
+            error.to_string()
+        };
+        let digest_target = format!("a@{}", a.manifest.digest);
+        let e = refused("a:1", &digest_target);
+        assert!(e.contains("cannot carry a digest"), "{e}");
+        let e = refused("a:1", "Upper/Case");
+        assert!(e.contains("Upper/Case"), "{e}");
+        let e = refused("a:1", "a:bad tag");
+        assert!(e.contains("a:bad tag"), "{e}");
+        assert!(matches!(
+            store.tag("nothing:here", "x:1"),
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    #[test]
     fn concurrent_handles_never_lose_an_entry() {
         let (_tmp, store) = new_store();
         let built = build_image(&store, "shared", OCI_MANIFEST);

@@ -15,6 +15,7 @@ pub mod rm;
 pub mod save;
 pub mod sbom;
 pub mod search;
+pub mod tag;
 pub mod tags;
 pub mod vulns;
 
@@ -84,6 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vulns(args) => vulns::run(&ctx, args).await,
         Command::Vulndb { command } => vulns::db(&ctx, command).await,
         Command::Rm(args) => rm::run(&ctx, args).await,
+        Command::Tag(args) => tag::run(&ctx, args).await,
         Command::Gc => fsck_gc::gc(&ctx).await,
         Command::Fsck => fsck_gc::fsck(&ctx).await,
         Command::Login(args) => login::login(&ctx, args).await,

@@ -359,6 +359,64 @@ impl Store {
             .ok_or_else(|| self.not_found(ref_or_id))
     }
 
+    /// Gives the image that `source` designates (a reference, an image ID or a unique prefix
+    /// of one, a manifest digest) the name `target`, as `docker tag` does: `target` is
+    /// normalised (`myapp` → `docker.io/library/myapp:latest`); a name that already points
+    /// elsewhere is moved to this image (the other image keeps its other names, or stays as a
+    /// dangling image). A target with a digest is refused, since a digest names content, not a
+    /// choice. Returns the image under its new name.
+    pub fn tag(&self, source: &str, target: &str) -> Result<ImageSummary, StoreError> {
+        let invalid = |reason: String| StoreError::InvalidImage {
+            name: target.to_owned(),
+            reason,
+        };
+        let reference = Reference::parse(target).map_err(|e| invalid(e.to_string()))?;
+        if reference.digest().is_some() {
+            return Err(invalid(
+                "a new name cannot carry a digest (`name@sha256:…` names content that exists \
+                 already); give a tag instead"
+                    .to_owned(),
+            ));
+        }
+        let entry = {
+            let index = self.read_index()?;
+            let summaries = self.summaries(&index);
+            let selection = self.select(&index, &summaries, source)?;
+            let positions = selection.positions();
+            // Any entry of the image has the same manifest; a named one carries the index it
+            // was chosen from, when there was one.
+            let position = positions
+                .iter()
+                .copied()
+                .find(|&p| {
+                    index.manifests[p]
+                        .annotation(ANNOTATION_IMAGE_NAME)
+                        .is_some()
+                })
+                .or(positions.first().copied())
+                .ok_or_else(|| self.not_found(source))?;
+            index.manifests[position].clone()
+        };
+        let digest = entry
+            .digest()
+            .ok_or_else(|| invalid(format!("`{source}` has no sha256 digest")))?;
+        let name = reference.to_string();
+        self.add_image(NewImage {
+            name: name.clone(),
+            tag: reference.tag().map(str::to_owned),
+            manifest: ManifestDescriptor {
+                media_type: entry.media_type.clone(),
+                digest,
+                size: entry.size,
+            },
+            platform: entry.platform(),
+            index_digest: entry
+                .annotation(ANNOTATION_INDEX_DIGEST)
+                .and_then(|d| d.parse().ok()),
+        })?;
+        self.resolve(&name)
+    }
+
     /// Removes entries from `index.json` and returns them: a reference removes that name
     /// only; an ID or digest removes every entry of that image. Blobs stay for [`Store::gc`].
     pub fn remove(&self, ref_or_id: &str) -> Result<Vec<ImageSummary>, StoreError> {
