@@ -779,6 +779,8 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
                 ),
         )
         .created("2025-06-01T00:00:00Z")
+        .env("OPENSSL_VERSION=3.0.13")
+        .user("app")
         .build();
     let pushed_newer = newer.push(&registry, "cli/vulnerable", "v2");
     let porthole = Porthole::new();
@@ -942,6 +944,21 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         "{status}"
     );
     assert_eq!(diff["files"]["added"], serde_json::json!([]));
+    // The newer build also runs as another user and sets a variable.
+    let config: Vec<String> = diff["config"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {} {}", c["field"], c["key"], c["before"], c["after"]))
+        .collect();
+    assert_eq!(
+        config,
+        [
+            r#""user" null null "app""#,
+            r#""env" "OPENSSL_VERSION" null "3.0.13""#,
+        ],
+        "{diff:#}"
+    );
     let vulns = &diff["vulnerabilities"];
     assert_eq!(vulns["base_counts"]["total"], 2, "{vulns:#}");
     assert_eq!(vulns["target_counts"]["total"], 0);
@@ -978,6 +995,7 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
         "/var/lib/dpkg/status  (size ",
         "2 fixed, 0 introduced",
         "1 → 1, no base layer shared",
+        "env OPENSSL_VERSION",
         "fixed",
     ] {
         assert!(stdout.contains(needle), "{needle:?} in:\n{stdout}");

@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::Digest;
 use crate::layers::{FileEntry, FileType, ImageLayers, LayerError};
 use crate::packages::{ImagePackages, Package, PackageType};
+use crate::run_config::RunConfig;
 use crate::store::{ImageSummary, Store};
 use crate::vulns::version::{self, VersionScheme};
 use crate::vulns::{Finding, ImageScan, ScanReport, SeverityCounts, VulnError, scan_image};
@@ -139,10 +140,26 @@ pub struct ImageDiff {
     pub size_change: i64,
     pub packages: PackageDiff,
     pub files: FileDiff,
+    /// How they run: entrypoint, command, environment, user, ports, volumes, labels.
+    pub config: Vec<ConfigChange>,
     /// With both images scanned (`porthole diff --vulns`): the advisories fixed and
     /// introduced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<VulnDiff>,
+}
+
+/// A run setting that differs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigChange {
+    /// `entrypoint`, `cmd`, `env`, `working_dir`, `user`, `exposed_ports`, `volumes`,
+    /// `labels` or `stop_signal` (the fields of [`RunConfig`]).
+    pub field: &'static str,
+    /// The variable, label, port or volume, for the fields that hold several.
+    pub key: Option<String>,
+    /// `None` where the base image has no such setting; entrypoint and command as JSON
+    /// arrays (`["nginx","-g","daemon off;"]`).
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 /// The target image's vulnerability findings compared with the base image's.
@@ -194,6 +211,7 @@ pub struct Compared<'a> {
     pub image: &'a ImageSummary,
     pub layers: &'a ImageLayers,
     pub packages: &'a ImagePackages,
+    pub config: &'a RunConfig,
 }
 
 /// An image read from the store for [`compare`] ([`Loaded::view`]).
@@ -201,17 +219,21 @@ pub struct Loaded {
     pub image: ImageSummary,
     pub layers: ImageLayers,
     pub packages: ImagePackages,
+    pub config: RunConfig,
 }
 
 impl Loaded {
-    /// Reads `image`'s layer indexes (building those not cached yet) and its packages.
+    /// Reads `image`'s layer indexes (building those not cached yet), its packages and its
+    /// run config.
     pub fn load(store: &Store, image: ImageSummary) -> Result<Loaded, LayerError> {
         let layers = ImageLayers::load(store, &image)?;
         let packages = layers.packages();
+        let config = RunConfig::of(store, &image).map_err(LayerError::from)?;
         Ok(Loaded {
             image,
             layers,
             packages,
+            config,
         })
     }
 
@@ -220,6 +242,7 @@ impl Loaded {
             image: &self.image,
             layers: &self.layers,
             packages: &self.packages,
+            config: &self.config,
         }
     }
 }
@@ -257,6 +280,7 @@ pub fn compare(base: Compared<'_>, target: Compared<'_>) -> ImageDiff {
         size_change: signed(target.image.size) - signed(base.image.size),
         packages: diff_packages(&base.packages.packages, &target.packages.packages),
         files,
+        config: diff_config(base.config, target.config),
         vulnerabilities: None,
     }
 }
@@ -422,6 +446,97 @@ fn diff_files(
     diff
 }
 
+fn diff_config(before: &RunConfig, after: &RunConfig) -> Vec<ConfigChange> {
+    let mut changes = Vec::new();
+    let mut one = |field: &'static str, b: Option<String>, a: Option<String>| {
+        if b != a {
+            changes.push(ConfigChange {
+                field,
+                key: None,
+                before: b,
+                after: a,
+            });
+        }
+    };
+    let json = |v: &Option<Vec<String>>| {
+        v.as_ref()
+            .map(|v| serde_json::to_string(v).unwrap_or_default())
+    };
+    one(
+        "entrypoint",
+        json(&before.entrypoint),
+        json(&after.entrypoint),
+    );
+    one("cmd", json(&before.cmd), json(&after.cmd));
+    one(
+        "working_dir",
+        before.working_dir.clone(),
+        after.working_dir.clone(),
+    );
+    one("user", before.user.clone(), after.user.clone());
+    one(
+        "stop_signal",
+        before.stop_signal.clone(),
+        after.stop_signal.clone(),
+    );
+    let pairs = |v: Vec<(&str, &str)>| -> Vec<(String, String)> {
+        v.into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    keyed(
+        &mut changes,
+        "env",
+        &pairs(before.env_vars()),
+        &pairs(after.env_vars()),
+    );
+    let present = |v: &[String]| -> Vec<(String, String)> {
+        v.iter().map(|k| (k.clone(), k.clone())).collect()
+    };
+    keyed(
+        &mut changes,
+        "exposed_ports",
+        &present(&before.exposed_ports),
+        &present(&after.exposed_ports),
+    );
+    keyed(
+        &mut changes,
+        "volumes",
+        &present(&before.volumes),
+        &present(&after.volumes),
+    );
+    keyed(&mut changes, "labels", &before.labels, &after.labels);
+    changes
+}
+
+/// The keys whose values differ (or that only one side has): the base's keys in its order,
+/// then the target's new ones in theirs. A key listed twice counts by its last value, as a
+/// container's environment does.
+fn keyed(
+    changes: &mut Vec<ConfigChange>,
+    field: &'static str,
+    before: &[(String, String)],
+    after: &[(String, String)],
+) {
+    let last = |v: &[(String, String)]| -> HashMap<String, String> { v.iter().cloned().collect() };
+    let (b, a) = (last(before), last(after));
+    let mut seen = std::collections::HashSet::new();
+    for (key, _) in before.iter().chain(after) {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let (was, now) = (b.get(key), a.get(key));
+        if was != now {
+            changes.push(ConfigChange {
+                field,
+                key: Some(key.clone()),
+                before: was.cloned(),
+                after: now.cloned(),
+            });
+        }
+    }
+}
+
 /// A regular file's bytes (a hard link's are its target's, counted there).
 fn file_bytes(e: &FileEntry) -> u64 {
     if e.kind == FileType::File { e.size } else { 0 }
@@ -515,16 +630,19 @@ mod tests {
             summary("2", 70),
             ImagePackages::default(),
         );
+        let config = RunConfig::default();
         compare(
             Compared {
                 image: &bs,
                 layers: &b,
                 packages: &none,
+                config: &config,
             },
             Compared {
                 image: &ts,
                 layers: &t,
                 packages: &none,
+                config: &config,
             },
         )
     }
@@ -695,5 +813,50 @@ mod tests {
         assert_eq!(d.shared_layers, 0);
         assert_eq!(d.files.unchanged, 1);
         assert!(d.files.modified.is_empty());
+    }
+
+    #[test]
+    fn run_settings_are_compared_field_by_field() {
+        let before = RunConfig::from_blob(
+            br#"{"config": {"Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["nginx"],
+                "Env": ["PATH=/usr/bin", "NGINX_VERSION=1.25.5", "GONE=1"], "User": "root",
+                "ExposedPorts": {"80/tcp": {}}, "Labels": {"maintainer": "a", "old": "x"}}}"#,
+        )
+        .unwrap();
+        let after = RunConfig::from_blob(
+            br#"{"config": {"Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["nginx", "-g", "daemon off;"],
+                "Env": ["PATH=/usr/bin", "NGINX_VERSION=1.27.0", "NEW=2"],
+                "ExposedPorts": {"80/tcp": {}, "443/tcp": {}}, "Volumes": {"/cache": {}},
+                "Labels": {"maintainer": "b"}, "StopSignal": "SIGQUIT"}}"#,
+        )
+        .unwrap();
+        let lines: Vec<String> = diff_config(&before, &after)
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} {} → {}",
+                    c.field,
+                    c.key.as_deref().unwrap_or("-"),
+                    c.before.as_deref().unwrap_or("∅"),
+                    c.after.as_deref().unwrap_or("∅")
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                r#"cmd - ["nginx"] → ["nginx","-g","daemon off;"]"#,
+                "user - root → ∅",
+                "stop_signal - ∅ → SIGQUIT",
+                "env NGINX_VERSION 1.25.5 → 1.27.0",
+                "env GONE 1 → ∅",
+                "env NEW ∅ → 2",
+                "exposed_ports 443/tcp ∅ → 443/tcp",
+                "volumes /cache ∅ → /cache",
+                "labels maintainer a → b",
+                "labels old x → ∅",
+            ]
+        );
+        assert!(diff_config(&after, &after).is_empty());
     }
 }

@@ -21,8 +21,8 @@ pub struct Args {
     pub base: String,
     /// The image to compare to.
     pub target: String,
-    /// What to list, comma-separated: packages, files (both by default). The summary and
-    /// `--json` always hold every part.
+    /// What to list, comma-separated: packages, files, config (all by default). The summary
+    /// and `--json` always hold every part.
     #[arg(long = "type", value_name = "TYPES", value_delimiter = ',')]
     pub types: Vec<String>,
     /// Also scan both images for vulnerabilities and list the advisories the target fixes
@@ -35,6 +35,7 @@ pub struct Args {
 enum Part {
     Packages,
     Files,
+    Config,
 }
 
 fn parse_types(names: &[String]) -> anyhow::Result<Vec<Part>> {
@@ -43,11 +44,12 @@ fn parse_types(names: &[String]) -> anyhow::Result<Vec<Part>> {
         parts.push(match name.to_ascii_lowercase().as_str() {
             "packages" => Part::Packages,
             "files" => Part::Files,
-            _ => bail!("unknown type {name:?}; the types are packages, files"),
+            "config" => Part::Config,
+            _ => bail!("unknown type {name:?}; the types are packages, files, config"),
         });
     }
     if parts.is_empty() {
-        parts = vec![Part::Packages, Part::Files];
+        parts = vec![Part::Packages, Part::Files, Part::Config];
     }
     Ok(parts)
 }
@@ -87,6 +89,9 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     if parts.contains(&Part::Files) {
         print_files(&diff);
+    }
+    if parts.contains(&Part::Config) {
+        print_config(&diff);
     }
     if diff.vulnerabilities.is_some() {
         print_vulns(&diff);
@@ -266,6 +271,27 @@ fn print_files(d: &ImageDiff) {
     }
 }
 
+fn print_config(d: &ImageDiff) {
+    println!();
+    if d.config.is_empty() {
+        println!("No run setting changed.");
+        return;
+    }
+    let rows: Vec<[String; 3]> = d
+        .config
+        .iter()
+        .map(|c| {
+            let field = match &c.key {
+                Some(key) => format!("{} {key}", c.field),
+                None => c.field.to_owned(),
+            };
+            let side = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            [field, side(&c.before), side(&c.after)]
+        })
+        .collect();
+    print_table(&["SETTING", "FROM", "TO"], &rows);
+}
+
 fn print_vulns(d: &ImageDiff) {
     let Some(v) = &d.vulnerabilities else {
         return;
@@ -296,7 +322,7 @@ mod tests {
 
     #[test]
     fn types_are_checked() {
-        assert!(parse_types(&[]).unwrap() == [Part::Packages, Part::Files]);
+        assert!(parse_types(&[]).unwrap() == [Part::Packages, Part::Files, Part::Config]);
         assert!(parse_types(&[" Files ".into()]).unwrap() == [Part::Files]);
         let e = parse_types(&["layers".into()]).unwrap_err().to_string();
         assert!(e.contains("unknown type \"layers\""), "{e}");
