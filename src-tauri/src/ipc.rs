@@ -29,8 +29,8 @@ use porthole_engine::store::{ImageSummary, StoreError};
 use porthole_engine::vulns::VulnError;
 
 pub use compare::{
-    CompareAnswer, CompareSide, FileChangeKind, FileChangeRow, MAX_FILE_CHANGES, PackageChangeKind,
-    PackageChangeRow,
+    CompareAnswer, CompareSide, ConfigChangeRow, FileChangeKind, FileChangeRow, MAX_FILE_CHANGES,
+    PackageChangeKind, PackageChangeRow,
 };
 pub use details::{
     FileMark, FilePage, FileRow, FileWaste, ImageDetails, Label, LayerRow, RunConfig,
@@ -426,6 +426,7 @@ mod tests {
         regenerate::<FileChangeKind>(&cfg, &mut stale);
         regenerate::<FileChangeRow>(&cfg, &mut stale);
         regenerate::<CompareAnswer>(&cfg, &mut stale);
+        regenerate::<ConfigChangeRow>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tauri::Manager;
 
 use porthole_engine::layers::{FileScope, ImageLayers};
+use porthole_engine::run_config::RunConfig as EngineRunConfig;
 use porthole_engine::store::{ImageSummary, Store};
 
 use crate::AppState;
@@ -15,8 +16,6 @@ use crate::ipc::{
     FilePage, FileRow, ImageDetails, IpcError, IpcErrorCode, LayerRow, PackagesAnswer, RunConfig,
 };
 
-/// The largest config blob read.
-const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
 /// How many indexed images are kept in memory.
 const KEPT_IMAGES: usize = 4;
 /// The most file search results sent.
@@ -120,15 +119,7 @@ pub async fn image_details(
             .into_iter()
             .find(|i| i.digest.to_string() == digest);
         let config = match image {
-            Some(image) => {
-                let blob = store.read_blob(&image.id, MAX_CONFIG_BYTES)?;
-                RunConfig::from_blob(&blob).map_err(|e| {
-                    IpcError::internal(format!(
-                        "the config of image {} is not valid JSON: {e}",
-                        image.id
-                    ))
-                })?
-            }
+            Some(image) => RunConfig::from(EngineRunConfig::of(&store, &image)?),
             None => RunConfig::default(),
         };
         Ok(ImageDetails {

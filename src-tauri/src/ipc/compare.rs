@@ -3,7 +3,9 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use porthole_engine::compare::{Direction, FileAttribute, FileModification, ImageDiff, Side};
+use porthole_engine::compare::{
+    ConfigChange, Direction, FileAttribute, FileModification, ImageDiff, Side,
+};
 use porthole_engine::layers::FileEntry;
 
 use super::PackageKind;
@@ -106,6 +108,31 @@ pub struct FileChangeRow {
     pub what: Vec<String>,
 }
 
+/// A run setting that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct ConfigChangeRow {
+    /// `entrypoint`, `cmd`, `env`, `working_dir`, `user`, `exposed_ports`, `volumes`,
+    /// `labels`, `stop_signal`.
+    pub field: String,
+    /// The variable, label, port or volume, for the fields that hold several.
+    pub key: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl From<ConfigChange> for ConfigChangeRow {
+    fn from(c: ConfigChange) -> ConfigChangeRow {
+        ConfigChangeRow {
+            field: c.field.to_owned(),
+            key: c.key,
+            before: c.before,
+            after: c.after,
+        }
+    }
+}
+
 /// The two images compared: the base ("from") and the target ("to").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -132,6 +159,8 @@ pub struct CompareAnswer {
     pub removed_bytes: u64,
     #[ts(type = "number")]
     pub modified_bytes_change: i64,
+    /// How they run: entrypoint, command, environment, user, ports, volumes, labels.
+    pub config: Vec<ConfigChangeRow>,
 }
 
 fn entry_row(e: FileEntry, change: FileChangeKind) -> FileChangeRow {
@@ -260,6 +289,7 @@ impl From<ImageDiff> for CompareAnswer {
             added_bytes: f.added_bytes,
             removed_bytes: f.removed_bytes,
             modified_bytes_change: f.modified_bytes_change,
+            config: d.config.into_iter().map(ConfigChangeRow::from).collect(),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The image details page's IPC types: build steps, files and the run config.
 
 use serde::Serialize;
-use serde_json::Value;
 use ts_rs::TS;
 
 use porthole_engine::layers::{
@@ -224,49 +223,22 @@ pub struct RunConfig {
     pub labels: Vec<Label>,
 }
 
-impl RunConfig {
-    /// The `config` object of an OCI/Docker image config blob.
-    pub fn from_blob(blob: &[u8]) -> Result<RunConfig, serde_json::Error> {
-        let doc: Value = serde_json::from_slice(blob)?;
-        let c = &doc["config"];
-        let strings = |v: &Value| -> Option<Vec<String>> {
-            v.as_array().map(|a| {
-                a.iter()
-                    .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned))
-                    .collect()
-            })
-        };
-        let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
-        let keys = |v: &Value| -> Vec<String> {
-            let mut keys: Vec<String> = v
-                .as_object()
-                .map(|o| o.keys().cloned().collect())
-                .unwrap_or_default();
-            keys.sort();
-            keys
-        };
-        let mut labels: Vec<Label> = c["Labels"]
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| Label {
-                        key: k.clone(),
-                        value: v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        labels.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(RunConfig {
-            entrypoint: strings(&c["Entrypoint"]),
-            cmd: strings(&c["Cmd"]),
-            env: strings(&c["Env"]).unwrap_or_default(),
-            working_dir: text(&c["WorkingDir"]),
-            user: text(&c["User"]),
-            exposed_ports: keys(&c["ExposedPorts"]),
-            volumes: keys(&c["Volumes"]),
-            labels,
-        })
+impl From<porthole_engine::run_config::RunConfig> for RunConfig {
+    fn from(c: porthole_engine::run_config::RunConfig) -> RunConfig {
+        RunConfig {
+            entrypoint: c.entrypoint,
+            cmd: c.cmd,
+            env: c.env,
+            working_dir: c.working_dir,
+            user: c.user,
+            exposed_ports: c.exposed_ports,
+            volumes: c.volumes,
+            labels: c
+                .labels
+                .into_iter()
+                .map(|(key, value)| Label { key, value })
+                .collect(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ import { load, type Store } from '@tauri-apps/plugin-store';
 
 import type { CompareAnswer } from './bindings/CompareAnswer';
 import type { CompareSide } from './bindings/CompareSide';
+import type { ConfigChangeRow } from './bindings/ConfigChangeRow';
 import type { EcosystemRow } from './bindings/EcosystemRow';
 import type { FileChangeKind } from './bindings/FileChangeKind';
 import type { FileChangeRow } from './bindings/FileChangeRow';
@@ -71,6 +72,7 @@ import type { TypeCount } from './bindings/TypeCount';
 export type {
   CompareAnswer,
   CompareSide,
+  ConfigChangeRow,
   EcosystemRow,
   FileChangeKind,
   FileChangeRow,

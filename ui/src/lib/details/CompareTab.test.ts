@@ -71,6 +71,11 @@ function answer(files = 3): CompareAnswer {
     addedBytes: 10,
     removedBytes: 2000,
     modifiedBytesChange: 200,
+    config: [
+      { field: 'cmd', key: null, before: '["nginx"]', after: '["nginx","-g","daemon off;"]' },
+      { field: 'env', key: 'NGINX_VERSION', before: '1.25.5', after: '<b>1.27.0</b>' },
+      { field: 'exposed_ports', key: '443/tcp', before: null, after: '443/tcp' },
+    ],
   };
 }
 
@@ -111,7 +116,18 @@ describe('CompareTab', () => {
       '/var/lib/dpkg/status',
     ]);
     expect(allByTestId('compare-file-what')[2]?.textContent).toBe('size, time');
-    expect(dom.target.querySelector('script, img')).toBeNull();
+    expect(allByTestId('compare-config-setting').map((e) => e.textContent)).toEqual([
+      'Command',
+      'Environment NGINX_VERSION',
+      'Exposed port 443/tcp',
+    ]);
+    expect(allByTestId('compare-config-to').map((e) => e.textContent)).toEqual([
+      '["nginx","-g","daemon off;"]',
+      '<b>1.27.0</b>',
+      'present',
+    ]);
+    expect(allByTestId('compare-config-from')[2]?.textContent).toBe('(none)');
+    expect(dom.target.querySelector('script, img, b')).toBeNull();
     expect(byTestId('compare-files-truncated')).toBeNull();
   });
 

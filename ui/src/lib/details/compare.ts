@@ -3,6 +3,7 @@
 
 import type {
   CompareAnswer,
+  ConfigChangeRow,
   FileChangeKind,
   FileChangeRow,
   ImageRow,
@@ -132,4 +133,32 @@ export function layersText(answer: CompareAnswer): string {
         ? 'all shared'
         : `the first ${sharedLayers} shared`;
   return `${base.layers} → ${target.layers}, ${shared}`;
+}
+
+const CONFIG_FIELDS: Record<string, string> = {
+  entrypoint: 'Entrypoint',
+  cmd: 'Command',
+  env: 'Environment',
+  working_dir: 'Working directory',
+  user: 'User',
+  exposed_ports: 'Exposed port',
+  volumes: 'Volume',
+  labels: 'Label',
+  stop_signal: 'Stop signal',
+};
+
+/** A run setting as the tab names it: `Environment PATH`, `Label maintainer`, `User`. */
+export function configLabel(change: ConfigChangeRow): string {
+  const field = CONFIG_FIELDS[change.field] ?? change.field;
+  return change.key === null ? field : `${field} ${change.key}`;
+}
+
+/** One side of a run setting: its value, `(none)` where that image has none, and for a
+ *  port or volume (whose key is its value) `present` / `(none)`. */
+export function configValue(change: ConfigChangeRow, side: 'before' | 'after'): string {
+  const value = change[side];
+  if (value === null) return '(none)';
+  if ((change.field === 'exposed_ports' || change.field === 'volumes') && value === change.key) return 'present';
+  if (value === '') return '(empty)';
+  return value;
 }
