@@ -110,7 +110,8 @@ impl Fixture {
 
     /// Adds the next build of [`Fixture::add_packages_image`], a day newer: the same first
     /// layer (byte for byte), `curl` and `libcurl4` upgraded to `7.88.1-10+deb12u10` (with a
-    /// new `/usr/bin/curl`), npm's `left-pad` gone and `is-even` 1.0.0 in its place. See
+    /// new `/usr/bin/curl`), npm's `left-pad` gone and `is-even` 1.0.0 in its place, and
+    /// `CURL_HOME=/etc/curl` added to the environment. See
     /// [`COMPARED_PACKAGES`] for what the Compare tab should then show.
     pub fn add_packages_image_update(&self, name: &str, tag: &str) -> ImageSummary {
         self.add_packages_build(name, tag, true)
@@ -203,7 +204,11 @@ impl Fixture {
             name,
             tag,
             Duration::from_secs(if next { 86_400 } else { 2 * 86_400 }),
-            json!({ "Cmd": ["bash"], "Env": ["LANG=C.UTF-8"] }),
+            if next {
+                json!({ "Cmd": ["bash"], "Env": ["LANG=C.UTF-8", "CURL_HOME=/etc/curl"] })
+            } else {
+                json!({ "Cmd": ["bash"], "Env": ["LANG=C.UTF-8"] })
+            },
             vec![rootfs, apt, app],
             &[
                 Step::Layer("/bin/sh -c #(nop) ADD file:0123abcd in / "),

@@ -77,6 +77,22 @@ async fn compare_tab(client: &Client, shot: &str) -> Outcome {
         "the new versions"
     );
 
+    // The one run setting that changed.
+    ensure_eq!(
+        texts(client, "[data-testid=compare-config-setting]").await?,
+        vec!["Environment CURL_HOME".to_owned()],
+        "the changed settings"
+    );
+    ensure_eq!(
+        texts(client, "[data-testid=compare-config-from]")
+            .await?
+            .into_iter()
+            .chain(texts(client, "[data-testid=compare-config-to]").await?)
+            .collect::<Vec<_>>(),
+        vec!["(none)".to_owned(), "/etc/curl".to_owned()],
+        "the setting's values"
+    );
+
     // Files: the npm package's files swapped, curl and dpkg's database rewritten. The
     // shared first layer's files are unchanged.
     let paths = texts(client, "[data-testid=compare-file-path]").await?;
@@ -116,7 +132,10 @@ async fn compare_tab(client: &Client, shot: &str) -> Outcome {
     if !shot.contains("dark") {
         script(
             client,
-            "document.querySelector('#compare-files-title').scrollIntoView(); return null;",
+            "const main = document.querySelector('#main');
+             const title = document.querySelector('#compare-config-title');
+             main.scrollTop += title.getBoundingClientRect().top - main.getBoundingClientRect().top - 16;
+             return null;",
         )
         .await?;
         screenshot(client, "details-compare-files.png").await?;
