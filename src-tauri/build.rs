@@ -23,6 +23,7 @@ fn main() {
         "export_sbom",
         "save_image",
         "load_image_archive",
+        "cancel_archive",
         "get_settings",
         "save_settings",
         "registry_sign_in_status",

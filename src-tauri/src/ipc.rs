@@ -44,8 +44,8 @@ pub use search::{
     TagsAnswer,
 };
 pub use settings::{
-    ImageArchive, LoadAnswer, RegistryEntry, SbomExport, SbomKind, Settings, SettingsAnswer,
-    SignInAnswer, SignInStatus, StoreAnswer, StoreOrigin,
+    ArchiveProgress, ImageArchive, LoadAnswer, RegistryEntry, SbomExport, SbomKind, Settings,
+    SettingsAnswer, SignInAnswer, SignInStatus, StoreAnswer, StoreOrigin,
 };
 pub use vulns::{
     EcosystemRow, FindingRow, FixRow, OFFERED_ECOSYSTEMS, ScanMode, SeverityLevel, SeverityTally,
@@ -417,6 +417,7 @@ mod tests {
         regenerate::<SbomExport>(&cfg, &mut stale);
         regenerate::<ImageArchive>(&cfg, &mut stale);
         regenerate::<LoadAnswer>(&cfg, &mut stale);
+        regenerate::<ArchiveProgress>(&cfg, &mut stale);
         regenerate::<VulnSummary>(&cfg, &mut stale);
         regenerate::<NewerImageRow>(&cfg, &mut stale);
         regenerate::<VulnCounts>(&cfg, &mut stale);

@@ -40,6 +40,8 @@ pub struct AppState {
     pub search: Mutex<CancellationToken>,
     /// The cancel token of each running vulnerability scan, by the id the UI gave it.
     pub scans: Mutex<HashMap<String, CancellationToken>>,
+    /// The cancel token of each image archive being saved or loaded, by the id the UI gave it.
+    pub archives: Mutex<HashMap<String, CancellationToken>>,
     /// The cancel token of the running offline-database update, if one runs.
     pub vulndb_update: Mutex<Option<CancellationToken>>,
     /// Images whose layers were indexed recently (the details page asks several times).
@@ -99,6 +101,7 @@ pub fn run() {
         network: RwLock::new(Network::from_env()),
         pulls: Mutex::default(),
         scans: Mutex::default(),
+        archives: Mutex::default(),
         vulndb_update: Mutex::default(),
         search: Mutex::new(CancellationToken::new()),
         layers: Mutex::default(),
@@ -135,6 +138,7 @@ pub fn run() {
             commands::sbom::export_sbom,
             commands::archive::save_image,
             commands::archive::load_image_archive,
+            commands::archive::cancel_archive,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::auth::registry_sign_in_status,

@@ -2,55 +2,95 @@
 //! (what `porthole save` writes), to the Downloads directory as `<repository>-<tag>.tar` or
 //! to a given path ([`Destination`]), replaced whole only once complete. Loading: the images
 //! of an archive dropped on the window (what `porthole load` reads) into the store.
+//!
+//! Both report their bytes over a channel as they go ([`Counted`], at most every
+//! [`PROGRESS_EVERY`]) and run under the caller's id, so that [`cancel_archive`] can stop
+//! them: a cancelled save leaves no file, a cancelled load names no image.
 
-use std::io::{BufWriter, Write as _};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use tauri::{AppHandle, Manager};
-use tokio_util::sync::CancellationToken;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
 
 use porthole_engine::store::{ArchiveError, StoreError};
 
 use super::downloads::{Destination, file_name};
 use super::inspect::{blocking, image_of, open_store};
+use super::running::{self, Registered};
 use crate::AppState;
-use crate::ipc::{ImageArchive, IpcError, IpcErrorCode, LoadAnswer};
+use crate::ipc::{ArchiveProgress, ImageArchive, IpcError, IpcErrorCode, LoadAnswer};
+
+/// The least time between two progress events of one archive: ten a second at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// Writes the image whose manifest digest is `digest` as an archive to `path`, else to the
-/// Downloads directory; answers with the file written.
+/// Downloads directory; answers with the file written. The bytes written so far go to
+/// `on_progress`, out of the image's size; `archive_id` is the caller's name for this save,
+/// to cancel it with [`cancel_archive`].
 #[tauri::command]
 pub async fn save_image(
     app: AppHandle,
+    state: State<'_, AppState>,
+    archive_id: String,
     digest: String,
     path: Option<String>,
+    on_progress: Channel<ArchiveProgress>,
 ) -> Result<ImageArchive, IpcError> {
     const WHAT: &str = "the image archive";
     let destination = Destination::new(&app, path, WHAT)?;
-    blocking("writing the image archive", move || {
+    let registered = Registered::start(&state.archives, &archive_id, "save")?;
+    let cancel = registered.token().clone();
+    let saved = blocking("writing the image archive", move || {
         let state = app.state::<AppState>();
         let store = open_store(&state)?;
         let image = image_of(&store, &digest)?;
         let target = destination.file(|| file_name(&image, "tar"), WHAT)?;
-        let cancel = CancellationToken::new();
+        let send = |progress: ArchiveProgress| {
+            // The window may be gone; the save goes on regardless.
+            let _ = on_progress.send(progress);
+        };
+        send(ArchiveProgress {
+            done: 0,
+            total: Some(image.size),
+        });
         let report = porthole_engine::files::write_whole_with(&target, |file| {
-            let mut out = BufWriter::with_capacity(1 << 20, file);
+            // Counted under the buffer: the file's bytes, a megabyte at a time.
+            let counted = Counted::new(file, Some(image.size), &send);
+            let mut out = BufWriter::with_capacity(1 << 20, counted);
             let report = store.write_archive(std::slice::from_ref(&image), &mut out, &cancel)?;
             out.flush()?;
             Ok::<_, ArchiveError>(report)
         })
-        .map_err(|e| archive_error(e, "write", &target))?;
+        .map_err(|e| archive_error(e, Action::Save, &target))?;
+        // The archive's own count of what it holds, now that it is known.
+        send(ArchiveProgress {
+            done: report.bytes,
+            total: Some(report.bytes),
+        });
         Ok(ImageArchive {
             path: target.display().to_string(),
             bytes: report.bytes,
         })
     })
-    .await
+    .await;
+    drop(registered);
+    saved
 }
 
 /// Adds the images of the archive at `path` (absolute: a file dropped on the window) to the
-/// store; the Images page then refreshes through the store watch.
+/// store; the Images page then refreshes through the store watch. The bytes of the file read
+/// so far go to `on_progress`; `archive_id` is the caller's name for this load, to cancel it
+/// with [`cancel_archive`].
 #[tauri::command]
-pub async fn load_image_archive(app: AppHandle, path: String) -> Result<LoadAnswer, IpcError> {
+pub async fn load_image_archive(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    archive_id: String,
+    path: String,
+    on_progress: Channel<ArchiveProgress>,
+) -> Result<LoadAnswer, IpcError> {
     let path = PathBuf::from(path);
     let invalid = |why: &str| {
         IpcError::new(
@@ -64,14 +104,31 @@ pub async fn load_image_archive(app: AppHandle, path: String) -> Result<LoadAnsw
     if !path.is_file() {
         return Err(invalid("it is not a file"));
     }
-    blocking("loading the image archive", move || {
+    let registered = Registered::start(&state.archives, &archive_id, "load")?;
+    let cancel = registered.token().clone();
+    let loaded = blocking("loading the image archive", move || {
         let state = app.state::<AppState>();
         let store = open_store(&state)?;
         let file = std::fs::File::open(&path)
             .map_err(|e| IpcError::internal(format!("cannot read `{}`: {e}", path.display())))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        let send = |progress: ArchiveProgress| {
+            let _ = on_progress.send(progress);
+        };
+        send(ArchiveProgress {
+            done: 0,
+            total: size,
+        });
         let report = store
-            .load_archive(file, &CancellationToken::new())
-            .map_err(|e| archive_error(e, "load", &path))?;
+            .load_archive(Counted::new(file, size, &send), &cancel)
+            .map_err(|e| archive_error(e, Action::Load, &path))?;
+        // The whole archive is in: a last event, whatever the throttle held back.
+        if let Some(size) = size {
+            send(ArchiveProgress {
+                done: size,
+                total: Some(size),
+            });
+        }
         Ok(LoadAnswer {
             images: report
                 .images
@@ -87,18 +144,199 @@ pub async fn load_image_archive(app: AppHandle, path: String) -> Result<LoadAnsw
             bytes: report.bytes,
         })
     })
-    .await
+    .await;
+    drop(registered);
+    loaded
+}
+
+/// Cancels the running save or load `archive_id`: it then fails with code `cancelled`.
+/// Cancelling one that already ended does nothing.
+#[tauri::command]
+pub fn cancel_archive(state: State<'_, AppState>, archive_id: String) {
+    running::cancel(&state.archives, &archive_id);
+}
+
+/// What was being done to an archive, for messages.
+#[derive(Clone, Copy)]
+enum Action {
+    Save,
+    Load,
 }
 
 /// An archive that could not be written or read, as the UI gets it: a file that is not an
-/// image archive is the person's input; the store's own failures keep their codes.
-fn archive_error(error: ArchiveError, action: &str, path: &Path) -> IpcError {
+/// image archive is the person's input; the store's own failures keep their codes; a
+/// cancelled one is `cancelled`, not a failure.
+fn archive_error(error: ArchiveError, action: Action, path: &Path) -> IpcError {
+    let verb = match action {
+        Action::Save => "write",
+        Action::Load => "load",
+    };
     match error {
         ArchiveError::Store(e @ StoreError::InvalidImage { .. }) => IpcError::new(
             IpcErrorCode::InvalidInput,
-            format!("cannot {action} `{}`: {e}", path.display()),
+            format!("cannot {verb} `{}`: {e}", path.display()),
         ),
         ArchiveError::Store(e) => IpcError::from(e),
-        e => IpcError::internal(format!("cannot {action} `{}`: {e}", path.display())),
+        ArchiveError::Cancelled => IpcError::new(
+            IpcErrorCode::Cancelled,
+            match action {
+                Action::Save => format!(
+                    "Saving `{}` was cancelled; the file was not written.",
+                    path.display()
+                ),
+                Action::Load => format!(
+                    "Loading `{}` was cancelled; no image of it was added.",
+                    path.display()
+                ),
+            },
+        ),
+        e => IpcError::internal(format!("cannot {verb} `{}`: {e}", path.display())),
+    }
+}
+
+/// A reader or writer that counts the bytes through it and reports them, out of `total`
+/// when known, to `report`: the first time, then at most every [`PROGRESS_EVERY`].
+struct Counted<'r, T> {
+    inner: T,
+    done: u64,
+    total: Option<u64>,
+    throttle: Throttle,
+    report: &'r dyn Fn(ArchiveProgress),
+}
+
+impl<'r, T> Counted<'r, T> {
+    fn new(inner: T, total: Option<u64>, report: &'r dyn Fn(ArchiveProgress)) -> Self {
+        Counted {
+            inner,
+            done: 0,
+            total,
+            throttle: Throttle::new(PROGRESS_EVERY),
+            report,
+        }
+    }
+
+    fn count(&mut self, n: usize) {
+        self.done += n as u64;
+        if n > 0 && self.throttle.due(Instant::now()) {
+            (self.report)(ArchiveProgress {
+                // A save's total is its blobs' size; the archive's headers and index add a
+                // little to the bytes written, never shown beyond the total.
+                done: self.total.map_or(self.done, |total| self.done.min(total)),
+                total: self.total,
+            });
+        }
+    }
+}
+
+impl<T: Read> Read for Counted<'_, T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count(n);
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Counted<'_, T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count(n);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Lets an event through the first time, then once `every` has passed since the last one.
+struct Throttle {
+    every: Duration,
+    last: Option<Instant>,
+}
+
+impl Throttle {
+    fn new(every: Duration) -> Self {
+        Throttle { every, last: None }
+    }
+
+    /// Whether an event at `now` goes out (it then counts as the last one).
+    fn due(&mut self, now: Instant) -> bool {
+        if self
+            .last
+            .is_some_and(|last| now.saturating_duration_since(last) < self.every)
+        {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[test]
+    fn the_throttle_lets_one_event_through_per_interval() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut throttle = Throttle::new(Duration::from_millis(100));
+        let passed: Vec<u64> = [0, 10, 99, 100, 150, 199, 200, 450]
+            .into_iter()
+            .filter(|&ms| throttle.due(at(ms)))
+            .collect();
+        assert_eq!(passed, [0, 100, 200, 450]);
+    }
+
+    #[test]
+    fn a_counted_reader_reports_its_bytes_out_of_the_total() {
+        let events = RefCell::new(Vec::new());
+        let report = |p: ArchiveProgress| events.borrow_mut().push((p.done, p.total));
+        let mut reader = Counted::new(&[7u8; 10][..], Some(10), &report);
+        // Every read is reported when there is no interval to wait.
+        reader.throttle = Throttle::new(Duration::ZERO);
+        let mut buf = [0; 4];
+        while reader.read(&mut buf).unwrap() > 0 {}
+        assert_eq!(
+            *events.borrow(),
+            [(4, Some(10)), (8, Some(10)), (10, Some(10))]
+        );
+    }
+
+    #[test]
+    fn a_counted_writer_reports_at_most_once_per_interval_and_never_beyond_the_total() {
+        let events = RefCell::new(Vec::new());
+        let report = |p: ArchiveProgress| events.borrow_mut().push((p.done, p.total));
+        let mut out = Vec::new();
+        let mut writer = Counted::new(&mut out, Some(5), &report);
+        for _ in 0..3 {
+            writer.write_all(b"abc").unwrap();
+        }
+        writer.flush().unwrap();
+        assert_eq!(writer.done, 9);
+        // Three writes in well under [`PROGRESS_EVERY`]: only the first is reported.
+        assert_eq!(*events.borrow(), [(3, Some(5))]);
+        writer.throttle = Throttle::new(Duration::ZERO);
+        writer.write_all(b"d").unwrap();
+        assert_eq!(events.borrow().last(), Some(&(5, Some(5))));
+        assert_eq!(out, b"abcabcabcd");
+    }
+
+    #[test]
+    fn a_cancelled_archive_is_cancelled_not_an_error() {
+        let error = archive_error(ArchiveError::Cancelled, Action::Save, Path::new("/d/a.tar"));
+        assert_eq!(error.code, IpcErrorCode::Cancelled);
+        assert_eq!(
+            error.message,
+            "Saving `/d/a.tar` was cancelled; the file was not written."
+        );
+        let error = archive_error(ArchiveError::Cancelled, Action::Load, Path::new("/d/a.tar"));
+        assert_eq!(error.code, IpcErrorCode::Cancelled);
+        assert_eq!(
+            error.message,
+            "Loading `/d/a.tar` was cancelled; no image of it was added."
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! The long operations the UI names (pulls, vulnerability scans): while one runs, its
+//! The long operations the UI names (pulls, vulnerability scans, image archives saved or
+//! loaded): while one runs, its
 //! cancellation token is kept under the caller's id, so that a later command can cancel it
 //! by that id.
 
@@ -9,7 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ipc::{IpcError, IpcErrorCode};
 
-/// The running operations of one kind, by the caller's id (`AppState::pulls`, `::scans`).
+/// The running operations of one kind, by the caller's id (`AppState::pulls`, `::scans`,
+/// `::archives`).
 pub type Running = Mutex<HashMap<String, CancellationToken>>;
 
 /// One running operation's entry in its table: added by [`Registered::start`], removed when
@@ -22,7 +24,7 @@ pub struct Registered<'a> {
 
 impl<'a> Registered<'a> {
     /// Keeps a new token under `id`; refuses an `id` that is already running. `what` names the
-    /// kind of operation in that refusal (`pull`, `scan`).
+    /// kind of operation in that refusal (`pull`, `scan`, `save`, `load`).
     pub fn start(table: &'a Running, id: &str, what: &str) -> Result<Self, IpcError> {
         let token = CancellationToken::new();
         let mut running = table.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,7 +1,7 @@
 //! The Settings page's IPC types: the settings file shared with the CLI (the engine's
 //! `Config`, in its own camelCase JSON), where the image store is, sign-in to registries
-//! (never a secret: only whether credentials exist, for whom and where they went), and what
-//! an SBOM export wrote.
+//! (never a secret: only whether credentials exist, for whom and where they went), what
+//! an SBOM export wrote, and image archives saved and loaded (with their progress).
 
 use std::path::PathBuf;
 
@@ -225,6 +225,21 @@ pub struct LoadAnswer {
     /// The bytes of the images' blobs.
     #[ts(type = "number")]
     pub bytes: u64,
+}
+
+/// How far an image archive being saved or loaded has got, sent over its command's channel
+/// (ten times a second at most).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct ArchiveProgress {
+    /// Bytes written (a save) or read from the file (a load) so far; never more than `total`.
+    #[ts(type = "number")]
+    pub done: u64,
+    /// The bytes expected in all: the image's size for a save (the last event has the
+    /// archive's own count), the file's for a load; `null` when unknown.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
 }
 
 /// What "Save .tar" wrote: an archive of the image for `docker load` or `podman load`.

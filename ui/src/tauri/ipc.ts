@@ -6,6 +6,7 @@ import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 import { load, type Store } from '@tauri-apps/plugin-store';
 
+import type { ArchiveProgress } from './bindings/ArchiveProgress';
 import type { CompareAnswer } from './bindings/CompareAnswer';
 import type { CompareSide } from './bindings/CompareSide';
 import type { ConfigChangeRow } from './bindings/ConfigChangeRow';
@@ -70,6 +71,7 @@ import type { TagsAnswer } from './bindings/TagsAnswer';
 import type { TypeCount } from './bindings/TypeCount';
 
 export type {
+  ArchiveProgress,
   CompareAnswer,
   CompareSide,
   ConfigChangeRow,
@@ -335,15 +337,36 @@ export function exportSbom(digest: string, format: SbomKind, path: string | null
   return call<SbomExport>('export_sbom', { digest, format, path });
 }
 
-/** Writes the image as a .tar archive for `docker load` / `podman load` to `path`, else to
- *  the Downloads directory; answers with the file written. */
-export function saveImage(digest: string, path: string | null = null): Promise<ImageArchive> {
-  return call<ImageArchive>('save_image', { digest, path });
+/** Writes the image as a .tar archive to `path`, else to the Downloads directory; answers
+ *  with the file written. Its bytes written so far come to `onProgress` (at most ten times a
+ *  second); `archiveId` names the save for `cancelArchive`, and a cancelled save rejects with
+ *  code `cancelled` and leaves no file. */
+export function saveImage(
+  archiveId: string,
+  digest: string,
+  onProgress: (progress: ArchiveProgress) => void,
+  path: string | null = null,
+): Promise<ImageArchive> {
+  const channel = new Channel<ArchiveProgress>(onProgress);
+  return call<ImageArchive>('save_image', { archiveId, digest, path, onProgress: channel });
 }
 
-/** Adds the images of the archive at `path` (absolute) to the store, as `porthole load`. */
-export function loadImageArchive(path: string): Promise<LoadAnswer> {
-  return call<LoadAnswer>('load_image_archive', { path });
+/** Adds the images of the archive at `path` (absolute) to the store, as `porthole load`. The
+ *  bytes of the file read so far come to `onProgress`; `archiveId` names the load for
+ *  `cancelArchive`, and a cancelled load rejects with code `cancelled` and names no image. */
+export function loadImageArchive(
+  archiveId: string,
+  path: string,
+  onProgress: (progress: ArchiveProgress) => void,
+): Promise<LoadAnswer> {
+  const channel = new Channel<ArchiveProgress>(onProgress);
+  return call<LoadAnswer>('load_image_archive', { archiveId, path, onProgress: channel });
+}
+
+/** Cancels a running save or load of an image archive; it then rejects with code
+ *  `cancelled`. One that already ended is left alone. */
+export function cancelArchive(archiveId: string): Promise<void> {
+  return call<void>('cancel_archive', { archiveId });
 }
 
 /** Files dragged over the window: `over` while they hover (with their paths when the
