@@ -17,6 +17,7 @@ fn main() {
         "search_image_files",
         "image_packages",
         "compare_images",
+        "compare_vulnerabilities",
         "image_vulnerabilities",
         "cancel_vulnerabilities",
         "fill_vulnerability_counts",

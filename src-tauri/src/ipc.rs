@@ -30,7 +30,7 @@ use porthole_engine::vulns::VulnError;
 
 pub use compare::{
     CompareAnswer, CompareSide, ConfigChangeRow, FileChangeKind, FileChangeRow, MAX_FILE_CHANGES,
-    PackageChangeKind, PackageChangeRow,
+    PackageChangeKind, PackageChangeRow, VulnCompareAnswer,
 };
 pub use details::{
     FileMark, FilePage, FileRow, FileWaste, ImageDetails, Label, LayerRow, RunConfig,
@@ -428,6 +428,7 @@ mod tests {
         regenerate::<FileChangeRow>(&cfg, &mut stale);
         regenerate::<CompareAnswer>(&cfg, &mut stale);
         regenerate::<ConfigChangeRow>(&cfg, &mut stale);
+        regenerate::<VulnCompareAnswer>(&cfg, &mut stale);
         assert!(
             stale.is_empty(),
             "these TypeScript bindings were stale and have been regenerated; review and commit them: {stale:#?}"

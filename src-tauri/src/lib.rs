@@ -132,6 +132,7 @@ pub fn run() {
             commands::inspect::search_image_files,
             commands::inspect::image_packages,
             commands::compare::compare_images,
+            commands::compare::compare_vulnerabilities,
             commands::vulns::image_vulnerabilities,
             commands::vulns::cancel_vulnerabilities,
             commands::vulns::fill_vulnerability_counts,

@@ -1,14 +1,19 @@
-//! The Compare tab: the image against another one of the store (`porthole diff`). Both
-//! images' layers come from the page cache of indexed images when recently looked at.
+//! The Compare tab: the image against another one of the store (`porthole diff`), and on
+//! request both scanned for vulnerabilities (`porthole diff --vulns`). Both images' layers
+//! come from the page cache of indexed images when recently looked at.
 
-use tauri::Manager;
+use std::time::SystemTime;
+
+use tauri::{Manager, State};
 
 use porthole_engine::compare::{self, Compared};
 use porthole_engine::run_config::RunConfig;
+use porthole_engine::vulns::{ImageScan, ScanOptions, SourceMode, VulnError, scan_image};
 
 use super::inspect::{blocking, image_of, layers_of, open_store};
+use super::running::Registered;
 use crate::AppState;
-use crate::ipc::{CompareAnswer, IpcError};
+use crate::ipc::{CompareAnswer, IpcError, IpcErrorCode, ScanMode, VulnCompareAnswer};
 
 /// What changed from the image `base` to the image `target` (manifest digests): packages,
 /// files, run settings and shared layers.
@@ -44,4 +49,58 @@ pub async fn compare_images(
         Ok(CompareAnswer::from(diff))
     })
     .await
+}
+
+/// Scans both images for vulnerabilities, as the Vulnerabilities tab scans one (`mode`: the
+/// offline database when imported, else the OSV API; both scans' counts are kept for the
+/// Images list), and compares their findings: which advisories the target fixes and which
+/// it brings. `scan_id` names the run for `cancel_vulnerabilities`.
+#[tauri::command]
+pub async fn compare_vulnerabilities(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    scan_id: String,
+    base: String,
+    target: String,
+    mode: ScanMode,
+) -> Result<VulnCompareAnswer, IpcError> {
+    let network = state.network()?;
+    let registered = Registered::start(&state.scans, &scan_id, "scan")?;
+    let root = state.store_root.clone();
+    let (images, packages) = blocking("finding the images' packages", move || {
+        let state = app.state::<AppState>();
+        let store = open_store(&state)?;
+        let images = (image_of(&store, &base)?, image_of(&store, &target)?);
+        let packages = (
+            layers_of(&state, &store, &base)?.packages(),
+            layers_of(&state, &store, &target)?.packages(),
+        );
+        Ok((images, packages))
+    })
+    .await?;
+    let options = ScanOptions {
+        cancel: registered.token().clone(),
+    };
+    let scans = async {
+        let how = ImageScan {
+            config: &network.config,
+            store_root: &root,
+            mode: SourceMode::from(mode),
+            options: &options,
+            now: SystemTime::now(),
+        };
+        let before = scan_image(&packages.0, &images.0.digest, &how).await?;
+        let after = scan_image(&packages.1, &images.1.digest, &how).await?;
+        Ok::<_, VulnError>((before, after))
+    };
+    tokio::select! {
+        scanned = scans => {
+            let (before, after) = scanned.map_err(IpcError::from)?;
+            Ok(VulnCompareAnswer::new(compare::diff_vulns(&before, &after), &before, &after))
+        }
+        () = options.cancel.cancelled() => Err(IpcError::new(
+            IpcErrorCode::Cancelled,
+            "The vulnerability comparison was cancelled.",
+        )),
+    }
 }

@@ -47,11 +47,7 @@ pub async fn image_vulnerabilities(
             Ok((store, image, layers.packages()))
         })
         .await?;
-        let mode = match mode {
-            ScanMode::Auto => SourceMode::Auto,
-            ScanMode::Online => SourceMode::Online,
-            ScanMode::Offline => SourceMode::Offline,
-        };
+        let mode = SourceMode::from(mode);
         let options = ScanOptions {
             cancel: registered.token().clone(),
         };

@@ -4,11 +4,11 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use porthole_engine::compare::{
-    ConfigChange, Direction, FileAttribute, FileModification, ImageDiff, Side,
+    ConfigChange, Direction, FileAttribute, FileModification, ImageDiff, Side, VulnDiff,
 };
 use porthole_engine::layers::FileEntry;
 
-use super::PackageKind;
+use super::{FindingRow, PackageKind, SeverityTally, VulnSource};
 
 /// The most file changes sent: the tab says how many more there are (`porthole diff` lists
 /// them all).
@@ -290,6 +290,57 @@ impl From<ImageDiff> for CompareAnswer {
             removed_bytes: f.removed_bytes,
             modified_bytes_change: f.modified_bytes_change,
             config: d.config.into_iter().map(ConfigChangeRow::from).collect(),
+        }
+    }
+}
+
+/// Both images scanned (as the Vulnerabilities tab scans one) and their findings compared.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct VulnCompareAnswer {
+    pub source: VulnSource,
+    pub base_counts: SeverityTally,
+    pub target_counts: SeverityTally,
+    /// The base image's findings that the target no longer has, most severe first.
+    pub fixed: Vec<FindingRow>,
+    /// The target's findings that the base did not have, most severe first.
+    pub introduced: Vec<FindingRow>,
+    /// The same advisory on the same package in both.
+    pub unchanged: u32,
+    /// The exports the offline database lacks for either image (`Debian`, `PyPI`).
+    pub missing_exports: Vec<String>,
+    /// Both scans' warnings, each once.
+    pub warnings: Vec<String>,
+}
+
+impl VulnCompareAnswer {
+    /// `diff` of the scans `base` and `target` (whose source names where the advisories
+    /// came from).
+    pub fn new(
+        diff: VulnDiff,
+        base: &porthole_engine::vulns::ScanReport,
+        target: &porthole_engine::vulns::ScanReport,
+    ) -> VulnCompareAnswer {
+        let mut missing = base.missing_exports();
+        missing.extend(target.missing_exports());
+        missing.sort();
+        missing.dedup();
+        let mut warnings = base.warnings.clone();
+        for w in &target.warnings {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+        VulnCompareAnswer {
+            source: VulnSource::from(&target.source),
+            base_counts: diff.base_counts.into(),
+            target_counts: diff.target_counts.into(),
+            fixed: diff.fixed.into_iter().map(FindingRow::from).collect(),
+            introduced: diff.introduced.into_iter().map(FindingRow::from).collect(),
+            unchanged: count(diff.unchanged),
+            missing_exports: missing,
+            warnings,
         }
     }
 }

@@ -8,8 +8,8 @@ use ts_rs::TS;
 
 use porthole_engine::vulns::{
     DbStatus, EcosystemStatus, Finding, NewerImage, NotCovered, RecommendedFix, ScanReport,
-    ScanSummary, Severity, SeverityCounts, SeveritySource, SourceKind, UncoveredPackage,
-    UpdateEvent,
+    ScanSummary, Severity, SeverityCounts, SeveritySource, SourceInfo, SourceKind, SourceMode,
+    UncoveredPackage, UpdateEvent,
 };
 
 use super::PackageKind;
@@ -340,17 +340,22 @@ fn source_kind(kind: SourceKind) -> &'static str {
     }
 }
 
+impl From<&SourceInfo> for VulnSource {
+    fn from(source: &SourceInfo) -> VulnSource {
+        VulnSource {
+            kind: source_kind(source.kind).to_owned(),
+            url: source.url.clone(),
+            path: source.path.as_ref().map(|p| p.display().to_string()),
+            imported_at: source.imported_at.map(|t| t.rfc3339()),
+        }
+    }
+}
+
 impl From<ScanReport> for VulnsAnswer {
     fn from(report: ScanReport) -> VulnsAnswer {
         let missing_exports = report.missing_exports();
-        let source = &report.source;
         VulnsAnswer {
-            source: VulnSource {
-                kind: source_kind(source.kind).to_owned(),
-                url: source.url.clone(),
-                path: source.path.as_ref().map(|p| p.display().to_string()),
-                imported_at: source.imported_at.map(|t| t.rfc3339()),
-            },
+            source: VulnSource::from(&report.source),
             packages_scanned: count(report.packages_scanned),
             packages_covered: count(report.packages_covered),
             counts: report.counts.into(),
@@ -385,6 +390,16 @@ pub enum ScanMode {
     Auto,
     Online,
     Offline,
+}
+
+impl From<ScanMode> for SourceMode {
+    fn from(mode: ScanMode) -> SourceMode {
+        match mode {
+            ScanMode::Auto => SourceMode::Auto,
+            ScanMode::Online => SourceMode::Online,
+            ScanMode::Offline => SourceMode::Offline,
+        }
+    }
 }
 
 /// One imported export of the offline database.

@@ -2,17 +2,22 @@
 //! repository (see `Fixture::add_packages_image_update`); the newer one's tab compares it
 //! with the older by default and lists the packages and files that changed.
 
+use std::time::SystemTime;
+
 use fantoccini::Client;
 use porthole_e2e::app::{
     Outcome, click, find, screenshot, script, text_of, texts, until_eq, with_app,
 };
+use porthole_e2e::osv::{OsvExportServer, dead_port};
 use porthole_e2e::{COMPARED_PACKAGES, Fixture, ensure_eq};
-use serde_json::Value;
+use porthole_engine::vulns::{UpdateOptions, VulnDb};
+use serde_json::{Value, json};
 
 const OLD: &str = "docker.io/library/e2e-packages:1.0";
 const NEW: &str = "docker.io/library/e2e-packages:1.1";
 
-async fn compare_tab(client: &Client, shot: &str) -> Outcome {
+/// Opens the newer build's details on its Compare tab.
+async fn open_compare(client: &Client) -> Outcome {
     find(client, "[data-testid=image-row]").await?;
     // Open the newer build (the list's order is the person's to choose).
     let opened = script(
@@ -36,6 +41,11 @@ async fn compare_tab(client: &Client, shot: &str) -> Outcome {
     );
     click(client, "[data-testid=tab-compare]").await?;
     find(client, "[data-testid=compare-summary]").await?;
+    Ok(())
+}
+
+async fn compare_tab(client: &Client, shot: &str) -> Outcome {
+    open_compare(client).await?;
     ensure_eq!(
         text_of(client, "[data-testid=compare-direction]").await?,
         format!("From {OLD} to {NEW}"),
@@ -197,6 +207,74 @@ async fn compare_tab_follows_a_dark_system_theme() {
         &fixture,
         &[("GTK_THEME", "Adwaita:dark")],
         async |client| compare_tab(client, "details-compare-dark.png").await,
+    )
+    .await;
+}
+
+/// Both builds scanned against an offline database imported from the OSV export served on
+/// loopback (the OSV API is a dead port): the newer build's curl fixes both curl advisories
+/// in curl and libcurl4; glibc's stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_tab_compares_the_vulnerabilities_of_both_builds() {
+    let server = OsvExportServer::start();
+    let fixture = fixture();
+    fixture.write_config(&json!({
+        "osvApiUrl": format!("http://127.0.0.1:{}", dead_port()),
+        "osvDataUrl": server.url(),
+    }));
+    VulnDb::in_store(&fixture.store_root())
+        .update(
+            &server.url(),
+            &["Debian".to_owned()],
+            &UpdateOptions::new(SystemTime::now()),
+        )
+        .await
+        .expect("import the OSV export served on loopback");
+    with_app(
+        "compare_tab_compares_the_vulnerabilities_of_both_builds",
+        &fixture,
+        &[("GTK_THEME", "Adwaita")],
+        async |client| {
+            open_compare(client).await?;
+            click(client, "[data-testid=compare-vulns-run]").await?;
+            find(client, "[data-testid=compare-vulns-line]").await?;
+            let line = text_of(client, "[data-testid=compare-vulns-line]").await?;
+            if !line.starts_with("5 → 1 findings: 4 fixed, 0 introduced, 1 in both") {
+                return Err(format!("the vulnerabilities line reads {line:?}"));
+            }
+            let source = text_of(client, "[data-testid=compare-vulns-source]").await?;
+            if !source.starts_with("From the offline database") {
+                return Err(format!("the source reads {source:?}"));
+            }
+            let rows: Vec<String> = texts(client, "[data-testid=compare-vuln-change]")
+                .await?
+                .into_iter()
+                .zip(texts(client, "[data-testid=compare-vuln-id]").await?)
+                .zip(texts(client, "[data-testid=compare-vuln-package]").await?)
+                .map(|((change, id), package)| format!("{change} {id} {package}"))
+                .collect();
+            ensure_eq!(
+                rows,
+                [
+                    "Fixed DSA-9001-1 curl",
+                    "Fixed DSA-9001-1 libcurl4",
+                    "Fixed DEBIAN-CVE-2023-0001 curl",
+                    "Fixed DEBIAN-CVE-2023-0001 libcurl4",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                "the advisories fixed"
+            );
+            script(
+                client,
+                "const main = document.querySelector('#main');
+                 const title = document.querySelector('#compare-vulns-title');
+                 main.scrollTop += title.getBoundingClientRect().top - main.getBoundingClientRect().top - 16;
+                 return null;",
+            )
+            .await?;
+            screenshot(client, "details-compare-vulns.png").await
+        },
     )
     .await;
 }

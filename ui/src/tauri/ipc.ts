@@ -63,6 +63,7 @@ import type { VulnSource } from './bindings/VulnSource';
 import type { VulnSummary } from './bindings/VulnSummary';
 import type { VulnCounts } from './bindings/VulnCounts';
 import type { NewerImageRow } from './bindings/NewerImageRow';
+import type { VulnCompareAnswer } from './bindings/VulnCompareAnswer';
 import type { VulnsAnswer } from './bindings/VulnsAnswer';
 import type { RunConfig } from './bindings/RunConfig';
 import type { SearchAnswer } from './bindings/SearchAnswer';
@@ -132,6 +133,7 @@ export type {
   VulnSummary,
   NewerImageRow,
   VulnCounts,
+  VulnCompareAnswer,
   VulnsAnswer,
 };
 
@@ -305,6 +307,18 @@ export function imagePackages(digest: string): Promise<PackagesAnswer> {
  *  files and shared layers, as `porthole diff` shows them. */
 export function compareImages(base: string, target: string): Promise<CompareAnswer> {
   return call<CompareAnswer>('compare_images', { base, target });
+}
+
+/** Scans both images (as `imageVulnerabilities` scans one) and compares their findings: the
+ *  advisories `target` fixes and those it brings. `scanId` names the run for
+ *  `cancelVulnerabilities`. */
+export function compareVulnerabilities(
+  scanId: string,
+  base: string,
+  target: string,
+  mode: ScanMode = 'auto',
+): Promise<VulnCompareAnswer> {
+  return call<VulnCompareAnswer>('compare_vulnerabilities', { scanId, base, target, mode });
 }
 
 /** Checks the image's packages against OSV advisories (`auto`: the offline database when

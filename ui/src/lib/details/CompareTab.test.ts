@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { componentFixture } from '../fixture';
 import { settle } from '../settle';
 
-import type { CompareAnswer, ImageRow } from '../../tauri/ipc';
+import type { CompareAnswer, FindingRow, ImageRow, VulnCompareAnswer } from '../../tauri/ipc';
 import { mockCommands } from '../../tauri/testing';
 import CompareTab from './CompareTab.svelte';
 
@@ -179,5 +179,88 @@ describe('CompareTab', () => {
     await settle();
     expect(byTestId('compare-error')).toBeNull();
     expect(allByTestId('compare-package-row')).toHaveLength(3);
+  });
+
+  it('scans both images on request and lists the advisories fixed and introduced; cancels when left', async () => {
+    const finding = (id: string, severity: FindingRow['severity'], pkg: string): FindingRow => ({
+      id,
+      aliases: ['CVE-2024-0727'],
+      summary: '<script>alert(1)</script>',
+      severity,
+      severitySource: 'cvss',
+      cvssScore: null,
+      cvssVector: null,
+      package: pkg,
+      version: '3.0.11-1~deb12u2',
+      kind: 'deb',
+      purl: '',
+      ecosystem: 'Debian:12',
+      matchedName: 'openssl',
+      fixedVersion: '3.0.13-1~deb12u1',
+      layer: 0,
+      layerDigest: null,
+      url: '',
+    });
+    const tally = (high: number, total: number) => ({ critical: 0, high, medium: 0, low: 0, none: 0, unknown: total - high, total });
+    const vulns: VulnCompareAnswer = {
+      source: { kind: 'offline', url: null, path: '/db', importedAt: '2025-06-01T10:00:00Z' },
+      baseCounts: tally(1, 3),
+      targetCounts: tally(0, 1),
+      fixed: [finding('DSA-5532-1', 'high', 'libssl3'), finding('DEBIAN-CVE-2024-0727', 'unknown', 'libssl3')],
+      introduced: [finding('GHSA-<b>x</b>', 'unknown', 'left-pad')],
+      unchanged: 0,
+      missingExports: ['npm'],
+      warnings: [],
+    };
+    const asked: unknown[] = [];
+    const cancelled: unknown[] = [];
+    let answerScan: (a: VulnCompareAnswer) => void = () => {};
+    mockCommands({
+      list_images: () => [OLD, NEW],
+      compare_images: () => answer(),
+      compare_vulnerabilities: (args) => {
+        asked.push(args);
+        return new Promise<VulnCompareAnswer>((resolve) => (answerScan = resolve));
+      },
+      cancel_vulnerabilities: (args) => cancelled.push(args),
+    });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    // Nothing is scanned until asked.
+    expect(asked).toEqual([]);
+    (byTestId('compare-vulns-run') as HTMLButtonElement).click();
+    await settle();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ base: OLD.digest, target: NEW.digest, mode: 'auto' });
+    expect(byTestId('compare-vulns-loading')).not.toBeNull();
+    answerScan(vulns);
+    await settle();
+    expect(byTestId('compare-vulns-line')?.textContent).toContain('3 → 1 findings');
+    expect(byTestId('compare-vulns-line')?.textContent).toContain('2 fixed');
+    expect(byTestId('compare-vulns-source')?.textContent).toContain('no advisories for npm');
+    expect(allByTestId('compare-vuln-change').map((e) => e.textContent)).toEqual(['New', 'Fixed', 'Fixed']);
+    expect(allByTestId('compare-vuln-id').map((e) => e.textContent)).toEqual(['GHSA-<b>x</b>', 'DSA-5532-1', 'DEBIAN-CVE-2024-0727']);
+    (allByTestId('compare-vulns-chip').find((c) => c.getAttribute('data-kind') === 'fixed') as HTMLButtonElement).click();
+    flushSync();
+    expect(allByTestId('compare-vuln-package').map((e) => e.textContent)).toEqual(['libssl3', 'libssl3']);
+    expect(dom.target.querySelector('script, b')).toBeNull();
+
+    // A second run, left running: swapping the pair cancels it, and so does leaving.
+    (byTestId('compare-swap') as HTMLButtonElement).click();
+    await settle();
+    expect(byTestId('compare-vulns-run')).not.toBeNull();
+    (byTestId('compare-vulns-run') as HTMLButtonElement).click();
+    await settle();
+    const running = (asked[1] as { scanId: string }).scanId;
+    expect(asked[1]).toMatchObject({ base: NEW.digest, target: OLD.digest });
+    (byTestId('compare-vulns-cancel') as HTMLButtonElement).click();
+    await settle();
+    expect(cancelled).toEqual([{ scanId: running }]);
+    expect(byTestId('compare-vulns-run')).not.toBeNull();
+    (byTestId('compare-vulns-run') as HTMLButtonElement).click();
+    await settle();
+    const third = (asked[2] as { scanId: string }).scanId;
+    dom.unmount();
+    expect(cancelled).toEqual([{ scanId: running }, { scanId: third }]);
   });
 });
