@@ -278,3 +278,56 @@ async fn compare_tab_compares_the_vulnerabilities_of_both_builds() {
     )
     .await;
 }
+
+/// The Images page: choosing the two builds enables Compare, which opens the newer one's
+/// Compare tab against the older.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_images_chosen_on_the_images_page_open_compared() {
+    let fixture = fixture();
+    with_app(
+        "two_images_chosen_on_the_images_page_open_compared",
+        &fixture,
+        &[("GTK_THEME", "Adwaita")],
+        async |client| {
+            find(client, "[data-testid=image-row]").await?;
+            let disabled = find(client, "[data-testid=images-compare-selected]")
+                .await?
+                .attr("disabled")
+                .await
+                .map_err(|e| e.to_string())?;
+            ensure_eq!(
+                disabled.is_some(),
+                true,
+                "Compare with nothing chosen is disabled"
+            );
+            for checkbox in client
+                .find_all(fantoccini::Locator::Css("[data-testid=image-select]"))
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                checkbox.click().await.map_err(|e| e.to_string())?;
+            }
+            screenshot(client, "images-compare-chosen.png").await?;
+            click(client, "[data-testid=images-compare-selected]").await?;
+            find(client, "[data-testid=compare-summary]").await?;
+            ensure_eq!(
+                text_of(client, "[data-testid=details-reference]").await?,
+                NEW.to_owned(),
+                "the page opened"
+            );
+            ensure_eq!(
+                text_of(client, "[data-testid=compare-direction]").await?,
+                format!("From {OLD} to {NEW}"),
+                "the comparison"
+            );
+            let selected = find(client, "[data-testid=tab-compare]")
+                .await?
+                .attr("aria-selected")
+                .await
+                .map_err(|e| e.to_string())?;
+            ensure_eq!(selected, Some("true".to_owned()), "the Compare tab is open");
+            Ok(())
+        },
+    )
+    .await;
+}

@@ -156,6 +156,26 @@ describe('CompareTab', () => {
     expect(asked.at(-1)).toEqual({ base: NEW.digest, target: OLD.digest });
   });
 
+  it('compares with the image it was opened for, when it is in the store', async () => {
+    const asked: unknown[] = [];
+    mockCommands({
+      list_images: () => [OTHER, NEW, OLD],
+      compare_images: (args) => {
+        asked.push(args);
+        return answer();
+      },
+    });
+    dom.mount(CompareTab, { image: NEW, initialOther: OTHER.digest });
+    await settle();
+    expect((byTestId('compare-select') as HTMLSelectElement).value).toBe(OTHER.digest);
+    expect(asked).toEqual([{ base: OTHER.digest, target: NEW.digest }]);
+    dom.unmount();
+    // Gone from the store meanwhile: the previous build, as usual.
+    dom.mount(CompareTab, { image: NEW, initialOther: `sha256:${'9'.repeat(64)}` });
+    await settle();
+    expect((byTestId('compare-select') as HTMLSelectElement).value).toBe(OLD.digest);
+  });
+
   it('says so when there is nothing to compare with, and shows a failure with Retry', async () => {
     mockCommands({ list_images: () => [NEW] });
     dom.mount(CompareTab, { image: NEW });

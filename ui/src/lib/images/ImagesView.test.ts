@@ -306,6 +306,35 @@ describe('ImagesView', () => {
       expect(byTestId('images-refreshed')?.querySelector('time')?.getAttribute('datetime')).toBe(NOW.toISOString());
     });
 
+    it('compares two chosen images, the newer against the older', async () => {
+      const compared: string[][] = [];
+      mockCommands({ list_images: rows });
+      dom.mount(ImagesView, {
+        now: () => NOW,
+        onCompare: (target: ImageRow, base: ImageRow) => compared.push([target.reference ?? '', base.reference ?? '']),
+      });
+      await settle();
+      const compare = byTestId('images-compare-selected') as HTMLButtonElement;
+      expect(compare.disabled).toBe(true);
+      const boxes = () => allByTestId('image-select') as HTMLInputElement[];
+      const nameOf = (box: HTMLInputElement) =>
+        box.closest('[data-testid=image-row]')?.querySelector('[data-testid=image-name]')?.textContent?.trim();
+      boxes().find((b) => nameOf(b) === 'alpha')!.click();
+      flushSync();
+      expect(compare.disabled).toBe(true);
+      boxes().find((b) => nameOf(b) === 'bravo')!.click();
+      flushSync();
+      expect(compare.disabled).toBe(false);
+      expect(compare.title).toContain('from docker.io/library/alpha:latest to docker.io/library/bravo:latest');
+      compare.click();
+      // bravo was built after alpha: it is the target.
+      expect(compared).toEqual([['docker.io/library/bravo:latest', 'docker.io/library/alpha:latest']]);
+      // A third choice: two images only.
+      boxes().find((b) => !b.checked)!.click();
+      flushSync();
+      expect(compare.disabled).toBe(true);
+    });
+
     it('selects all shown rows, confirms with the list of what goes, deletes and refreshes', async () => {
       let store = rows();
       const asked: string[][] = [];
