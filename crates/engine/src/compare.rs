@@ -413,7 +413,8 @@ fn diff_files(
     let mut diff = FileDiff::default();
     for before in all(base) {
         let Some(now) = after.remove(&before.path) else {
-            diff.removed_bytes += file_bytes(&before);
+            // Saturating: sizes come from the images' tar headers, which may claim anything.
+            diff.removed_bytes = diff.removed_bytes.saturating_add(file_bytes(&before));
             diff.removed.push(before);
             continue;
         };
@@ -430,7 +431,9 @@ fn diff_files(
         if changes.is_empty() {
             diff.unchanged += 1;
         } else {
-            diff.modified_bytes_change += signed(file_bytes(&now)) - signed(file_bytes(&before));
+            diff.modified_bytes_change = diff
+                .modified_bytes_change
+                .saturating_add(signed(file_bytes(&now)) - signed(file_bytes(&before)));
             diff.modified.push(FileModification {
                 path: now.path.clone(),
                 before,
@@ -441,7 +444,7 @@ fn diff_files(
     }
     let mut added: Vec<FileEntry> = after.into_values().collect();
     added.sort_by(|a, b| a.path.cmp(&b.path));
-    diff.added_bytes = added.iter().map(file_bytes).sum();
+    diff.added_bytes = added.iter().map(file_bytes).fold(0, u64::saturating_add);
     diff.added = added;
     diff
 }
@@ -858,5 +861,64 @@ mod tests {
             ]
         );
         assert!(diff_config(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn absurd_sizes_saturate_instead_of_overflowing() {
+        let huge = |name: &str, files: &[&str]| {
+            layer(name, |b| {
+                for f in files {
+                    b.add(f, meta(FileType::File, u64::MAX / 2, 0o644, 0), "")
+                        .unwrap();
+                }
+            })
+        };
+        let d = run(
+            vec![huge("a", &["x", "y", "z", "m"])],
+            vec![
+                huge("b", &["p", "q", "r"]),
+                layer("c", |b| {
+                    b.add("m", meta(FileType::File, 0, 0o644, 0), "").unwrap();
+                }),
+            ],
+        );
+        assert_eq!(d.files.removed_bytes, u64::MAX);
+        assert_eq!(d.files.added_bytes, u64::MAX);
+        assert_eq!(d.files.modified.len(), 1);
+    }
+
+    /// Sizes a hostile tar header claims (a GNU sparse entry's size is its header's word)
+    /// never overflow a sum anywhere an image is looked at: steps, efficiency, listings.
+    #[test]
+    fn absurd_sizes_never_overflow_an_image_view() {
+        let big = || meta(FileType::File, u64::MAX / 3, 0o644, 0);
+        let first = layer("first", |b| {
+            b.add("d", meta(FileType::Dir, 0, 0o755, 0), "").unwrap();
+            for f in ["d/a", "d/b", "d/c", "e"] {
+                b.add(f, big(), "").unwrap();
+            }
+        });
+        let second = layer("second", |b| {
+            for f in ["d/a", "d/b", "d/c", "f"] {
+                b.add(f, big(), "").unwrap();
+            }
+            b.whiteout("e").unwrap();
+        });
+        let third = layer("third", |b| b.opaque("d").unwrap());
+        let image = ImageLayers::from_indexes(vec![first, second, third], Vec::new());
+        let steps = image.steps();
+        assert_eq!(steps.len(), 3);
+        assert_eq!(steps[0].wasted_bytes, u64::MAX);
+        let efficiency = image.efficiency();
+        assert_eq!(efficiency.wasted_bytes, u64::MAX);
+        assert!(efficiency.score.is_finite());
+        for scope in [
+            crate::layers::FileScope::Image,
+            crate::layers::FileScope::Steps(&[1, 2]),
+        ] {
+            image.list_dir(scope, "/", 0, 100).unwrap();
+            image.list_dir(scope, "/d", 0, 100).ok();
+        }
+        image.largest_files(10);
     }
 }

@@ -488,13 +488,16 @@ impl ImageLayers {
                 .cmp(&a.wasted_bytes)
                 .then_with(|| a.path.cmp(&b.path))
         });
-        let wasted_bytes = inefficient_files.iter().map(|f| f.wasted_bytes).sum();
+        let wasted_bytes = inefficient_files
+            .iter()
+            .map(|f| f.wasted_bytes)
+            .fold(0, u64::saturating_add);
         let user_size: u64 = self
             .layers
             .iter()
             .skip(1)
             .map(LayerIndex::uncompressed_size)
-            .sum();
+            .fold(0, u64::saturating_add);
         let user_wasted_percent = if user_size == 0 {
             0.0
         } else {

@@ -122,7 +122,7 @@ impl Visits {
             self.min.min(size)
         };
         self.count += 1;
-        self.cumulative += size;
+        self.cumulative = self.cumulative.saturating_add(size);
         self.sample.get_or_insert(version);
     }
 }
@@ -254,7 +254,8 @@ pub(crate) fn merge(layers: &[&LayerIndex]) -> Merged {
             .iter()
             .filter(|e| e.kind == Some(FileType::File))
             .map(|e| e.size)
-            .sum();
+            // Saturating: a GNU sparse entry's size is whatever its header claims.
+            .fold(0, u64::saturating_add);
     }
 
     let mut heap: BinaryHeap<Head<'_>> = BinaryHeap::with_capacity(layers.len());
@@ -334,8 +335,8 @@ impl<'a> Merger<'_, 'a> {
         }
         self.settle_pending(&frame.pending);
         if visits.count > 0 {
-            self.dive.min_sum += visits.min;
-            self.dive.cumulative_sum += visits.cumulative;
+            self.dive.min_sum = self.dive.min_sum.saturating_add(visits.min);
+            self.dive.cumulative_sum = self.dive.cumulative_sum.saturating_add(visits.cumulative);
             if visits.count >= 2
                 && let Some(version) = visits.sample
             {
@@ -351,8 +352,8 @@ impl<'a> Merger<'_, 'a> {
     /// An opaque marker is a path of its own in dive's trees (`dir/.wh..opq`), seen once.
     fn settle_pending(&mut self, pending: &[Pending]) {
         for p in pending.iter().filter(|p| p.opaque) {
-            self.dive.min_sum += p.removed_bytes;
-            self.dive.cumulative_sum += p.removed_bytes;
+            self.dive.min_sum = self.dive.min_sum.saturating_add(p.removed_bytes);
+            self.dive.cumulative_sum = self.dive.cumulative_sum.saturating_add(p.removed_bytes);
         }
     }
 
@@ -481,7 +482,8 @@ impl<'a> Merger<'_, 'a> {
 
     /// A version stops being visible: its bytes were wasted.
     fn supersede(&mut self, s: State) {
-        self.stats[s.version.layer as usize].wasted_bytes += s.size;
+        let stats = &mut self.stats[s.version.layer as usize];
+        stats.wasted_bytes = stats.wasted_bytes.saturating_add(s.size);
     }
 
     /// A removal by the whiteout or opaque directory at stack depth `origin` took `bytes`.
@@ -491,7 +493,7 @@ impl<'a> Merger<'_, 'a> {
             .get_mut(origin)
             .and_then(|f| f.pending.iter_mut().find(|p| p.layer == layer))
         {
-            p.removed_bytes += bytes;
+            p.removed_bytes = p.removed_bytes.saturating_add(bytes);
         }
     }
 

@@ -386,7 +386,7 @@ impl ImageLayers {
                         by_step: 0,
                         how: change.kind,
                     });
-                    w.bytes += raw.size;
+                    w.bytes = w.bytes.saturating_add(raw.size);
                     w.by_step = self.step_of[layer];
                     w.how = change.kind;
                 }
