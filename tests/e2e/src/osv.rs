@@ -7,9 +7,12 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use porthole_engine::vulns::{UpdateOptions, VulnDb};
 use serde_json::json;
+
+use crate::Fixture;
 
 /// The advisories of [`debian_export`], as the Vulnerabilities tab should show them: the
 /// installed package, the advisory id and its severity badge, most severe package first.
@@ -187,4 +190,24 @@ pub fn dead_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("bind a free port")
         .port()
+}
+
+/// Points `fixture`'s settings at `server` for OSV's exports and at a dead port for the OSV
+/// API (so nothing leaves the machine); with `import`, also imports the Debian export into
+/// the offline database, with the engine call the Settings page's Update button makes.
+pub async fn use_offline_osv(fixture: &Fixture, server: &OsvExportServer, import: bool) {
+    fixture.write_config(&json!({
+        "osvApiUrl": format!("http://127.0.0.1:{}", dead_port()),
+        "osvDataUrl": server.url(),
+    }));
+    if import {
+        VulnDb::in_store(&fixture.store_root())
+            .update(
+                &server.url(),
+                &["Debian".to_owned()],
+                &UpdateOptions::new(SystemTime::now()),
+            )
+            .await
+            .expect("import the OSV export served on loopback");
+    }
 }

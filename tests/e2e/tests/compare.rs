@@ -2,16 +2,13 @@
 //! repository (see `Fixture::add_packages_image_update`); the newer one's tab compares it
 //! with the older by default and lists the packages and files that changed.
 
-use std::time::SystemTime;
-
 use fantoccini::Client;
 use porthole_e2e::app::{
     Outcome, click, find, screenshot, script, text_of, texts, until_eq, with_app,
 };
-use porthole_e2e::osv::{OsvExportServer, dead_port};
+use porthole_e2e::osv::{OsvExportServer, use_offline_osv};
 use porthole_e2e::{COMPARED_PACKAGES, Fixture, ensure_eq};
-use porthole_engine::vulns::{UpdateOptions, VulnDb};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const OLD: &str = "docker.io/library/e2e-packages:1.0";
 const NEW: &str = "docker.io/library/e2e-packages:1.1";
@@ -218,18 +215,7 @@ async fn compare_tab_follows_a_dark_system_theme() {
 async fn compare_tab_compares_the_vulnerabilities_of_both_builds() {
     let server = OsvExportServer::start();
     let fixture = fixture();
-    fixture.write_config(&json!({
-        "osvApiUrl": format!("http://127.0.0.1:{}", dead_port()),
-        "osvDataUrl": server.url(),
-    }));
-    VulnDb::in_store(&fixture.store_root())
-        .update(
-            &server.url(),
-            &["Debian".to_owned()],
-            &UpdateOptions::new(SystemTime::now()),
-        )
-        .await
-        .expect("import the OSV export served on loopback");
+    use_offline_osv(&fixture, &server, true).await;
     with_app(
         "compare_tab_compares_the_vulnerabilities_of_both_builds",
         &fixture,

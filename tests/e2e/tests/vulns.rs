@@ -3,15 +3,14 @@
 //! export served on 127.0.0.1 (`porthole_e2e::osv`). The OSV API URL is a dead loopback
 //! port, so nothing leaves the machine.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use fantoccini::Client;
 use porthole_e2e::app::{
     Outcome, click, find, screenshot, script, text_of, texts, until_eq, with_app,
 };
-use porthole_e2e::osv::{HOSTILE_SUMMARY, OsvExportServer, VULNS_IMAGE, dead_port};
+use porthole_e2e::osv::{HOSTILE_SUMMARY, OsvExportServer, VULNS_IMAGE, use_offline_osv};
 use porthole_e2e::{Fixture, ensure_eq};
-use porthole_engine::vulns::{UpdateOptions, VulnDb};
 use serde_json::{Value, json};
 
 const IMAGE: &str = "docker.io/library/e2e-packages:1.0";
@@ -22,20 +21,7 @@ const IMAGE: &str = "docker.io/library/e2e-packages:1.0";
 async fn prepared(server: &OsvExportServer, import: bool) -> Fixture {
     let fixture = Fixture::empty();
     fixture.add_packages_image(IMAGE, "1.0");
-    fixture.write_config(&json!({
-        "osvApiUrl": format!("http://127.0.0.1:{}", dead_port()),
-        "osvDataUrl": server.url(),
-    }));
-    if import {
-        VulnDb::in_store(&fixture.store_root())
-            .update(
-                &server.url(),
-                &["Debian".to_owned()],
-                &UpdateOptions::new(SystemTime::now()),
-            )
-            .await
-            .expect("import the OSV export served on loopback");
-    }
+    use_offline_osv(&fixture, server, import).await;
     fixture
 }
 
