@@ -7,6 +7,10 @@ Subcommands:
   gen-random SEED SIZE     write a tar (stdout) of ~SIZE bytes, ~96% random
   pack OUT                 read a tar on stdin, gzip it to OUT.tar.gz and write
                            OUT.json {digest, size, diff_id, uncompressed}
+  gen-update ROOTFS SEED   write a tar (stdout): a layer "upgrading" the Debian ROOTFS below
+                           it (every 4th dpkg package's version bumped, 300 files of
+                           /usr/share/doc rewritten, 100 of /usr/share/locale whited out,
+                           500 files added under /opt/app), for bench/diff.sh
   layout DIR TAG LAYER...  write an OCI image layout in DIR (LAYER = a pack OUT prefix),
                            the layer blobs hard-linked (or copied) into it
   summarize RESULTS.tsv META.json OUT.json
@@ -231,6 +235,45 @@ def gen_random(seed: str, size: int):
     rnd.close()
 
 
+def gen_update(rootfs: str, seed: str):
+    rng = random.Random(seed)
+    out = tarfile.open(fileobj=sys.stdout.buffer, mode="w|", format=tarfile.PAX_FORMAT)
+
+    def put(name, data: bytes, mode=0o644):
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = len(data), mode, MTIME + 1
+        out.addfile(info, io.BytesIO(data))
+
+    with open(os.path.join(rootfs, "var/lib/dpkg/status"), encoding="utf-8") as f:
+        stanzas = f.read().split("\n\n")
+    bumped = []
+    for i, stanza in enumerate(stanzas):
+        if i % 4 == 0:
+            stanza = "\n".join(line + "+bench1" if line.startswith("Version: ") else line
+                                for line in stanza.split("\n"))
+        bumped.append(stanza)
+    put("var/lib/dpkg/status", "\n\n".join(bumped).encode())
+
+    def files_under(top):
+        found = []
+        for dirpath, dirnames, filenames in os.walk(os.path.join(rootfs, top)):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    found.append(os.path.relpath(path, rootfs))
+        return found
+
+    for path in files_under("usr/share/doc")[:300]:
+        put(path, rng.randbytes(rng.randrange(100, 4000)))
+    for path in files_under("usr/share/locale")[:100]:
+        head, name = os.path.split(path)
+        put(os.path.join(head, ".wh." + name), b"")
+    for n in range(500):
+        put(f"opt/app/lib/file-{n:04}.txt", rng.randbytes(rng.randrange(10, 20000)))
+    out.close()
+
+
 def compressor():
     if shutil.which("pigz"):
         return ["pigz", "-n", "-6"]
@@ -435,6 +478,8 @@ def main():
         gen_mixed(args[0], size_arg(args[1]))
     elif cmd == "gen-random":
         gen_random(args[0], size_arg(args[1]))
+    elif cmd == "gen-update":
+        gen_update(args[0], args[1])
     elif cmd == "pack":
         pack(args[0])
     elif cmd == "layout":
