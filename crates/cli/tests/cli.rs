@@ -1013,3 +1013,37 @@ fn vulns_of_a_pulled_image_from_an_imported_osv_export() {
     let gc = porthole.json(&["gc"]);
     assert_eq!(gc["scan_summaries_removed"], 1, "{gc:#}");
 }
+
+#[test]
+fn diff_pull_fetches_what_the_store_lacks_then_compares() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let (a, b) = catalog::sharing_a_layer();
+    let a = a.push(&registry, "diff/app", "a").reference();
+    let b = b.push(&registry, "diff/app", "b").reference();
+    let porthole = Porthole::new();
+
+    // Without --pull, a missing image is an error naming it.
+    assert_one_error_line(&porthole.run(&["diff", &a, &b]), &a);
+    assert_eq!(porthole.json(&["images"]), serde_json::json!([]));
+
+    let out = porthole.run(&["--json", "diff", "--pull", &a, &b]);
+    assert_success(&out, &["diff", "--pull"]);
+    // The pulls' progress went to stderr: stdout is the one JSON document.
+    let diff: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(diff["shared_layers"], 1, "{diff:#}");
+    let paths = |kind: &str| -> Vec<String> {
+        diff["files"][kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(paths("added"), ["/app-b.txt"]);
+    assert_eq!(paths("removed"), ["/app-a.txt"]);
+    assert_eq!(porthole.json(&["images"]).as_array().unwrap().len(), 2);
+    // Both present now: nothing more is fetched (the registry could be gone).
+    drop(registry);
+    let again = porthole.run(&["--json", "diff", "--pull", &a, &b]);
+    assert_success(&again, &["diff", "--pull", "again"]);
+}

@@ -7,11 +7,14 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use anyhow::bail;
+use porthole_engine::Reference;
 use porthole_engine::compare::{self, Direction, FileAttribute, ImageDiff, Loaded};
 use porthole_engine::layers::FileEntry;
+use porthole_engine::store::StoreError;
 use porthole_engine::vulns::{ImageScan, ScanOptions, SourceMode};
 
 use super::images::print_table;
+use super::pull::pull_with_progress;
 use super::{Context, blocking};
 use crate::output::human_size;
 
@@ -29,6 +32,10 @@ pub struct Args {
     /// and introduces (the OSV API, or the offline database when one is imported).
     #[arg(long)]
     pub vulns: bool,
+    /// Pull the images the store lacks first (as `docker run --pull missing`), so that
+    /// `porthole diff --pull nginx:1.26 nginx:1.27` works on a fresh machine.
+    #[arg(long)]
+    pub pull: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,6 +64,19 @@ fn parse_types(names: &[String]) -> anyhow::Result<Vec<Part>> {
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let parts = parse_types(&args.types)?;
     let store = ctx.store()?;
+    if args.pull {
+        for name in [&args.base, &args.target] {
+            let lookup = {
+                let (store, name) = (store.clone(), name.clone());
+                blocking(move || Ok(store.resolve(&name))).await?
+            };
+            if let Err(StoreError::NotFound { .. }) = lookup {
+                // Not an image ID either: a reference to fetch.
+                let reference = Reference::parse(name)?;
+                pull_with_progress(ctx, &reference, None, None, true).await?;
+            }
+        }
+    }
     let (base, target) = {
         let store = store.clone();
         let (base, target) = (args.base, args.target);

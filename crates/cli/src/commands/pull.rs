@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use porthole_engine::pull::{PullOptions, pull};
+use porthole_engine::pull::{PullOptions, PullReport, pull};
 use porthole_engine::{Platform, Reference};
 
 use super::Context;
@@ -24,19 +24,23 @@ pub struct Args {
     pub no_index: bool,
 }
 
-pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let reference = Reference::parse(&args.reference)?;
-    let platform = match args
-        .platform
-        .or_else(|| ctx.config.default_platform.clone())
-    {
+/// Pulls `reference` as `porthole pull` does (progress bars on a terminal's stderr, Ctrl-C
+/// stops cleanly); shared with `porthole diff --pull`.
+pub async fn pull_with_progress(
+    ctx: &Context,
+    reference: &Reference,
+    platform: Option<String>,
+    jobs: Option<usize>,
+    index: bool,
+) -> anyhow::Result<PullReport> {
+    let platform = match platform.or_else(|| ctx.config.default_platform.clone()) {
         Some(p) => Some(p.parse::<Platform>()?),
         None => None,
     };
     let options = PullOptions {
         platform,
-        jobs: args.jobs.unwrap_or_else(|| ctx.config.jobs()).max(1),
-        index: !args.no_index,
+        jobs: jobs.unwrap_or_else(|| ctx.config.jobs()).max(1),
+        index,
     };
     let store = ctx.store()?;
     let client = ctx.client()?;
@@ -47,9 +51,15 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     // Ctrl-C cancels cleanly: verified blobs stay, partial downloads resume next time.
     let cancel = super::cancel_on_ctrl_c();
-    let report = pull(&client, &store, &reference, &options, &observer, &cancel)
+    pull(&client, &store, reference, &options, &observer, &cancel)
         .await
-        .with_context(|| format!("cannot pull {}", reference.familiar()))?;
+        .with_context(|| format!("cannot pull {}", reference.familiar()))
+}
+
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let reference = Reference::parse(&args.reference)?;
+    let report =
+        pull_with_progress(ctx, &reference, args.platform, args.jobs, !args.no_index).await?;
     if ctx.json {
         ctx.print_json(&report)?;
     } else {
