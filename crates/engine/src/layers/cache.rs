@@ -33,7 +33,7 @@ use crate::store::Store;
 
 /// Bump when the body's layout or the meaning of a field changes: older files are then
 /// rebuilt rather than misread.
-pub const CACHE_FORMAT_VERSION: u32 = 4;
+pub const CACHE_FORMAT_VERSION: u32 = 5;
 
 const MAGIC: &[u8; 8] = b"PHLIDX\r\n";
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;

@@ -384,17 +384,27 @@ impl IndexBuilder {
         // Stable: entries for the same path stay in archive order.
         order.sort_by(|&a, &b| tree_cmp(path(a), path(b)));
 
-        // All the records for one path: flags add up, the last real entry wins.
+        // All the records for one path: flags add up, the last real entry wins. A directory
+        // written after a non-directory at the same path (two tar entries that lower
+        // symlinks resolve to one place, say) was extracted fresh: the non-directory had
+        // already replaced whatever the layers below had there, so the directory hides it,
+        // as an opaque one does.
+        let is_non_dir = |raw: &RawEntry| raw.kind.is_some_and(|k| k != FileType::Dir);
         let mut merged: Vec<(RawEntry, u32)> = Vec::with_capacity(order.len());
         let mut i = 0;
         while i < order.len() {
             let first = order[i];
             let (mut raw, mut seq) = (pending[first as usize], first);
+            let mut replaced_below = is_non_dir(&raw);
             let mut j = i + 1;
             while j < order.len() && path(order[j]) == path(first) {
                 let next = pending[order[j] as usize];
-                let flags = raw.flags | next.flags;
+                let mut flags = raw.flags | next.flags;
                 if next.kind.is_some() {
+                    if next.kind == Some(FileType::Dir) && replaced_below {
+                        flags |= OPAQUE;
+                    }
+                    replaced_below |= is_non_dir(&next);
                     (raw, seq) = (next, order[j]);
                 }
                 raw.flags = flags;
