@@ -327,8 +327,9 @@ mod layers_props {
         /// stack says nothing about the rules.
         conflict: bool,
         /// A layer writes, through a lower symlink, inside a path where it wrote a
-        /// non-directory itself (after lower symlinks resolved both to one place). Which layer then owns the directory that
-        /// replaces it is a known gap of the index, pinned by the ignored unit test
+        /// non-directory itself (after lower symlinks resolved both to one place). Which
+        /// layer then owns the directory that replaces it is a known gap of the index,
+        /// pinned by the ignored unit test
         /// `a_file_under_a_symlink_of_the_same_layer_lands_in_a_new_directory` in
         /// `layers/symlinks.rs`; such stacks are left out here so that the suite stays
         /// deterministic until it is closed.
