@@ -196,76 +196,69 @@ mod tests {
         LayerIndex::built_for_tests(name, f)
     }
 
+    /// What stacking `top` on `c -> /etc` (step 0) and on `b -> /etc` with `c/b/a` (step 1,
+    /// which lands at `etc/b/a`) shows: path, type and step of each entry.
+    fn over_two_links(top: LayerIndex) -> Vec<(String, FileType, usize)> {
+        let l0 = layer("0", |b| {
+            b.add("c", meta(FileType::Symlink), "/etc").unwrap()
+        });
+        let l1 = layer("1", |b| {
+            b.add("b", meta(FileType::Symlink), "/etc").unwrap();
+            b.add("c/b/a", meta(FileType::File), "").unwrap();
+        });
+        ImageLayers::from_indexes(vec![l0, l1, top], Vec::new())
+            .tree("/", None)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.path, e.kind, e.layer))
+            .collect()
+    }
+
+    fn expected(rows: &[(&str, FileType, usize)]) -> Vec<(String, FileType, usize)> {
+        rows.iter().map(|&(p, k, l)| (p.to_owned(), k, l)).collect()
+    }
+
     /// Found by `layers_props` (2026-11-27): two entries of one layer that lower symlinks
     /// resolve to the same place, a symlink then a directory. Extraction replaces the
     /// lower directory `etc/b` (and `etc/b/a` in it) by the symlink, then the symlink by a
-    /// new, empty directory; the index keeps the directory as one written over the lower
-    /// one, so `etc/b/a` stays visible.
+    /// new, empty directory.
     #[test]
     fn a_directory_after_a_symlink_at_one_place_hides_what_was_below() {
-        let l0 = layer("0", |b| {
-            b.add("c", meta(FileType::Symlink), "/etc").unwrap()
-        });
-        let l1 = layer("1", |b| {
-            b.add("b", meta(FileType::Symlink), "/etc").unwrap();
-            b.add("c/b/a", meta(FileType::File), "").unwrap();
-        });
-        let l2 = layer("2", |b| {
+        let top = layer("2", |b| {
             b.add("b/b", meta(FileType::Symlink), "a").unwrap();
             b.add("c/b", meta(FileType::Dir), "").unwrap();
         });
-        let image = ImageLayers::from_indexes(vec![l0, l1, l2], Vec::new());
-        let seen: Vec<(String, FileType, usize)> = image
-            .tree("/", None)
-            .unwrap()
-            .into_iter()
-            .map(|e| (e.path, e.kind, e.layer))
-            .collect();
         assert_eq!(
-            seen,
-            [
-                ("/b".to_owned(), FileType::Symlink, 1),
-                ("/c".to_owned(), FileType::Symlink, 0),
-                ("/etc".to_owned(), FileType::Dir, 1),
-                ("/etc/b".to_owned(), FileType::Dir, 2),
-            ]
+            over_two_links(top),
+            expected(&[
+                ("/b", FileType::Symlink, 1),
+                ("/c", FileType::Symlink, 0),
+                ("/etc", FileType::Dir, 1),
+                ("/etc/b", FileType::Dir, 2),
+            ])
         );
     }
 
-    /// The same layers, but the top one writes a file under the place instead of the
-    /// directory: the directory the file needs replaces the symlink, as extraction makes it.
-    /// The index keeps the lower directory there instead (same files; the directory's step
-    /// is wrong). `layers_props` leaves such stacks out until this passes.
+    /// The same, but the top layer writes a file under the place instead of the directory:
+    /// the directory the file needs replaces the symlink, as extraction makes it. The index
+    /// keeps the lower directory there instead (same files; the directory's step is wrong).
+    /// `layers_props` leaves such stacks out until this passes.
     #[test]
     #[ignore = "known gap: the step of a directory implied over a symlink of the same layer"]
     fn a_file_under_a_symlink_of_the_same_layer_lands_in_a_new_directory() {
-        let l0 = layer("0", |b| {
-            b.add("c", meta(FileType::Symlink), "/etc").unwrap()
-        });
-        let l1 = layer("1", |b| {
-            b.add("b", meta(FileType::Symlink), "/etc").unwrap();
-            b.add("c/b/a", meta(FileType::File), "").unwrap();
-        });
-        let l2 = layer("2", |b| {
+        let top = layer("2", |b| {
             b.add("b/b", meta(FileType::Symlink), "a").unwrap();
             b.add("c/b/a", meta(FileType::File), "").unwrap();
         });
-        let image = ImageLayers::from_indexes(vec![l0, l1, l2], Vec::new());
-        let seen: Vec<(String, FileType, usize)> = image
-            .tree("/", None)
-            .unwrap()
-            .into_iter()
-            .map(|e| (e.path, e.kind, e.layer))
-            .collect();
         assert_eq!(
-            seen,
-            [
-                ("/b".to_owned(), FileType::Symlink, 1),
-                ("/c".to_owned(), FileType::Symlink, 0),
-                ("/etc".to_owned(), FileType::Dir, 1),
-                ("/etc/b".to_owned(), FileType::Dir, 2),
-                ("/etc/b/a".to_owned(), FileType::File, 2),
-            ]
+            over_two_links(top),
+            expected(&[
+                ("/b", FileType::Symlink, 1),
+                ("/c", FileType::Symlink, 0),
+                ("/etc", FileType::Dir, 1),
+                ("/etc/b", FileType::Dir, 2),
+                ("/etc/b/a", FileType::File, 2),
+            ])
         );
     }
 }
