@@ -205,7 +205,7 @@ mod layers_props {
                 .collect();
             let image = ImageLayers::from_indexes(indexes.clone(), Vec::new());
             let model = Model::apply(&indexes);
-            prop_assume!(!model.conflict && !model.own_shadow);
+            prop_assume!(!model.conflict);
 
             let got: BTreeMap<String, Version> = image
                 .tree("/", None)
@@ -326,14 +326,6 @@ mod layers_props {
         /// file: extraction fails on such a tar (containerd: "not a directory"), so the
         /// stack says nothing about the rules.
         conflict: bool,
-        /// A layer writes, through a lower symlink, inside a path where it wrote a
-        /// non-directory itself (after lower symlinks resolved both to one place). Which
-        /// layer then owns the directory that replaces it is a known gap of the index,
-        /// pinned by the ignored unit test
-        /// `a_file_under_a_symlink_of_the_same_layer_lands_in_a_new_directory` in
-        /// `layers/symlinks.rs`; such stacks are left out here so that the suite stays
-        /// deterministic until it is closed.
-        own_shadow: bool,
     }
 
     /// Where `path` of `layer` lands given the state below it: through each ancestor that
@@ -383,7 +375,6 @@ mod layers_props {
     impl Model {
         fn apply(layers: &[LayerIndex]) -> Model {
             let mut conflict = false;
-            let mut own_shadow = false;
             let mut state = State::new();
             let mut states = Vec::new();
             let mut changes = Vec::new();
@@ -431,10 +422,6 @@ mod layers_props {
                     // anything else there, as an implied directory always is).
                     for (end, _) in path.match_indices('/') {
                         let dir = &path[..end];
-                        own_shadow |= path != e.path
-                            && state
-                                .get(dir)
-                                .is_some_and(|(v, _)| v.layer == i && v.kind != FileType::Dir);
                         let is_dir = state.get(dir).is_some_and(|(v, _)| v.kind == FileType::Dir);
                         if !is_dir {
                             let v = Version {
@@ -494,7 +481,6 @@ mod layers_props {
                 states,
                 changes,
                 conflict,
-                own_shadow,
             }
         }
 

@@ -552,8 +552,10 @@ impl Layout {
             return;
         }
         // Ancestors must be directories. One that the layer wrote as something else
-        // before this entry became a directory when this entry was extracted; one written
-        // after it replaced the directory, and this entry with it.
+        // before this entry became a directory when this entry was extracted: a new one of
+        // this layer's, since the non-directory had already replaced whatever the layers
+        // below had there (so it hides that, as an opaque one does). One written after
+        // this entry replaced the directory, and this entry with it.
         for k in 0..self.stack.len() {
             let (at, ancestor_seq) = self.stack[k];
             let ancestor = &mut self.entries[at];
@@ -562,7 +564,7 @@ impl Layout {
                 Some(_) if ancestor_seq > seq && ancestor.flags & IMPLICIT == 0 => return,
                 Some(_) => {
                     ancestor.kind = Some(FileType::Dir);
-                    ancestor.flags |= IMPLICIT;
+                    ancestor.flags = (ancestor.flags | OPAQUE) & !IMPLICIT;
                     ancestor.size = 0;
                     ancestor.mode = 0o755;
                     ancestor.uid = 0;
@@ -734,6 +736,8 @@ mod tests {
             b.add("b", meta(FileType::File, 3), "").unwrap();
             b.add("b/y", meta(FileType::File, 1), "").unwrap();
         });
-        assert_eq!(listing(&index), ["a file", "b dir i", "b/y file"]);
+        // `b`, a file, replaced whatever was below; `b/y` then made it a new directory of
+        // this layer's, hiding the layers below as an opaque one does.
+        assert_eq!(listing(&index), ["a file", "b dir o", "b/y file"]);
     }
 }

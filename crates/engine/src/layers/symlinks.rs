@@ -240,11 +240,9 @@ mod tests {
     }
 
     /// The same, but the top layer writes a file under the place instead of the directory:
-    /// the directory the file needs replaces the symlink, as extraction makes it. The index
-    /// keeps the lower directory there instead (same files; the directory's step is wrong).
-    /// `layers_props` leaves such stacks out until this passes.
+    /// the directory the file needs replaces the symlink, as extraction makes it: a new
+    /// directory of the top layer's (also found by `layers_props`).
     #[test]
-    #[ignore = "known gap: the step of a directory implied over a symlink of the same layer"]
     fn a_file_under_a_symlink_of_the_same_layer_lands_in_a_new_directory() {
         let top = layer("2", |b| {
             b.add("b/b", meta(FileType::Symlink), "a").unwrap();
