@@ -1,5 +1,5 @@
 //! Two images side by side: which packages were upgraded, added or removed, which files
-//! changed, and how many layers the two share. This answers "what changed between
+//! and run settings changed, and how many layers the two share. This answers "what changed between
 //! `nginx:1.26` and `nginx:1.27`?", as `docker scout compare` and Google's
 //! `container-diff diff` do, from the store alone.
 //!
@@ -205,7 +205,8 @@ pub fn diff_vulns(base: &ScanReport, target: &ScanReport) -> VulnDiff {
     }
 }
 
-/// An image as [`compare`] needs it: its summary, its stacked layers and its packages.
+/// An image as [`compare`] needs it: its summary, its stacked layers, its packages and its
+/// run config.
 #[derive(Clone, Copy)]
 pub struct Compared<'a> {
     pub image: &'a ImageSummary,
