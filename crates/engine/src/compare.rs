@@ -1,7 +1,7 @@
 //! Two images side by side: which packages were upgraded, added or removed, which files
-//! and run settings changed, and how many layers the two share. This answers "what changed between
-//! `nginx:1.26` and `nginx:1.27`?", as `docker scout compare` and Google's
-//! `container-diff diff` do, from the store alone.
+//! and run settings changed, and how many layers the two share. This answers "what
+//! changed between `nginx:1.26` and `nginx:1.27`?", as `docker scout compare` and
+//! Google's `container-diff diff` do, from the store alone.
 //!
 //! Packages are matched by type, name and architecture; a version change is called an
 //! upgrade or a downgrade by the ecosystem's own ordering (dpkg, rpm, apk, PEP 440, …, the
