@@ -383,6 +383,32 @@ fn saved_images_load_back_whole_from_a_file_or_a_compressed_pipe() {
 }
 
 #[test]
+fn a_loaded_layer_too_big_to_hold_is_stored_as_a_pulled_one_is() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    // Over the 1 MiB that load keeps in memory: it streams into a file of the store.
+    let pulled = catalog::big_layer(3 << 20, 7)
+        .push(&registry, "load/big", "1")
+        .reference();
+    let source = tempfile::tempdir().unwrap();
+    ok(porthole(source.path(), &["pull", &pulled]));
+    let archive = source.path().join("big.tar");
+    ok(porthole(
+        source.path(),
+        &["save", &pulled, "-o", archive.to_str().unwrap()],
+    ));
+    let target = tempfile::tempdir().unwrap();
+    load_file(target.path(), &archive);
+    assert_eq!(listed(target.path()), listed(source.path()));
+    assert_clean(target.path());
+    // Readable by other users' tools, as pulled blobs are (skopeo or umoci under sudo).
+    for blob in std::fs::read_dir(target.path().join("store/blobs/sha256")).unwrap() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = blob.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o644, 0o644, "blob mode {mode:o}");
+    }
+}
+
+#[test]
 fn a_tagged_image_is_saved_and_loads_under_its_new_name() {
     let registry = TestRegistry::start(RegistryAuth::None);
     let (a, _) = catalog::sharing_a_layer();

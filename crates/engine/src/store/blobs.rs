@@ -83,11 +83,23 @@ impl Store {
         fs::create_dir_all(&ingest).map_err(io_error("create directory", &ingest))?;
         let mut temp = layout::temp_file(&ingest)?;
         temp.write_all(bytes)
-            .and_then(|()| temp.as_file().sync_all())
             .map_err(io_error("write", temp.path()))?;
+        self.persist_blob(temp, expected)
+    }
+
+    /// Moves a temporary file of `ingest/` (made by `layout::temp_file`) whose bytes are
+    /// the blob `digest` into `blobs/`: fsync, rename, fsync of the directory.
+    pub(super) fn persist_blob(
+        &self,
+        temp: tempfile::NamedTempFile,
+        digest: &Digest,
+    ) -> Result<(), StoreError> {
+        temp.as_file()
+            .sync_all()
+            .map_err(io_error("sync", temp.path()))?;
         let blobs = self.blobs_dir();
         fs::create_dir_all(&blobs).map_err(io_error("create directory", &blobs))?;
-        let target = self.blob_path(expected);
+        let target = self.blob_path(digest);
         temp.persist(&target)
             .map_err(|e| io_error("move into place", &target)(e.error))?;
         sync_dir(&blobs)

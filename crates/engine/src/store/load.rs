@@ -38,7 +38,7 @@ use super::images::{
     ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, ManifestDescriptor, NewImage, PlatformChoice,
     from_oci_platform, platform_choice,
 };
-use super::layout::sync_dir;
+use super::layout;
 use super::walk::{DOCKER_MANIFEST, MAX_MANIFEST_SIZE, OCI_MANIFEST, is_index_media_type};
 use super::{Store, StoreError, io_error};
 use crate::digest::{Digest, Hasher};
@@ -319,11 +319,7 @@ impl Store {
     ) -> Result<(Digest, u64), ArchiveError> {
         let dir = self.ingest_dir();
         fs::create_dir_all(&dir).map_err(io_error("create directory", &dir))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".load-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io_error("create a file in", &dir))?;
+        let mut temp = layout::temp_file(&dir)?;
         let mut hasher = Hasher::new();
         let mut chunk = vec![0; CHUNK];
         loop {
@@ -345,15 +341,7 @@ impl Store {
         let size = hasher.len();
         let digest = hasher.finish();
         if !self.has_blob(&digest, size) {
-            temp.as_file()
-                .sync_all()
-                .map_err(io_error("sync", temp.path()))?;
-            let blobs = self.blobs_dir();
-            fs::create_dir_all(&blobs).map_err(io_error("create directory", &blobs))?;
-            let target = self.blob_path(&digest);
-            temp.persist(&target)
-                .map_err(|e| io_error("move into place", &target)(e.error))?;
-            sync_dir(&blobs)?;
+            self.persist_blob(temp, &digest)?;
         }
         Ok((digest, size))
     }
