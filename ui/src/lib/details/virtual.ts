@@ -26,3 +26,13 @@ export function revealTop(index: number, scrollTop: number, viewport: number, ro
   if (viewport > 0 && top + rowHeight > scrollTop + viewport) return top + rowHeight - viewport;
   return scrollTop;
 }
+
+/** Calls `onResize` each time `element` changes size (and once when it starts); the answer
+ *  stops it, for an `$effect` to return. Without `ResizeObserver` (jsdom) it does nothing,
+ *  and `visibleRange` falls back to `FALLBACK_VIEWPORT`. */
+export function watchSize(element: Element, onResize: () => void): () => void {
+  if (typeof ResizeObserver === 'undefined') return () => {};
+  const observer = new ResizeObserver(onResize);
+  observer.observe(element);
+  return () => observer.disconnect();
+}
