@@ -10,7 +10,7 @@ use porthole_engine::compare::{self, Compared};
 use porthole_engine::run_config::RunConfig;
 use porthole_engine::vulns::{ImageScan, ScanOptions, SourceMode, VulnError, scan_image};
 
-use super::inspect::{blocking, image_of, layers_of, open_store};
+use super::inspect::{blocking, images_of, layers_of, open_store};
 use super::running::Registered;
 use crate::AppState;
 use crate::ipc::{CompareAnswer, IpcError, IpcErrorCode, ScanMode, VulnCompareAnswer};
@@ -26,7 +26,7 @@ pub async fn compare_images(
     blocking("comparing the images", move || {
         let state = app.state::<AppState>();
         let store = open_store(&state)?;
-        let (base_image, target_image) = (image_of(&store, &base)?, image_of(&store, &target)?);
+        let [base_image, target_image] = images_of(&store, [&base, &target])?;
         let base_layers = layers_of(&state, &store, &base)?;
         let target_layers = layers_of(&state, &store, &target)?;
         let (base_packages, target_packages) = (base_layers.packages(), target_layers.packages());
@@ -70,7 +70,7 @@ pub async fn compare_vulnerabilities(
     let (images, packages) = blocking("finding the images' packages", move || {
         let state = app.state::<AppState>();
         let store = open_store(&state)?;
-        let images = (image_of(&store, &base)?, image_of(&store, &target)?);
+        let images = images_of(&store, [&base, &target])?;
         let packages = (
             layers_of(&state, &store, &base)?.packages(),
             layers_of(&state, &store, &target)?.packages(),
@@ -89,8 +89,8 @@ pub async fn compare_vulnerabilities(
             options: &options,
             now: SystemTime::now(),
         };
-        let before = scan_image(&packages.0, &images.0.digest, &how).await?;
-        let after = scan_image(&packages.1, &images.1.digest, &how).await?;
+        let before = scan_image(&packages.0, &images[0].digest, &how).await?;
+        let after = scan_image(&packages.1, &images[1].digest, &how).await?;
         Ok::<_, VulnError>((before, after))
     };
     tokio::select! {

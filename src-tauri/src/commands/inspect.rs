@@ -74,16 +74,32 @@ pub(crate) fn layers_of(
 
 /// The store's summary of the image whose manifest digest is `digest`.
 pub(crate) fn image_of(store: &Store, digest: &str) -> Result<ImageSummary, IpcError> {
-    store
-        .images()?
-        .into_iter()
-        .find(|i| i.digest.to_string() == digest)
-        .ok_or_else(|| {
-            IpcError::new(
-                IpcErrorCode::NotFound,
-                format!("image {digest} is not in the store any more; refresh the list"),
-            )
-        })
+    images_of(store, [digest]).map(|[image]| image)
+}
+
+/// The store's summaries of the images whose manifest digests are `digests`, from one
+/// listing of the store.
+pub(crate) fn images_of<const N: usize>(
+    store: &Store,
+    digests: [&str; N],
+) -> Result<[ImageSummary; N], IpcError> {
+    let images = store.images()?;
+    let mut found = Vec::with_capacity(N);
+    for digest in digests {
+        let image = images
+            .iter()
+            .find(|i| i.digest.to_string() == digest)
+            .ok_or_else(|| {
+                IpcError::new(
+                    IpcErrorCode::NotFound,
+                    format!("image {digest} is not in the store any more; refresh the list"),
+                )
+            })?;
+        found.push(image.clone());
+    }
+    found
+        .try_into()
+        .map_err(|_| IpcError::internal("one summary per digest"))
 }
 
 fn load_layers(
