@@ -48,6 +48,9 @@ pub enum Command {
     Files(commands::files::Args),
     /// Show an image's wasted space and efficiency score, as dive computes them.
     Efficiency(commands::efficiency::Args),
+    /// Print a file of an image (symlinks followed inside the image), as the layer that
+    /// wrote it holds it.
+    Cat(commands::cat::Args),
     /// List the OS packages and libraries installed in an image, with the step that
     /// introduced each.
     Packages(commands::packages::Args),

@@ -571,6 +571,53 @@ fn stepped_image() -> porthole_tests::fixtures::Image {
 }
 
 #[test]
+fn cat_prints_a_file_as_the_image_or_a_step_holds_it() {
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let pushed = stepped_image().push(&registry, "cli/cat", "v1");
+    let porthole = Porthole::new();
+    porthole.json(&["pull", &pushed.reference()]);
+    let reference = pushed.reference();
+    let cat = |args: &[&str]| {
+        let mut all = vec!["cat", reference.as_str()];
+        all.extend_from_slice(args);
+        let output = porthole.run(&all);
+        assert_success(&output, &all);
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    assert!(cat(&["/etc/os-release"]).starts_with("PRETTY_NAME=\"Debian GNU/Linux 12"));
+    // The dpkg database as the base step wrote it, and as step 2 rewrote it.
+    let base = cat(&["/var/lib/dpkg/status", "--layer", "0"]);
+    let last = cat(&["/var/lib/dpkg/status"]);
+    assert!(
+        base.contains("libssl3\n") && !base.contains("curl"),
+        "{base}"
+    );
+    assert!(last.contains("Package: curl\n"), "{last}");
+    // Step 3 removed /etc/motd: there before it, gone after.
+    assert_eq!(cat(&["etc/motd", "--layer", "2"]), "hello\n");
+    let gone = porthole.run(&["cat", &reference, "/etc/motd"]);
+    assert_one_error_line(&gone, "no `/etc/motd` in this image");
+    let dir = porthole.run(&["cat", &reference, "/etc"]);
+    assert_one_error_line(&dir, "`/etc` is a directory, not a file");
+    let step = porthole.run(&["cat", &reference, "/etc/motd", "--layer", "7"]);
+    assert_one_error_line(&step, "there is no layer 7");
+
+    let doc = porthole.json(&["cat", &reference, "/etc/./../etc//motd", "--layer", "1"]);
+    assert_eq!(doc["path"], "/etc/motd", "{doc}");
+    assert_eq!(doc["file"]["path"], "/etc/motd");
+    assert_eq!(doc["file"]["layer"], 0);
+    assert_eq!(doc["size"], 6);
+    assert_eq!(doc["truncated"], false);
+    assert_eq!(
+        doc["sha256"],
+        "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+    );
+    assert_eq!(doc["encoding"], "utf-8");
+    assert_eq!(doc["content"], "hello\n");
+}
+
+#[test]
 fn layers_files_efficiency_packages_and_os_of_a_pulled_image() {
     let registry = TestRegistry::start(RegistryAuth::None);
     let image = stepped_image();

@@ -162,6 +162,55 @@ mod layers_debian {
         assert_eq!(again.steps(), steps);
     }
 
+    /// Files read out of the image (`porthole cat`) are byte for byte what `umoci unpack`
+    /// extracted: through merged-/usr symlinks, a symlink to a relative path, a hard link
+    /// to a long name, `..` after a symlink (taken from where the link led, as the kernel
+    /// does), a 2 MB file, a file of the base layer and ones of later layers.
+    #[test]
+    fn files_read_out_of_the_debian_image_are_what_umoci_unpacks() {
+        let Some(rootfs) = debian_rootfs() else {
+            return;
+        };
+        let fixture = umoci_image(&rootfs);
+        let store = Store::open(&fixture.join("layout")).unwrap();
+        let image = store.resolve("debian").unwrap();
+        let layers = ImageLayers::load(&store, &image).unwrap();
+        let unpacked = fixture.join("unpacked/rootfs");
+        let long = format!("{}/{}", "d".repeat(150), "f".repeat(150));
+        let link = format!("{}/link", "d".repeat(150));
+        for (path, real) in [
+            ("/bin/sh", "usr/bin/bash"),
+            ("/etc/os-release", "usr/lib/os-release"),
+            (
+                "/lib/x86_64-linux-gnu/../../../etc/hostname",
+                "etc/hostname",
+            ),
+            ("/usr/bin/perl", "usr/bin/perl"),
+            ("/usr/share/doc/bash/hard-to-long", long.as_str()),
+            (link.as_str(), "etc/os-release"),
+            ("/opt/app/blob", "opt/app/blob"),
+            ("/var/lib/dpkg/status", "var/lib/dpkg/status"),
+        ] {
+            if !unpacked.join(real).exists() {
+                panic!("the fixture lacks {real}");
+            }
+            let want = fs::read(unpacked.join(real)).unwrap();
+            let mut got = Vec::new();
+            let read =
+                porthole_engine::layers::read_file(&store, &layers, path, &mut got, None, &|| {
+                    false
+                })
+                .unwrap();
+            assert!(
+                got == want,
+                "{path}: {} bytes, want {}",
+                got.len(),
+                want.len()
+            );
+            assert_eq!(read.size, want.len() as u64);
+        }
+    }
+
     #[test]
     fn gnu_tar_of_the_debian_rootfs_indexes_exactly_the_rootfs() {
         let Some(rootfs) = debian_rootfs() else {

@@ -1,5 +1,6 @@
 //! One file per command; `run` builds what they share (store, config, registry client).
 
+pub mod cat;
 pub mod diff;
 pub mod efficiency;
 pub mod files;
@@ -77,6 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Files(args) => files::run(&ctx, args).await,
         Command::Efficiency(args) => efficiency::run(&ctx, args).await,
         Command::Packages(args) => packages::run(&ctx, args).await,
+        Command::Cat(args) => cat::run(&ctx, args).await,
         Command::Os(args) => packages::run_os(&ctx, args).await,
         Command::Sbom(args) => sbom::run(&ctx, args).await,
         Command::Save(args) => save::run(&ctx, args).await,

@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::decode::Codec;
+use super::index::FileType;
 use crate::digest::Digest;
 use crate::store::StoreError;
 
@@ -82,6 +83,30 @@ pub enum LayerError {
     },
     #[error("no `{path}` in this image")]
     PathNotFound { path: String },
+    #[error("`{path}` is {}, not a file", kind.with_article())]
+    NotAFile { path: String, kind: FileType },
+    #[error("`{path}` is not a directory, so nothing is inside it")]
+    NotADirectory { path: String },
+    #[error("`{path}`: too many levels of symbolic links (more than 40), or a loop of them")]
+    TooManyLinks { path: String },
+    #[error(
+        "`{path}` has a chain of hard links porthole does not follow (a hard link to a \
+         hard link in one layer)"
+    )]
+    HardLinkChain { path: String },
+    #[error(
+        "layer {layer} does not hold `{path}`, although its cached index says so (the index \
+         is stale: delete porthole-cache/layers in the store and look again)"
+    )]
+    MissingFromLayer { path: String, layer: Digest },
+    #[error("reading `{path}` was cancelled")]
+    ReadCancelled { path: String },
+    #[error("could not write the contents of `{path}`")]
+    Output {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("there is no layer {layer}: this image has steps 0 to {}", steps.saturating_sub(1))]
     NoSuchLayer { layer: usize, steps: usize },
     #[error("could not {action} `{}`", path.display())]

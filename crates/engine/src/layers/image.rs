@@ -214,6 +214,40 @@ impl ImageLayers {
         }
     }
 
+    /// The filesystem as step `step` left it (the steps after it not applied), for
+    /// reading a file as an earlier step wrote it (`porthole cat --layer N`).
+    pub fn as_of_step(&self, step: usize) -> Result<ImageLayers, LayerError> {
+        self.check_step(step)?;
+        let count = self.step_of.iter().take_while(|&&s| s <= step).count();
+        Ok(self.lower(count))
+    }
+
+    /// The filesystem the first `count` layers make. The layers are already rewritten
+    /// through their lower layers' symlinks, which depends only on the layers below
+    /// them, so the prefix is stacked as it is.
+    pub(crate) fn lower(&self, count: usize) -> ImageLayers {
+        let count = count.min(self.layers.len());
+        let layers = self.layers[..count].to_vec();
+        let refs: Vec<&LayerIndex> = layers.iter().collect();
+        let merged = merge::merge(&refs);
+        ImageLayers {
+            steps: self.steps.clone(),
+            refs: self.refs[..count].to_vec(),
+            layers,
+            merged,
+            step_of: self.step_of[..count].to_vec(),
+            owners: OnceLock::new(),
+        }
+    }
+
+    /// The position (in the manifest) of the layer that last wrote `path` (normalised),
+    /// with the blob's digest and media type.
+    pub(crate) fn writer_of(&self, path: &str) -> Option<(usize, &LayerRef)> {
+        let node = self.find(path)?;
+        let layer = self.merged.nodes[node].version.layer as usize;
+        Some((layer, &self.refs[layer]))
+    }
+
     /// The layer indexes, bottom first.
     pub fn layers(&self) -> &[LayerIndex] {
         &self.layers

@@ -46,6 +46,19 @@ impl FileType {
         }
     }
 
+    /// "a directory", "a symbolic link", … for messages.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            FileType::File => "a file",
+            FileType::Dir => "a directory",
+            FileType::Symlink => "a symbolic link",
+            FileType::Hardlink => "a hard link",
+            FileType::Char => "a character device",
+            FileType::Block => "a block device",
+            FileType::Fifo => "a named pipe (FIFO)",
+        }
+    }
+
     /// `drwxr-xr-x` for `mode` (its permission bits), with setuid, setgid and sticky as
     /// `ls -l` shows them (`-rwsr-xr-x`, `drwxrwxrwt`) and `h` for a hard link, as tar does.
     pub fn mode_string(self, mode: u32) -> String {

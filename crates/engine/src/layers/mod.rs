@@ -20,6 +20,7 @@
 //! thread, never from the async executor.
 
 mod cache;
+mod content;
 pub(crate) mod decode;
 mod error;
 mod history;
@@ -37,6 +38,7 @@ use std::fs::File;
 use std::io::{self, BufReader};
 
 pub use cache::{CACHE_FORMAT_VERSION, cache_dir, cache_path};
+pub use content::{FileContent, read_file, resolve};
 pub use decode::Codec;
 pub use error::LayerError;
 pub use history::HistoryEntry;

@@ -106,6 +106,12 @@ fn rewrite(lower: &[LayerIndex], layer: &LayerIndex) -> Result<Option<LayerIndex
     }))
 }
 
+/// Where extraction puts the entry `path` that `layer`'s tar writes (`layer` as its tar
+/// is, not rewritten), over the already rewritten layers `lower`.
+pub(crate) fn landing(lower: &[LayerIndex], layer: &LayerIndex, path: &str) -> String {
+    resolve(lower, layer, path, true)
+}
+
 /// Where extraction puts `path` of `layer`: through every ancestor that the layers below
 /// left a symlink and that `layer` does not write as a directory itself (nor, with
 /// `after_removals`, remove with its own whiteouts and opaque directories).

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use porthole_engine::Digest;
 use porthole_engine::layers::{FileEntry, FileType, ImageLayers, LayerIndex};
+use porthole_engine::store::Store;
 
 /// Where slow fixtures (the debootstrap rootfs, the umoci image) are kept between runs.
 #[path = "../common/debian.rs"]
@@ -291,4 +292,85 @@ pub fn write_image(
         })
         .unwrap();
     store.resolve(name).unwrap()
+}
+
+/// An OCI layout made by umoci, one tag.
+pub struct Umoci {
+    _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub layout: PathBuf,
+}
+
+impl Umoci {
+    pub fn new() -> Umoci {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let layout = dir.join("layout");
+        run(Command::new("umoci")
+            .args(["init", "--layout"])
+            .arg(&layout));
+        run(Command::new("umoci")
+            .arg("new")
+            .arg("--image")
+            .arg(self_image(&layout)));
+        Umoci {
+            _tmp: tmp,
+            dir,
+            layout,
+        }
+    }
+
+    /// Builds a layer in a fresh directory with `script`, tars the paths `tar_args`
+    /// names there with GNU tar, and appends it with `umoci raw add-layer`.
+    pub fn layer(&self, name: &str, script: &str, tar_args: &str) {
+        let src = self.dir.join(name);
+        fs::create_dir(&src).unwrap();
+        sh(&src, &format!("set -e\n{script}"));
+        let tar = self.dir.join(format!("{name}.tar"));
+        sh(&src, &format!("tar -cf {} {tar_args}", tar.display()));
+        run(Command::new("umoci")
+            .args(["raw", "add-layer", "--history.created_by"])
+            .arg(format!("layer {name}"))
+            .arg("--image")
+            .arg(self_image(&self.layout))
+            .arg(&tar));
+    }
+
+    /// A step that changes only the config (`empty_layer` in the history).
+    pub fn config_step(&self) {
+        run(Command::new("umoci")
+            .args(["config", "--config.cmd", "sh", "--image"])
+            .arg(self_image(&self.layout)));
+    }
+
+    /// Extracts the image with `umoci unpack`; returns its root filesystem.
+    pub fn unpack(&self) -> PathBuf {
+        let bundle = self.dir.join("bundle");
+        let _ = fs::remove_dir_all(&bundle);
+        run(Command::new("umoci")
+            .arg("unpack")
+            .arg("--image")
+            .arg(self_image(&self.layout))
+            .arg(&bundle));
+        bundle.join("rootfs")
+    }
+
+    /// What `umoci unpack` extracts.
+    pub fn unpacked(&self) -> std::collections::BTreeMap<String, Seen> {
+        walk_dir(&self.unpack())
+    }
+
+    pub fn store(&self) -> Store {
+        Store::open(&self.layout).unwrap()
+    }
+
+    pub fn load(&self) -> ImageLayers {
+        let store = self.store();
+        let image = store.resolve("t").unwrap();
+        ImageLayers::load(&store, &image).unwrap()
+    }
+}
+
+pub fn self_image(layout: &Path) -> String {
+    format!("{}:t", layout.display())
 }

@@ -1,0 +1,267 @@
+//! Reading one file's bytes out of an image (`porthole cat`, the app's file viewer),
+//! checked against what `umoci unpack` extracts from the same image: files written
+//! through a lower layer's symlink, hard links in one layer and to a lower layer's file,
+//! files overwritten by later steps, symlinks followed inside the image (never out of
+//! it), files larger than what is kept in memory, and a layer whose blob no longer
+//! matches its diff_id.
+
+mod layers_support;
+
+mod layers_content {
+    use std::fs;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+    use std::process::Command;
+
+    use porthole_engine::Digest;
+    use porthole_engine::layers::{FileType, ImageLayers, LayerError, read_file, resolve};
+    use porthole_engine::store::Store;
+
+    use super::layers_support::*;
+
+    fn never() -> bool {
+        false
+    }
+
+    /// The bytes `read_file` gives for `path`, with what it says of them.
+    fn cat(store: &Store, view: &ImageLayers, path: &str) -> Result<Vec<u8>, LayerError> {
+        let mut out = Vec::new();
+        let read = read_file(store, view, path, &mut out, None, &never)?;
+        assert_eq!(read.size, out.len() as u64, "{path}");
+        assert_eq!(read.written, read.size, "{path}");
+        assert!(!read.truncated, "{path}");
+        assert_eq!(read.sha256, Digest::of(&out), "{path}");
+        Ok(out)
+    }
+
+    /// A hard link entry to `target`, a file the layer does not hold (one of a lower
+    /// layer's), as a Python `tarfile` writes it: GNU tar cannot.
+    fn tar_with_link_below(dir: &Path, tar: &Path, link: &str, target: &str) {
+        sh(
+            dir,
+            &format!(
+                r#"python3 - <<'EOF'
+import tarfile
+with tarfile.open("{tar}", "w", format=tarfile.PAX_FORMAT) as t:
+    info = tarfile.TarInfo("{link}")
+    info.type = tarfile.LNKTYPE
+    info.linkname = "{target}"
+    t.addfile(info)
+EOF"#,
+                tar = tar.display()
+            ),
+        );
+    }
+
+    /// Three layers: a base with a merged-/usr style `bin -> usr/bin`, hard links and a
+    /// 3 MB file; a layer writing through the symlink, overwriting a file and escaping
+    /// links; a layer (raw tar) with a hard link to a file of the base.
+    fn image() -> Umoci {
+        let img = Umoci::new();
+        img.layer(
+            "base",
+            "mkdir -p usr/bin usr/lib etc
+             printf 'dash binary' > usr/bin/dash; ln usr/bin/dash usr/bin/dash-hard
+             ln -s usr/bin bin
+             printf 'ID=test\\n' > usr/lib/os-release; ln -s ../usr/lib/os-release etc/os-release
+             printf 'root:x:0:0:image root:/root:/bin/sh\\n' > etc/passwd
+             printf one > etc/hostname
+             head -c 3000000 /dev/urandom > usr/lib/big
+             : > etc/empty",
+            "--format=pax .",
+        );
+        img.layer(
+            "upper",
+            "mkdir -p bin etc srv
+             printf 'tool via bin' > bin/tool
+             printf two > etc/hostname
+             ln -s ../../../../../etc srv/up; ln -s /etc srv/abs; ln -s /srv/abs/passwd srv/chain
+             ln -s loop-b srv/loop-a; ln -s loop-a srv/loop-b
+             ln -s etc/hostname srv/rel-from-root",
+            "--format=gnu bin/tool etc/hostname srv",
+        );
+        let tar = img.dir.join("below.tar");
+        tar_with_link_below(&img.dir, &tar, "opt/dash-again", "usr/bin/dash");
+        run(Command::new("umoci")
+            .args([
+                "raw",
+                "add-layer",
+                "--history.created_by",
+                "link below",
+                "--image",
+            ])
+            .arg(self_image(&img.layout))
+            .arg(&tar));
+        img
+    }
+
+    #[test]
+    fn every_file_reads_as_umoci_unpacks_it() {
+        let img = image();
+        let rootfs = img.unpack();
+        let store = img.store();
+        let view = img.load();
+        let mut checked = 0;
+        for (path, seen) in walk_dir(&rootfs) {
+            let meta = fs::symlink_metadata(rootfs.join(path.trim_start_matches('/'))).unwrap();
+            if !meta.is_file() {
+                continue;
+            }
+            let want = fs::read(rootfs.join(path.trim_start_matches('/'))).unwrap();
+            assert_eq!(
+                cat(&store, &view, &path).unwrap(),
+                want,
+                "{path} ({seen:?})"
+            );
+            checked += 1;
+        }
+        // dash, dash-hard, os-release, passwd, hostname, big, empty, tool, dash-again.
+        assert_eq!(checked, 9);
+        // umoci extracts the link to the base's file as a hard link to it, as we read it.
+        let dash = fs::metadata(rootfs.join("usr/bin/dash")).unwrap();
+        let again = fs::metadata(rootfs.join("opt/dash-again")).unwrap();
+        assert_eq!(dash.ino(), again.ino());
+    }
+
+    #[test]
+    fn symlinks_are_followed_inside_the_image_only() {
+        let img = image();
+        let store = img.store();
+        let view = img.load();
+        let passwd = b"root:x:0:0:image root:/root:/bin/sh\n".to_vec();
+        for path in [
+            "/srv/up/passwd",
+            "/srv/abs/passwd",
+            "/srv/chain",
+            "/../../etc/passwd",
+            "/usr/../../etc/./passwd",
+        ] {
+            assert_eq!(cat(&store, &view, path).unwrap(), passwd, "{path}");
+        }
+        assert_eq!(cat(&store, &view, "/bin/tool").unwrap(), b"tool via bin");
+        assert_eq!(cat(&store, &view, "/bin/dash").unwrap(), b"dash binary");
+        assert_eq!(cat(&store, &view, "/etc/os-release").unwrap(), b"ID=test\n");
+        // A relative target is relative to the link's directory: `srv/etc/hostname`.
+        assert!(matches!(
+            cat(&store, &view, "/srv/rel-from-root"),
+            Err(LayerError::PathNotFound { path }) if path == "/srv/etc"
+        ));
+
+        let entry = resolve(&view, "/bin/tool", true).unwrap();
+        assert_eq!(entry.path, "/usr/bin/tool");
+        assert_eq!(
+            resolve(&view, "/bin", false).unwrap().kind,
+            FileType::Symlink
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_says_why() {
+        let img = image();
+        let store = img.store();
+        let view = img.load();
+        let err = |path: &str| cat(&store, &view, path).unwrap_err();
+        assert!(matches!(
+            err("/srv/loop-a"),
+            LayerError::TooManyLinks { .. }
+        ));
+        assert!(matches!(
+            err("/usr/bin"),
+            LayerError::NotAFile {
+                kind: FileType::Dir,
+                ..
+            }
+        ));
+        assert!(matches!(err("/"), LayerError::NotAFile { .. }));
+        assert!(matches!(
+            err("/etc/passwd/x"),
+            LayerError::NotADirectory { path } if path == "/etc/passwd"
+        ));
+        assert!(matches!(
+            err("/no/such"),
+            LayerError::PathNotFound { path } if path == "/no"
+        ));
+        assert_eq!(
+            err("/srv/loop-a").to_string(),
+            "`/srv/loop-a`: too many levels of symbolic links (more than 40), or a loop of them"
+        );
+    }
+
+    #[test]
+    fn a_step_shows_the_file_as_it_left_it() {
+        let img = image();
+        let store = img.store();
+        let view = img.load();
+        assert_eq!(cat(&store, &view, "/etc/hostname").unwrap(), b"two");
+        let base = view.as_of_step(0).unwrap();
+        assert_eq!(cat(&store, &base, "/etc/hostname").unwrap(), b"one");
+        assert!(matches!(
+            cat(&store, &base, "/bin/tool"),
+            Err(LayerError::PathNotFound { .. })
+        ));
+        assert!(matches!(
+            view.as_of_step(9),
+            Err(LayerError::NoSuchLayer { layer: 9, .. })
+        ));
+    }
+
+    #[test]
+    fn a_limit_keeps_the_head_and_hashes_the_whole_file() {
+        let img = image();
+        let rootfs = img.unpack();
+        let store = img.store();
+        let view = img.load();
+        let want = fs::read(rootfs.join("usr/lib/big")).unwrap();
+        for limit in [0u64, 1000, 1 << 20, (1 << 20) + 1, 2_500_000] {
+            let mut out = Vec::new();
+            let read =
+                read_file(&store, &view, "/usr/lib/big", &mut out, Some(limit), &never).unwrap();
+            assert_eq!(out, want[..limit as usize], "limit {limit}");
+            assert_eq!(read.written, limit);
+            assert_eq!(read.size, 3_000_000);
+            assert!(read.truncated);
+            assert_eq!(read.sha256, Digest::of(&want));
+        }
+        // Over the in-memory part: the rest comes back from the temporary file.
+        assert_eq!(cat(&store, &view, "/usr/lib/big").unwrap(), want);
+    }
+
+    #[test]
+    fn a_read_can_be_cancelled() {
+        let img = image();
+        let store = img.store();
+        let view = img.load();
+        let mut out = Vec::new();
+        let err = read_file(&store, &view, "/usr/lib/big", &mut out, None, &|| true).unwrap_err();
+        assert!(matches!(err, LayerError::ReadCancelled { .. }), "{err}");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_layer_that_no_longer_matches_its_diff_id_gives_nothing_out() {
+        let img = image();
+        let store = img.store();
+        let view = img.load();
+        // The index is cached; now the blob on disk changes under it (a damaged disk):
+        // still a valid gzip tar holding the file, but not the layer the config names.
+        let layer = &view.layers()[1];
+        let blob = store.blob_path(layer.digest());
+        let work = img.dir.join("tamper");
+        fs::create_dir_all(work.join("etc")).unwrap();
+        fs::write(work.join("etc/hostname"), "tampered").unwrap();
+        sh(
+            &work,
+            &format!("tar -czf {} etc/hostname", img.dir.join("t.tgz").display()),
+        );
+        let mut perms = fs::metadata(&blob).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(&blob, perms).unwrap();
+        fs::copy(img.dir.join("t.tgz"), &blob).unwrap();
+
+        let mut out = Vec::new();
+        let err = read_file(&store, &view, "/etc/hostname", &mut out, None, &never).unwrap_err();
+        assert!(matches!(err, LayerError::DiffIdMismatch { .. }), "{err}");
+        assert!(out.is_empty(), "nothing unverified is handed out");
+    }
+}
