@@ -68,6 +68,10 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::vulns::DbCommand,
     },
+    /// Write an image's final filesystem into a directory (as `umoci unpack` does).
+    Unpack(commands::unpack::UnpackArgs),
+    /// Write an image's final filesystem as one tar stream (as `crane export` does).
+    Export(commands::unpack::ExportArgs),
     /// Write images as one tar archive for `docker load`, `podman load` or skopeo
     /// (what `docker save` writes: an OCI layout with Docker's manifest.json).
     Save(commands::save::Args),

@@ -13,6 +13,7 @@ pub mod platform;
 pub mod pull;
 pub mod reference;
 pub mod registry;
+pub mod rootfs;
 pub mod run_config;
 pub mod sbom;
 pub mod store;

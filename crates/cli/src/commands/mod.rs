@@ -18,6 +18,7 @@ pub mod sbom;
 pub mod search;
 pub mod tag;
 pub mod tags;
+pub mod unpack;
 pub mod vulns;
 
 use std::process::ExitCode;
@@ -82,6 +83,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Os(args) => packages::run_os(&ctx, args).await,
         Command::Sbom(args) => sbom::run(&ctx, args).await,
         Command::Save(args) => save::run(&ctx, args).await,
+        Command::Unpack(args) => unpack::unpack(&ctx, args).await,
+        Command::Export(args) => unpack::export(&ctx, args).await,
         Command::Load(args) => load::run(&ctx, args).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
         Command::Vulns(args) => vulns::run(&ctx, args).await,
