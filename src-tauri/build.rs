@@ -15,6 +15,8 @@ fn main() {
         "image_details",
         "image_files",
         "search_image_files",
+        "read_image_file",
+        "save_image_file",
         "image_packages",
         "compare_images",
         "compare_vulnerabilities",

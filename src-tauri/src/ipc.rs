@@ -9,6 +9,7 @@
 
 mod compare;
 mod details;
+mod file_view;
 mod images;
 mod packages;
 mod pull;
@@ -36,6 +37,7 @@ pub use details::{
     FileMark, FilePage, FileRow, FileWaste, ImageDetails, Label, LayerRow, RunConfig,
     readable_command,
 };
+pub use file_view::{FileBody, FileView, SavedFile, VIEW_LIMIT};
 pub use images::{RemoveAnswer, RemoveFailure, StoreUsage};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
@@ -265,6 +267,15 @@ impl From<LayerError> for IpcError {
             e @ LayerError::DiffIdMismatch { .. } => {
                 IpcError::new(IpcErrorCode::DigestMismatch, e.to_string())
             }
+            e @ (LayerError::NotAFile { .. }
+            | LayerError::NotADirectory { .. }
+            | LayerError::TooManyLinks { .. }
+            | LayerError::NoSuchLayer { .. }) => {
+                IpcError::new(IpcErrorCode::InvalidInput, e.to_string())
+            }
+            e @ LayerError::ReadCancelled { .. } => {
+                IpcError::new(IpcErrorCode::Cancelled, e.to_string())
+            }
             e => IpcError::internal(e.to_string()),
         }
     }
@@ -415,6 +426,9 @@ mod tests {
         regenerate::<SignInAnswer>(&cfg, &mut stale);
         regenerate::<SbomKind>(&cfg, &mut stale);
         regenerate::<SbomExport>(&cfg, &mut stale);
+        regenerate::<FileView>(&cfg, &mut stale);
+        regenerate::<FileBody>(&cfg, &mut stale);
+        regenerate::<SavedFile>(&cfg, &mut stale);
         regenerate::<ImageArchive>(&cfg, &mut stale);
         regenerate::<LoadAnswer>(&cfg, &mut stale);
         regenerate::<ArchiveProgress>(&cfg, &mut stale);

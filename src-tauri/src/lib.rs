@@ -130,6 +130,8 @@ pub fn run() {
             commands::inspect::image_details,
             commands::inspect::image_files,
             commands::inspect::search_image_files,
+            commands::file_view::read_image_file,
+            commands::file_view::save_image_file,
             commands::inspect::image_packages,
             commands::compare::compare_images,
             commands::compare::compare_vulnerabilities,

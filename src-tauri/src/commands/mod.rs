@@ -7,6 +7,7 @@ pub mod archive;
 pub mod auth;
 pub mod compare;
 mod downloads;
+pub mod file_view;
 pub mod images;
 pub mod inspect;
 pub mod pull;

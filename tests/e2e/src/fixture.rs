@@ -482,7 +482,7 @@ pub const COMPARED_PACKAGES: [(&str, &str, &str, &str); 4] = [
     ("−", "left-pad", "1.3.0", "—"),
 ];
 
-const DEBIAN_OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+pub const DEBIAN_OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
 VERSION_ID="12"
 VERSION="12 (bookworm)"

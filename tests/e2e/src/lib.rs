@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 pub use driver::{Driver, Session};
-pub use fixture::{COMPARED_PACKAGES, Fixture, PACKAGES_IMAGE};
+pub use fixture::{COMPARED_PACKAGES, DEBIAN_OS_RELEASE, Fixture, PACKAGES_IMAGE};
 
 /// Set to `1` to make a missing prerequisite a failure rather than a skip.
 pub const REQUIRED_ENV: &str = "PORTHOLE_E2E_REQUIRED";

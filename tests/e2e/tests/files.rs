@@ -2,7 +2,7 @@
 //! Layers tab narrows it to that step's changes (A / M / D marks, removals struck through,
 //! wasted space highlighted), a toggle goes back to the whole image, and a directory of
 //! 100,000 files opens and scrolls with only the rows in view in the DOM (see
-//! `Fixture::add_files_image`).
+//! `Fixture::add_files_image`), and a file opens in the viewer and is saved to Downloads.
 
 use fantoccini::{Client, Locator};
 use porthole_e2e::app::{Outcome, click, find, screenshot, script, texts, with_app};
@@ -319,6 +319,79 @@ async fn files_tab_scrolls_a_directory_of_100000_files() {
                 "/data/f050010 shown after the jump"
             );
             screenshot(client, "details-files-many.png").await
+        },
+    )
+    .await;
+}
+
+/// Opening a file of the Files tab shows its contents, read out of the layer that wrote it
+/// (text as text, with its size, mode, step and SHA-256), and Save writes the whole file to
+/// the Downloads folder; Escape closes the viewer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_tab_shows_a_files_contents_and_saves_it() {
+    let fixture = Fixture::empty();
+    fixture.add_packages_image("docker.io/library/e2e-packages:1.0", "1.0");
+    let downloads = fixture.downloads();
+    with_app(
+        "files_tab_shows_a_files_contents_and_saves_it",
+        &fixture,
+        &[("GTK_THEME", "Adwaita")],
+        async |client| {
+            click(client, "[data-testid=image-open]").await?;
+            click(client, "[data-testid=tab-files]").await?;
+            row(client, "/etc").await?;
+            open(client, "/etc").await?;
+            row(client, "/etc/os-release").await?;
+            click(
+                client,
+                "[data-testid=file-row][data-path=\"/etc/os-release\"] [data-testid=file-name]",
+            )
+            .await?;
+            find(client, "[data-testid=file-viewer-text]").await?;
+            let shown = script(
+                client,
+                "return document.querySelector('[data-testid=file-viewer-text]').textContent;",
+            )
+            .await?;
+            ensure_eq!(
+                shown,
+                json!(porthole_e2e::DEBIAN_OS_RELEASE),
+                "the viewer's text"
+            );
+            let meta = texts(client, "[data-testid=file-viewer-meta]").await?;
+            let size = porthole_e2e::DEBIAN_OS_RELEASE.len();
+            if !meta
+                .first()
+                .is_some_and(|m| m.contains("-rw-r--r-- 0:0") && m.contains("step 1"))
+            {
+                return Err(format!("the viewer's details read {meta:?} ({size} bytes)"));
+            }
+            screenshot(client, "details-file-viewer.png").await?;
+
+            click(client, "[data-testid=file-viewer-save]").await?;
+            find(client, "[data-testid=file-viewer-saved]").await?;
+            let saved = downloads.join("e2e-packages-1.0.os-release");
+            let bytes =
+                std::fs::read(&saved).map_err(|e| format!("reading {}: {e}", saved.display()))?;
+            ensure_eq!(
+                bytes,
+                porthole_e2e::DEBIAN_OS_RELEASE.as_bytes().to_vec(),
+                "the saved file"
+            );
+
+            script(
+                client,
+                "document.querySelector('[data-testid=file-viewer]').dispatchEvent(
+                   new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); return null;",
+            )
+            .await?;
+            let open = script(
+                client,
+                "return document.querySelector('[data-testid=file-viewer]') !== null;",
+            )
+            .await?;
+            ensure_eq!(open, json!(false), "the viewer after Escape");
+            Ok(())
         },
     )
     .await;

@@ -15,9 +15,11 @@ import type { FileChangeKind } from './bindings/FileChangeKind';
 import type { FileChangeRow } from './bindings/FileChangeRow';
 import type { PackageChangeKind } from './bindings/PackageChangeKind';
 import type { PackageChangeRow } from './bindings/PackageChangeRow';
+import type { FileBody } from './bindings/FileBody';
 import type { FileMark } from './bindings/FileMark';
 import type { FilePage } from './bindings/FilePage';
 import type { FileRow } from './bindings/FileRow';
+import type { FileView } from './bindings/FileView';
 import type { FileWaste } from './bindings/FileWaste';
 import type { FindingRow } from './bindings/FindingRow';
 import type { FixRow } from './bindings/FixRow';
@@ -45,6 +47,7 @@ import type { RegistryMatches } from './bindings/RegistryMatches';
 import type { ResolvedAnswer } from './bindings/ResolvedAnswer';
 import type { ImageArchive } from './bindings/ImageArchive';
 import type { LoadAnswer } from './bindings/LoadAnswer';
+import type { SavedFile } from './bindings/SavedFile';
 import type { SbomExport } from './bindings/SbomExport';
 import type { SbomKind } from './bindings/SbomKind';
 import type { ScanMode } from './bindings/ScanMode';
@@ -77,40 +80,43 @@ export type {
   CompareSide,
   ConfigChangeRow,
   EcosystemRow,
+  FileBody,
   FileChangeKind,
   FileChangeRow,
-  PackageChangeKind,
-  PackageChangeRow,
   FileMark,
   FilePage,
   FileRow,
+  FileView,
   FileWaste,
   FindingRow,
   FixRow,
   HubBadge,
   HubResult,
   HubTag,
+  ImageArchive,
   ImageDetails,
   ImageRow,
   IpcErrorCode,
   Label,
   LayerRow,
+  LoadAnswer,
+  NewerImageRow,
   OsRow,
+  PackageChangeKind,
+  PackageChangeRow,
   PackageKind,
   PackageRow,
   PackagesAnswer,
-  PulledImage,
   PullLayer,
   PullProgress,
+  PulledImage,
   RegistryEntry,
   RegistryMatches,
   RemoveAnswer,
-  StoreUsage,
   RemoveFailure,
   ResolvedAnswer,
   RunConfig,
-  ImageArchive,
-  LoadAnswer,
+  SavedFile,
   SbomExport,
   SbomKind,
   ScanMode,
@@ -118,22 +124,22 @@ export type {
   Settings,
   SettingsAnswer,
   SeverityLevel,
+  SeverityTally,
   SignInAnswer,
   SignInStatus,
   StoreAnswer,
   StoreOrigin,
-  SeverityTally,
+  StoreUsage,
   TagPlatform,
   TagsAnswer,
   TypeCount,
   UncoveredRow,
+  VulnCompareAnswer,
+  VulnCounts,
   VulnDbProgress,
   VulnDbStatus,
   VulnSource,
   VulnSummary,
-  NewerImageRow,
-  VulnCounts,
-  VulnCompareAnswer,
   VulnsAnswer,
 };
 
@@ -295,6 +301,24 @@ export function imageFiles(digest: string, path: string, steps: number[], offset
  *  empty, otherwise among what those build steps changed. */
 export function searchImageFiles(digest: string, needle: string, steps: number[] = []): Promise<FileRow[]> {
   return call<FileRow[]>('search_image_files', { digest, needle, steps });
+}
+
+/** The first 256 KiB of the file at `path` (symlinks followed inside the image) of the image
+ *  whose manifest digest is `digest`: as its final filesystem has it, or as build step `step`
+ *  left it. Text, or a hex dump of the first 4 KiB of a binary file. */
+export function readImageFile(digest: string, path: string, step: number | null = null): Promise<FileView> {
+  return call<FileView>('read_image_file', { digest, path, step });
+}
+
+/** Saves that whole file to `target`, else to the Downloads directory (named
+ *  `<repository>-<tag>.<file name>`); answers with the file written. */
+export function saveImageFile(
+  digest: string,
+  path: string,
+  step: number | null = null,
+  target: string | null = null,
+): Promise<SavedFile> {
+  return call<SavedFile>('save_image_file', { digest, path, step, target });
 }
 
 /** The OS and packages of the image whose manifest digest is `digest`, each package with
