@@ -250,6 +250,9 @@ pub(crate) fn for_each_entry(
     mut visit: impl FnMut(usize, &Header, &mut dyn Read) -> Result<(), RootfsError>,
 ) -> Result<(), RootfsError> {
     let digest = &layer.digest;
+    if cancel.is_cancelled() {
+        return Err(RootfsError::Cancelled);
+    }
     if layer.media_type.contains("+encrypted") {
         return Err(RootfsError::Encrypted {
             layer: digest.clone(),
@@ -281,7 +284,13 @@ pub(crate) fn for_each_entry(
         layer: digest.clone(),
         source,
     };
-    let (head, blob) = decode::peek(blob).map_err(read_error)?;
+    let (head, blob) = decode::peek(blob).map_err(|e| {
+        if failures.borrow().cancelled {
+            RootfsError::Cancelled
+        } else {
+            read_error(e)
+        }
+    })?;
     let codec = decode::choose(&head, &layer.media_type).map_err(|format| {
         RootfsError::UnsupportedCompression {
             layer: digest.clone(),
