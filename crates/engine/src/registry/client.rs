@@ -322,11 +322,77 @@ impl RegistryClient {
         headers: HeaderMap,
         cancel: &CancellationToken,
     ) -> Result<Response, RegistryError> {
+        self.send_scoped_body(endpoint, what, scope, method, url, headers, None, cancel)
+            .await
+    }
+
+    /// [`RegistryClient::send_scoped`] with a request body: `body` makes it afresh for each
+    /// attempt (a retry, a fresh token, a redirect), so a streamed upload can be sent again.
+    /// `url` may name another host than `endpoint` (an upload `Location`): credentials then
+    /// stay with the registry and the request goes without them.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_with_body(
+        &self,
+        endpoint: &Endpoint,
+        what: &str,
+        scope: &str,
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        body: &RequestBody<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Response, RegistryError> {
+        if url.origin() != endpoint.base.origin() {
+            let elsewhere = Endpoint {
+                base: url.clone(),
+                host: host_of(&url),
+                mirror: false,
+            };
+            return self
+                .send_scoped_body(
+                    &elsewhere,
+                    what,
+                    scope,
+                    method,
+                    url,
+                    headers,
+                    Some(body),
+                    cancel,
+                )
+                .await;
+        }
+        self.send_scoped_body(
+            endpoint,
+            what,
+            scope,
+            method,
+            url,
+            headers,
+            Some(body),
+            cancel,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_scoped_body(
+        &self,
+        endpoint: &Endpoint,
+        what: &str,
+        scope: &str,
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        body: Option<&RequestBody<'_>>,
+        cancel: &CancellationToken,
+    ) -> Result<Response, RegistryError> {
         let repository = what;
         let mut attempt = 0;
         loop {
             let result = self
-                .send_authenticated(endpoint, repository, scope, &method, &url, &headers, cancel)
+                .send_authenticated(
+                    endpoint, repository, scope, &method, &url, &headers, body, cancel,
+                )
                 .await;
             match result {
                 Err(e)
@@ -396,6 +462,7 @@ impl RegistryClient {
         method: &Method,
         url: &Url,
         headers: &HeaderMap,
+        body: Option<&RequestBody<'_>>,
         cancel: &CancellationToken,
     ) -> Result<Response, RegistryError> {
         let known = self
@@ -415,19 +482,38 @@ impl RegistryClient {
         let mut refreshed = false;
         loop {
             let response = self
-                .send_following_redirects(endpoint, method, url, headers, auth.as_ref(), cancel)
+                .send_following_redirects(
+                    endpoint,
+                    method,
+                    url,
+                    headers,
+                    body,
+                    auth.as_ref(),
+                    cancel,
+                )
                 .await?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED {
-                let challenge = response
+                let raw_challenge = response
                     .headers()
                     .get(header::WWW_AUTHENTICATE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_challenge);
+                    .and_then(|v| v.to_str().ok());
+                let challenge = raw_challenge.and_then(parse_challenge);
                 let Some(challenge) = challenge else {
                     return Err(self.unauthorized(endpoint, repository).await);
                 };
                 if refreshed {
+                    // A fresh token for a push that the registry still finds short of the
+                    // scope: the token service knew the account but granted less than push.
+                    if wants_push(scope)
+                        && raw_challenge.is_some_and(|c| c.contains("insufficient_scope"))
+                        && matches!(self.credentials_for(&endpoint.host).await, Ok(Some(_)))
+                    {
+                        return Err(RegistryError::PushDenied {
+                            registry: endpoint.host.clone(),
+                            repository: repository.to_owned(),
+                        });
+                    }
                     return Err(self.unauthorized(endpoint, repository).await);
                 }
                 // A token we sent was refused (expired or revoked): fetch a fresh one once.
@@ -565,7 +651,11 @@ impl RegistryClient {
                     if !key.service.is_empty() {
                         q.append_pair("service", &key.service);
                     }
-                    q.append_pair("scope", &key.scope);
+                    // One `scope` parameter per scope, as Docker sends them (a push that
+                    // mounts a blob asks for two repositories).
+                    for scope in key.scope.split(' ').filter(|s| !s.is_empty()) {
+                        q.append_pair("scope", scope);
+                    }
                     if let Some(c) = creds {
                         q.append_pair("account", &c.username);
                     }
@@ -626,12 +716,14 @@ impl RegistryClient {
 
     /// Follow up to [`MAX_REDIRECTS`] redirects by hand, so that `Authorization` goes only
     /// to the origin it was meant for (blob storage on another host never sees it).
+    #[allow(clippy::too_many_arguments)]
     async fn send_following_redirects(
         &self,
         endpoint: &Endpoint,
         method: &Method,
         url: &Url,
         headers: &HeaderMap,
+        body: Option<&RequestBody<'_>>,
         auth: Option<&HeaderValue>,
         cancel: &CancellationToken,
     ) -> Result<Response, RegistryError> {
@@ -642,6 +734,9 @@ impl RegistryClient {
             let mut request = http
                 .request(method.clone(), current.clone())
                 .headers(headers.clone());
+            if let Some(body) = body {
+                request = request.body(body());
+            }
             if let Some(auth) = auth.filter(|_| current.origin() == origin) {
                 request = request.header(header::AUTHORIZATION, auth.clone());
             }
@@ -748,6 +843,23 @@ impl RegistryClient {
             }
         }
     }
+}
+
+/// A request body, made afresh for every attempt of a request.
+pub type RequestBody<'a> = dyn Fn() -> reqwest::Body + Send + Sync + 'a;
+
+/// The `repository:NAME:pull,push` scope a push needs.
+pub fn push_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull,push")
+}
+
+/// Whether a (space-separated) token scope asks to push to its first repository.
+fn wants_push(scope: &str) -> bool {
+    scope
+        .split(' ')
+        .next()
+        .and_then(|s| s.rsplit_once(':'))
+        .is_some_and(|(_, actions)| actions.split(',').any(|a| a == "push" || a == "*"))
 }
 
 fn basic_header(c: &Credentials) -> HeaderValue {
@@ -886,6 +998,18 @@ mod tests {
         }
         let msg = rate_limited("docker.io", &h).to_string();
         assert!(msg.contains("100;w=21600") && msg.contains("7s"), "{msg}");
+    }
+
+    #[test]
+    fn push_scopes_are_recognised() {
+        assert!(wants_push(&push_scope("team/app")));
+        assert!(wants_push(
+            "repository:team/app:pull,push repository:base/app:pull"
+        ));
+        assert!(wants_push("repository:127.0.0.1:5000/x:*"));
+        assert!(!wants_push("repository:team/app:pull"));
+        assert!(!wants_push("registry:catalog:*x"));
+        assert!(!wants_push(""));
     }
 
     #[test]

@@ -54,6 +54,33 @@ pub enum RegistryError {
         registry: String,
         repository: String,
     },
+    #[error(
+        "registry {registry} denied push access to {repository}: the account you are signed in \
+         with may pull but not push there (sign in as another with `porthole login {registry}`)"
+    )]
+    PushDenied {
+        registry: String,
+        repository: String,
+    },
+    #[error(
+        "registry {registry} requires you to sign in to push to {repository}: run `porthole login {registry}`"
+    )]
+    PushAuthRequired {
+        registry: String,
+        repository: String,
+    },
+    #[error(
+        "registry {registry} rejected {what}: {status}{}",
+        detail_of(code, message)
+    )]
+    Rejected {
+        registry: String,
+        what: String,
+        status: u16,
+        /// The distribution error code (`DIGEST_INVALID`, `MANIFEST_BLOB_UNKNOWN`, …), if sent.
+        code: Option<String>,
+        message: Option<String>,
+    },
     #[error("{what} was not found on registry {registry}")]
     NotFound { registry: String, what: String },
     #[error("registry {registry} is rate-limiting requests{}{}",
@@ -161,6 +188,16 @@ impl RegistryError {
             RegistryError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             _ => false,
         }
+    }
+}
+
+/// ` (CODE: message)` from a registry's error body, or nothing.
+fn detail_of(code: &Option<String>, message: &Option<String>) -> String {
+    match (code, message) {
+        (Some(c), Some(m)) => format!(" ({c}: {m})"),
+        (Some(c), None) => format!(" ({c})"),
+        (None, Some(m)) => format!(" ({m})"),
+        (None, None) => String::new(),
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`blob`]: blobs streamed in chunks, resumed with `Range` after a dropped connection.
 //! - [`catalog`]: a registry's repositories (`/v2/_catalog`) and tags (`tags/list`), paged.
 //! - [`resolve`]: a full reference typed into the search box: its platforms and sizes.
+//! - [`push`]: an image of the store uploaded to a registry (blobs checked, mounted or
+//!   streamed; the manifest last).
 
 pub mod auth;
 pub mod blob;
@@ -15,6 +17,7 @@ pub mod client;
 pub mod credentials;
 mod error;
 pub mod manifest;
+pub mod push;
 pub mod resolve;
 
 pub use client::{Endpoint, RegistryClient};
