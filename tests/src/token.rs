@@ -9,7 +9,8 @@
 //! `VerifySigningKey`: `x5c` first, then `jwk`, then `kid`), and it then checks `iss`, `aud`
 //! (the registry's `service`), `nbf`/`exp` and the signature.
 //!
-//! Who gets what: a configured user with the right password gets every action asked for; an
+//! Who gets what: a configured user with the right password gets every action asked for (a
+//! [pull-only](TokenIssuerBuilder::pull_only_user) one, `pull` only); an
 //! anonymous request gets `pull` only, and only if the issuer allows anonymous pulls (otherwise
 //! it is refused with 401); a wrong password is refused with 401.
 
@@ -100,6 +101,8 @@ pub struct TokenRequest {
 #[derive(Debug, Clone)]
 pub struct TokenIssuerBuilder {
     users: Vec<(String, String)>,
+    /// Users (of `users`) whose tokens grant `pull` only.
+    pull_only: Vec<String>,
     allow_anonymous_pull: bool,
     expires_in: Duration,
     hard_expiry: bool,
@@ -109,6 +112,14 @@ impl TokenIssuerBuilder {
     /// Adds a user who may `pull`, `push` and `delete` everywhere.
     pub fn user(mut self, name: &str, password: &str) -> Self {
         self.users.push((name.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Adds a user who may only `pull` (push and delete are left out of their tokens, as a
+    /// registry's read-only account gets).
+    pub fn pull_only_user(mut self, name: &str, password: &str) -> Self {
+        self.users.push((name.to_owned(), password.to_owned()));
+        self.pull_only.push(name.to_owned());
         self
     }
 
@@ -173,6 +184,7 @@ impl TokenIssuer {
     pub fn builder() -> TokenIssuerBuilder {
         TokenIssuerBuilder {
             users: Vec::new(),
+            pull_only: Vec::new(),
             allow_anonymous_pull: false,
             expires_in: Duration::from_secs(300),
             hard_expiry: true,
@@ -376,7 +388,10 @@ impl IssuerState {
             .iter()
             .filter_map(|s| Access::parse_scope(s))
             .map(|mut access| {
-                if subject.is_none() {
+                let pull_only = subject
+                    .as_ref()
+                    .is_none_or(|s| self.config.pull_only.contains(s));
+                if pull_only {
                     access.actions.retain(|a| a == "pull");
                 }
                 access

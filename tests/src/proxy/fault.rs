@@ -44,6 +44,7 @@ pub(crate) enum Action {
         framing: Framing,
     },
     Delay(Duration),
+    CutRequestAfter(u64),
 }
 
 /// One fault rule: an action, the requests it applies to, and how many times.
@@ -80,6 +81,14 @@ impl Fault {
     /// the body, then drops the connection: the client sees a truncated body. GET only.
     pub fn cut_after(bytes: u64) -> Self {
         Self::new(Action::CutAfter(bytes), Some(Method::GET))
+    }
+
+    /// Forwards the request headers and `bytes` bytes of the *request* body upstream, then
+    /// drops both connections without answering: the client sees its upload cut off mid-way
+    /// (a connection reset or close while it sends), the registry a body that ends early.
+    /// `PUT` only (a monolithic blob upload); [`Fault::method`] widens it to `PATCH`.
+    pub fn cut_request_after(bytes: u64) -> Self {
+        Self::new(Action::CutRequestAfter(bytes), Some(Method::PUT))
     }
 
     /// Forwards `bytes` bytes of the body, then sends nothing more and keeps the connection open
@@ -197,6 +206,7 @@ impl Fault {
             Action::Redirect(_) => "redirect",
             Action::Oversize { .. } => "oversize",
             Action::Delay(_) => "delay",
+            Action::CutRequestAfter(_) => "cut_request",
         }
     }
 }

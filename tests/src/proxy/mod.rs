@@ -52,12 +52,13 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// The request headers, as received.
     pub headers: HeaderMap,
-    /// The status answered (`502` if the upstream could not be reached).
+    /// The status answered (`502` if the upstream could not be reached; `0` when the
+    /// connection was cut before any answer, by [`Fault::cut_request_after`]).
     pub status: u16,
     /// When the proxy received it (before any delay it applied).
     pub received: std::time::Instant,
     /// The fault applied (`"cut"`, `"stall"`, `"flip"`, `"status"`, `"redirect"`, `"oversize"`,
-    /// `"delay"`), if any.
+    /// `"delay"`, `"cut_request"`), if any.
     pub fault: Option<&'static str>,
 }
 
@@ -252,8 +253,30 @@ impl Shared {
         let headers = req.headers().clone();
         let received = std::time::Instant::now();
         let fault = self.take_fault(&method, &path);
+        if let Some(Action::CutRequestAfter(n)) = fault.as_ref().map(|f| &f.action) {
+            let (parts, body) = req.into_parts();
+            let cut = FaultBody::new(h::incoming(body), BodyFault::Cut(*n)).boxed();
+            // The upstream sees the body end early and fails the request; its answer (if
+            // any) is dropped with the client's connection below.
+            drop(self.forward_parts_to_upstream(parts, cut).await);
+            self.log.lock().expect("request log").push(RecordedRequest {
+                origin,
+                method,
+                path,
+                query,
+                headers,
+                received,
+                status: 0,
+                fault: Some("cut_request"),
+            });
+            // Unwinding the connection's task closes its socket without a response: the only
+            // way out of a hyper service that leaves the client with a cut connection. Unlike
+            // `panic!`, `resume_unwind` runs no panic hook, so nothing is printed.
+            std::panic::resume_unwind(Box::new("connection cut by the fault proxy"));
+        }
         let response = match fault.as_ref().map(|f| &f.action) {
             None => self.forward(req, origin).await,
+            Some(Action::CutRequestAfter(_)) => unreachable!("handled above"),
             Some(Action::Delay(delay)) => {
                 tokio::time::sleep(*delay).await;
                 self.forward(req, origin).await
@@ -325,14 +348,23 @@ impl Shared {
     }
 
     async fn forward_to_upstream(&self, req: Request<Incoming>) -> Response<Body> {
-        let (mut parts, body) = req.into_parts();
+        let (parts, body) = req.into_parts();
+        self.forward_parts_to_upstream(parts, h::incoming(body))
+            .await
+    }
+
+    async fn forward_parts_to_upstream(
+        &self,
+        mut parts: http::request::Parts,
+        body: Body,
+    ) -> Response<Body> {
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         parts.uri = match Uri::try_from(format!("http://{}{path_and_query}", self.upstream)) {
             Ok(uri) => uri,
             Err(err) => return bad_gateway(&format!("bad upstream URI: {err}")),
         };
         strip_hop_by_hop(&mut parts.headers);
-        let request = Request::from_parts(parts, h::incoming(body));
+        let request = Request::from_parts(parts, body);
         let response = match h::client().request(request).await {
             Ok(response) => response,
             Err(err) => return bad_gateway(&format!("upstream {} failed: {err}", self.upstream)),
