@@ -38,6 +38,8 @@ pub struct Cli {
 pub enum Command {
     /// Pull an image from a registry into the store.
     Pull(commands::pull::Args),
+    /// Push an image of the store to a registry (as `docker push` does).
+    Push(commands::push::Args),
     /// List the images in the store.
     Images,
     /// Show an image's manifest, config and summary.

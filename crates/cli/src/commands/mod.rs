@@ -12,6 +12,7 @@ pub mod load;
 pub mod login;
 pub mod packages;
 pub mod pull;
+pub mod push;
 pub mod rm;
 pub mod save;
 pub mod sbom;
@@ -73,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Pull(args) => pull::run(&ctx, args).await,
+        Command::Push(args) => push::run(&ctx, args).await,
         Command::Images => images::run(&ctx).await,
         Command::Inspect(args) => inspect::run(&ctx, args).await,
         Command::Layers(args) => layers::run(&ctx, args).await,
