@@ -261,7 +261,7 @@ impl From<LayerError> for IpcError {
     fn from(error: LayerError) -> IpcError {
         match error {
             LayerError::Store(e) => e.into(),
-            e @ LayerError::PathNotFound { .. } => {
+            e @ (LayerError::PathNotFound { .. } | LayerError::InNeitherImage { .. }) => {
                 IpcError::new(IpcErrorCode::NotFound, e.to_string())
             }
             e @ LayerError::DiffIdMismatch { .. } => {

@@ -48,11 +48,11 @@ pub enum Command {
     Layers(commands::layers::Args),
     /// List an image's files (the final filesystem, or what one step changed).
     Files(commands::files::Args),
-    /// Show an image's wasted space and efficiency score, as dive computes them.
-    Efficiency(commands::efficiency::Args),
     /// Print a file of an image (symlinks followed inside the image), as the layer that
     /// wrote it holds it.
     Cat(commands::cat::Args),
+    /// Show an image's wasted space and efficiency score, as dive computes them.
+    Efficiency(commands::efficiency::Args),
     /// List the OS packages and libraries installed in an image, with the step that
     /// introduced each.
     Packages(commands::packages::Args),

@@ -618,6 +618,71 @@ fn cat_prints_a_file_as_the_image_or_a_step_holds_it() {
 }
 
 #[test]
+fn diff_file_compares_one_files_contents_between_two_images() {
+    use porthole_tests::fixtures::{ImageBuilder, LayerBuilder};
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let image = |conf: &'static str, motd: &'static str| {
+        ImageBuilder::new(MediaTypes::Oci)
+            .layer(
+                LayerBuilder::new()
+                    .dir("etc")
+                    .file("etc/app.conf", conf)
+                    .file("etc/motd", motd)
+                    .file("etc/bin", "\0\x01binary"),
+            )
+            .build()
+    };
+    let old = image("port = 80\nuser = www\n", "hi\n").push(&registry, "cli/conf", "1");
+    let new = image("port = 8080\nuser = www\n", "hi\n").push(&registry, "cli/conf", "2");
+    let porthole = Porthole::new();
+    porthole.json(&["pull", &old.reference()]);
+    porthole.json(&["pull", &new.reference()]);
+    let (a, b) = (old.reference(), new.reference());
+
+    let args = [
+        "diff",
+        &a,
+        &b,
+        "--file",
+        "/etc/app.conf",
+        "--file",
+        "etc/motd",
+    ];
+    let text = porthole.run(&args);
+    assert_success(&text, &args);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "--- a/etc/app.conf\n+++ b/etc/app.conf\n@@ -1,2 +1,2 @@\n-port = 80\n+port = 8080\n user = www\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Files a/etc/motd and b/etc/motd are identical (sha256:"),
+        "{text}"
+    );
+
+    let doc = porthole.json(&[
+        "diff",
+        &a,
+        &b,
+        "--file",
+        "/etc/app.conf",
+        "--file",
+        "/etc/bin",
+    ]);
+    assert_eq!(doc[0]["path"], "/etc/app.conf", "{doc}");
+    assert_eq!(doc[0]["change"]["kind"], "text");
+    assert_eq!(doc[0]["change"]["lines_added"], 1);
+    assert_eq!(doc[0]["change"]["lines_removed"], 1);
+    assert_eq!(doc[0]["base"]["size"], 21);
+    assert_eq!(doc[0]["target"]["size"], 23);
+    assert_eq!(doc[1]["change"]["kind"], "identical");
+    let none = porthole.run(&["diff", &a, &b, "--file", "/etc/none"]);
+    assert_one_error_line(&none, "neither image has `/etc/none`");
+}
+
+#[test]
 fn layers_files_efficiency_packages_and_os_of_a_pulled_image() {
     let registry = TestRegistry::start(RegistryAuth::None);
     let image = stepped_image();

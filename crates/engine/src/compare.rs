@@ -16,6 +16,8 @@
 //! compared by type, mode and owner only (their times move with every file written in
 //! them).
 
+mod content;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,6 +30,8 @@ use crate::run_config::RunConfig;
 use crate::store::{ImageSummary, Store};
 use crate::vulns::version::{self, VersionScheme};
 use crate::vulns::{Finding, ImageScan, ScanReport, SeverityCounts, VulnError, scan_image};
+
+pub use content::{ContentChange, ContentDiff, FileVersion, TEXT_DIFF_LIMIT, diff_content};
 
 /// One of the two images.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -14,6 +14,7 @@ mod layers_content {
     use std::process::Command;
 
     use porthole_engine::Digest;
+    use porthole_engine::compare::{ContentChange, diff_content};
     use porthole_engine::layers::{FileType, ImageLayers, LayerError, read_file, resolve};
     use porthole_engine::store::Store;
 
@@ -263,5 +264,90 @@ EOF"#,
         let err = read_file(&store, &view, "/etc/hostname", &mut out, None, &never).unwrap_err();
         assert!(matches!(err, LayerError::DiffIdMismatch { .. }), "{err}");
         assert!(out.is_empty(), "nothing unverified is handed out");
+    }
+
+    /// The unified diff of a file between two steps is what GNU `diff -u` prints for the
+    /// two versions umoci extracts (hunks, context, "No newline at end of file").
+    #[test]
+    fn a_files_diff_between_two_views_is_what_diff_u_prints() {
+        let img = Umoci::new();
+        img.layer(
+            "base",
+            "mkdir etc; seq 1 40 | sed 's/^/line /' > etc/app.conf; printf one > etc/hostname
+             printf 'same' > etc/same; head -c 3000 /dev/urandom > etc/blob
+             head -c 1500000 /dev/zero | tr '\\0' a > etc/huge",
+            "--format=pax .",
+        );
+        let base_root = img.dir.join("base-root");
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(img.unpack())
+            .arg(&base_root));
+        img.layer(
+            "edit",
+            "mkdir etc; seq 1 40 | sed 's/^/line /; s/^line 3$/line three/; s/^line 30$/line thirty/' > etc/app.conf
+             echo 'line 41' >> etc/app.conf; printf two > etc/hostname; printf 'same' > etc/same
+             printf 'new file\\n' > etc/new; head -c 3000 /dev/urandom > etc/blob
+             head -c 1500000 /dev/zero | tr '\\0' b > etc/huge",
+            "--format=pax .",
+        );
+        let top_root = img.unpack();
+        let store = img.store();
+        let view = img.load();
+        let base = view.as_of_step(0).unwrap();
+
+        for name in ["app.conf", "hostname"] {
+            let path = format!("/etc/{name}");
+            let diff = diff_content(&store, &base, &view, &path, ("a", "b")).unwrap();
+            let ContentChange::Text { unified, .. } = &diff.change else {
+                panic!("{path}: {:?}", diff.change);
+            };
+            let gnu = Command::new("diff")
+                .arg("-u")
+                .args([
+                    "--label",
+                    &format!("a{path}"),
+                    "--label",
+                    &format!("b{path}"),
+                ])
+                .arg(base_root.join("etc").join(name))
+                .arg(top_root.join("etc").join(name))
+                .output()
+                .unwrap();
+            assert_eq!(unified, &String::from_utf8(gnu.stdout).unwrap(), "{path}");
+            assert_eq!(diff.base.as_ref().unwrap().layer, 0);
+            assert_eq!(diff.target.as_ref().unwrap().layer, 1);
+        }
+        let conf = diff_content(&store, &base, &view, "/etc/app.conf", ("a", "b")).unwrap();
+        assert!(matches!(
+            conf.change,
+            ContentChange::Text {
+                lines_added: 3,
+                lines_removed: 2,
+                ..
+            }
+        ));
+
+        let same = diff_content(&store, &base, &view, "/etc/same", ("a", "b")).unwrap();
+        assert_eq!(
+            same.change,
+            ContentChange::Identical,
+            "rewritten, same bytes"
+        );
+        let added = diff_content(&store, &base, &view, "/etc/new", ("a", "b")).unwrap();
+        assert!(added.base.is_none());
+        let ContentChange::Text { unified, .. } = added.change else {
+            panic!("text");
+        };
+        assert!(unified.ends_with("@@ -0,0 +1 @@\n+new file\n"), "{unified}");
+        let blob = diff_content(&store, &base, &view, "/etc/blob", ("a", "b")).unwrap();
+        assert_eq!(blob.change, ContentChange::Binary);
+        let huge = diff_content(&store, &base, &view, "/etc/huge", ("a", "b")).unwrap();
+        assert_eq!(huge.change, ContentChange::TooLarge);
+        assert_ne!(huge.base.unwrap().sha256, huge.target.unwrap().sha256);
+        assert!(matches!(
+            diff_content(&store, &base, &view, "/etc/none", ("a", "b")),
+            Err(LayerError::InNeitherImage { .. })
+        ));
     }
 }

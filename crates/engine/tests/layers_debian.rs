@@ -172,7 +172,7 @@ mod layers_debian {
             return;
         };
         let fixture = umoci_image(&rootfs);
-        let store = Store::open(&fixture.join("layout")).unwrap();
+        let store = Store::open(fixture.join("layout")).unwrap();
         let image = store.resolve("debian").unwrap();
         let layers = ImageLayers::load(&store, &image).unwrap();
         let unpacked = fixture.join("unpacked/rootfs");

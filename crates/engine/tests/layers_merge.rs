@@ -7,7 +7,7 @@ mod layers_support;
 
 mod layers_merge {
     use std::fs;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
     use std::process::Command;
     use std::time::Instant;
 

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use anyhow::bail;
 use porthole_engine::Reference;
-use porthole_engine::compare::{self, Direction, FileAttribute, ImageDiff, Loaded};
+use porthole_engine::compare::{self, ContentChange, Direction, FileAttribute, ImageDiff, Loaded};
 use porthole_engine::layers::FileEntry;
 use porthole_engine::store::StoreError;
 use porthole_engine::vulns::{ImageScan, ScanOptions, SourceMode};
@@ -36,6 +36,52 @@ pub struct Args {
     /// `porthole diff --pull nginx:1.26 nginx:1.27` works on a fresh machine.
     #[arg(long)]
     pub pull: bool,
+    /// Compare this file's contents instead (repeatable): a unified diff for text (`a/` is
+    /// BASE, `b/` is TARGET, as `patch -p1` reads it), or whether the bytes differ.
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+}
+
+/// `--file PATH…`: each file's contents compared; `--json`, an array of the comparisons.
+async fn content_diffs(
+    ctx: &Context,
+    store: porthole_engine::store::Store,
+    base: Loaded,
+    target: Loaded,
+    paths: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let diffs = blocking(move || {
+        paths
+            .iter()
+            .map(|path| {
+                compare::diff_content(&store, &base.layers, &target.layers, path, ("a", "b"))
+                    .map_err(anyhow::Error::from)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })
+    .await?;
+    if ctx.json {
+        ctx.print_json(&diffs)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for diff in &diffs {
+        let path = &diff.path;
+        match &diff.change {
+            ContentChange::Text { unified, .. } => print!("{unified}"),
+            ContentChange::Identical => println!(
+                "Files a{path} and b{path} are identical ({})",
+                diff.base
+                    .as_ref()
+                    .map_or(String::new(), |v| v.sha256.to_string())
+            ),
+            ContentChange::Binary => println!("Binary files a{path} and b{path} differ"),
+            ContentChange::TooLarge => println!(
+                "Files a{path} and b{path} differ (over {} MiB: compared by SHA-256 only)",
+                compare::TEXT_DIFF_LIMIT >> 20
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,6 +133,9 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         })
         .await?
     };
+    if !args.files.is_empty() {
+        return content_diffs(ctx, store, base, target, args.files).await;
+    }
     let mut diff = compare::compare(base.view(), target.view());
     if args.vulns {
         let options = ScanOptions::default();

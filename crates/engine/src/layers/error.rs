@@ -85,6 +85,8 @@ pub enum LayerError {
     PathNotFound { path: String },
     #[error("`{path}` is {}, not a file", kind.with_article())]
     NotAFile { path: String, kind: FileType },
+    #[error("neither image has `{path}`")]
+    InNeitherImage { path: String },
     #[error("`{path}` is not a directory, so nothing is inside it")]
     NotADirectory { path: String },
     #[error("`{path}`: too many levels of symbolic links (more than 40), or a loop of them")]
