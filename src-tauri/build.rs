@@ -17,6 +17,7 @@ fn main() {
         "search_image_files",
         "read_image_file",
         "save_image_file",
+        "compare_file",
         "image_packages",
         "compare_images",
         "compare_vulnerabilities",

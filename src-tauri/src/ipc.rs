@@ -37,7 +37,10 @@ pub use details::{
     FileMark, FilePage, FileRow, FileWaste, ImageDetails, Label, LayerRow, RunConfig,
     readable_command,
 };
-pub use file_view::{FileBody, FileView, SavedFile, VIEW_LIMIT};
+pub use file_view::{
+    DiffLine, DiffLineKind, FileBody, FileDiffBody, FileDiffView, FileVersionRow, FileView,
+    SavedFile, VIEW_LIMIT,
+};
 pub use images::{RemoveAnswer, RemoveFailure, StoreUsage};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
@@ -429,6 +432,11 @@ mod tests {
         regenerate::<FileView>(&cfg, &mut stale);
         regenerate::<FileBody>(&cfg, &mut stale);
         regenerate::<SavedFile>(&cfg, &mut stale);
+        regenerate::<FileDiffView>(&cfg, &mut stale);
+        regenerate::<FileVersionRow>(&cfg, &mut stale);
+        regenerate::<FileDiffBody>(&cfg, &mut stale);
+        regenerate::<DiffLine>(&cfg, &mut stale);
+        regenerate::<DiffLineKind>(&cfg, &mut stale);
         regenerate::<ImageArchive>(&cfg, &mut stale);
         regenerate::<LoadAnswer>(&cfg, &mut stale);
         regenerate::<ArchiveProgress>(&cfg, &mut stale);

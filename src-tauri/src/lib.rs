@@ -132,6 +132,7 @@ pub fn run() {
             commands::inspect::search_image_files,
             commands::file_view::read_image_file,
             commands::file_view::save_image_file,
+            commands::compare::compare_file,
             commands::inspect::image_packages,
             commands::compare::compare_images,
             commands::compare::compare_vulnerabilities,

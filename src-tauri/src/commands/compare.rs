@@ -13,7 +13,9 @@ use porthole_engine::vulns::{ImageScan, ScanOptions, SourceMode, VulnError, scan
 use super::inspect::{blocking, images_of, layers_of, open_store};
 use super::running::Registered;
 use crate::AppState;
-use crate::ipc::{CompareAnswer, IpcError, IpcErrorCode, ScanMode, VulnCompareAnswer};
+use crate::ipc::{
+    CompareAnswer, FileDiffView, IpcError, IpcErrorCode, ScanMode, VulnCompareAnswer,
+};
 
 /// What changed from the image `base` to the image `target` (manifest digests): packages,
 /// files, run settings and shared layers.
@@ -47,6 +49,26 @@ pub async fn compare_images(
             },
         );
         Ok(CompareAnswer::from(diff))
+    })
+    .await
+}
+
+/// The file at `path` in both images (`porthole diff --file`): a unified diff when both
+/// versions are text, else whether their bytes differ.
+#[tauri::command]
+pub async fn compare_file(
+    app: tauri::AppHandle,
+    base: String,
+    target: String,
+    path: String,
+) -> Result<FileDiffView, IpcError> {
+    blocking("comparing the file", move || {
+        let state = app.state::<AppState>();
+        let store = open_store(&state)?;
+        let base_layers = layers_of(&state, &store, &base)?;
+        let target_layers = layers_of(&state, &store, &target)?;
+        let diff = compare::diff_content(&store, &base_layers, &target_layers, &path, ("a", "b"))?;
+        Ok(FileDiffView::from(&diff))
     })
     .await
 }

@@ -1,8 +1,10 @@
-//! The Files tab's file viewer: one file of the image, its head as text or as a hex dump.
+//! The Files tab's file viewer (one file of the image, its head as text or as a hex dump)
+//! and the Compare tab's file diff (one file in both images).
 
 use serde::Serialize;
 use ts_rs::TS;
 
+use porthole_engine::compare::{ContentChange, ContentDiff, FileVersion};
 use porthole_engine::layers::FileContent;
 
 /// The most bytes of a file the viewer shows; **Save** writes the whole file.
@@ -140,6 +142,147 @@ pub fn hex_dump(bytes: &[u8]) -> String {
     out
 }
 
+/// The most lines of a unified diff sent to the Compare tab.
+pub const MAX_DIFF_LINES: usize = 5000;
+
+/// One file in the two images compared, as the Compare tab's file diff shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct FileDiffView {
+    pub path: String,
+    /// The base image's version; `null` when it has no such file.
+    pub base: Option<FileVersionRow>,
+    pub target: Option<FileVersionRow>,
+    pub body: FileDiffBody,
+}
+
+/// One image's version of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct FileVersionRow {
+    /// Where the bytes are (symlinks followed).
+    pub path: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub sha256: String,
+    /// The build step that wrote it.
+    pub layer: u32,
+}
+
+/// How the two versions' bytes differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub enum FileDiffBody {
+    /// The same bytes: only metadata changed, if anything.
+    Identical,
+    /// A unified diff, line by line (at most 5,000 lines; `truncated` when there were more).
+    #[serde(rename_all = "camelCase")]
+    Text {
+        lines: Vec<DiffLine>,
+        lines_added: u32,
+        lines_removed: u32,
+        truncated: bool,
+    },
+    /// Different bytes, not both text.
+    Binary,
+    /// Different bytes, and a version over 1 MiB: compared by SHA-256 only.
+    TooLarge,
+}
+
+/// One line of a unified diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub struct DiffLine {
+    pub kind: DiffLineKind,
+    /// The line as `diff -u` prints it (its `+`, `-` or space included), without the newline.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "../ui/src/tauri/bindings/")]
+pub enum DiffLineKind {
+    /// `--- a/…`, `+++ b/…`.
+    Header,
+    /// `@@ -1,3 +1,4 @@`.
+    Hunk,
+    Added,
+    Removed,
+    Context,
+    /// `\ No newline at end of file`.
+    Note,
+}
+
+impl From<&FileVersion> for FileVersionRow {
+    fn from(v: &FileVersion) -> FileVersionRow {
+        FileVersionRow {
+            path: v.path.clone(),
+            size: v.size,
+            sha256: v.sha256.to_string(),
+            layer: u32::try_from(v.layer).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl From<&ContentDiff> for FileDiffView {
+    fn from(d: &ContentDiff) -> FileDiffView {
+        let body = match &d.change {
+            ContentChange::Identical => FileDiffBody::Identical,
+            ContentChange::Binary => FileDiffBody::Binary,
+            ContentChange::TooLarge => FileDiffBody::TooLarge,
+            ContentChange::Text {
+                unified,
+                lines_added,
+                lines_removed,
+            } => {
+                let all = unified.lines().count();
+                FileDiffBody::Text {
+                    lines: diff_lines(unified, MAX_DIFF_LINES),
+                    lines_added: u32::try_from(*lines_added).unwrap_or(u32::MAX),
+                    lines_removed: u32::try_from(*lines_removed).unwrap_or(u32::MAX),
+                    truncated: all > MAX_DIFF_LINES,
+                }
+            }
+        };
+        FileDiffView {
+            path: d.path.clone(),
+            base: d.base.as_ref().map(FileVersionRow::from),
+            target: d.target.as_ref().map(FileVersionRow::from),
+            body,
+        }
+    }
+}
+
+/// The first `max` lines of a unified diff, each with its kind. Only the first two lines
+/// are headers: a removed line `-- x` prints as `--- x` and is still a removal.
+pub fn diff_lines(unified: &str, max: usize) -> Vec<DiffLine> {
+    unified
+        .lines()
+        .take(max)
+        .enumerate()
+        .map(|(i, line)| {
+            let kind = match line.as_bytes().first() {
+                _ if i < 2 && (line.starts_with("--- ") || line.starts_with("+++ ")) => {
+                    DiffLineKind::Header
+                }
+                Some(b'@') => DiffLineKind::Hunk,
+                Some(b'+') => DiffLineKind::Added,
+                Some(b'-') => DiffLineKind::Removed,
+                Some(b'\\') => DiffLineKind::Note,
+                _ => DiffLineKind::Context,
+            };
+            DiffLine {
+                kind,
+                text: line.to_owned(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +338,24 @@ mod tests {
             panic!("binary");
         };
         assert_eq!(hex.lines().count(), 256, "the first 4 KiB only");
+    }
+
+    #[test]
+    fn diff_lines_are_classified_and_only_the_first_two_are_headers() {
+        let unified = "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n--- removed dashes\n+++ added pluses\n same\n\\ No newline at end of file\n";
+        let kinds: Vec<DiffLineKind> = diff_lines(unified, 100).iter().map(|l| l.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                DiffLineKind::Header,
+                DiffLineKind::Header,
+                DiffLineKind::Hunk,
+                DiffLineKind::Removed,
+                DiffLineKind::Added,
+                DiffLineKind::Context,
+                DiffLineKind::Note,
+            ]
+        );
+        assert_eq!(diff_lines(unified, 3).len(), 3);
     }
 }

@@ -15,7 +15,12 @@ import type { FileChangeKind } from './bindings/FileChangeKind';
 import type { FileChangeRow } from './bindings/FileChangeRow';
 import type { PackageChangeKind } from './bindings/PackageChangeKind';
 import type { PackageChangeRow } from './bindings/PackageChangeRow';
+import type { DiffLine } from './bindings/DiffLine';
+import type { DiffLineKind } from './bindings/DiffLineKind';
 import type { FileBody } from './bindings/FileBody';
+import type { FileDiffBody } from './bindings/FileDiffBody';
+import type { FileDiffView } from './bindings/FileDiffView';
+import type { FileVersionRow } from './bindings/FileVersionRow';
 import type { FileMark } from './bindings/FileMark';
 import type { FilePage } from './bindings/FilePage';
 import type { FileRow } from './bindings/FileRow';
@@ -79,13 +84,18 @@ export type {
   CompareAnswer,
   CompareSide,
   ConfigChangeRow,
+  DiffLine,
+  DiffLineKind,
   EcosystemRow,
   FileBody,
   FileChangeKind,
   FileChangeRow,
+  FileDiffBody,
+  FileDiffView,
   FileMark,
   FilePage,
   FileRow,
+  FileVersionRow,
   FileView,
   FileWaste,
   FindingRow,
@@ -331,6 +341,12 @@ export function imagePackages(digest: string): Promise<PackagesAnswer> {
  *  files and shared layers, as `porthole diff` shows them. */
 export function compareImages(base: string, target: string): Promise<CompareAnswer> {
   return call<CompareAnswer>('compare_images', { base, target });
+}
+
+/** The file at `path` in both images (`porthole diff --file`): a unified diff when both
+ *  versions are text, else whether their bytes differ. */
+export function compareFile(base: string, target: string, path: string): Promise<FileDiffView> {
+  return call<FileDiffView>('compare_file', { base, target, path });
 }
 
 /** Scans both images (as `imageVulnerabilities` scans one) and compares their findings: the

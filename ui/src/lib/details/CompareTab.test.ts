@@ -284,3 +284,83 @@ describe('CompareTab', () => {
     expect(cancelled).toEqual([{ scanId: running }, { scanId: third }]);
   });
 });
+
+describe('CompareTab file diff', () => {
+  const dom = componentFixture();
+
+  it('opens a file’s two versions from the file list, the diff as text, and closes back to the list', async () => {
+    const asked: unknown[] = [];
+    mockCommands({
+      list_images: () => [NEW, OLD],
+      compare_images: () => answer(),
+      compare_file: (args) => {
+        asked.push(args);
+        return {
+          path: '/var/lib/dpkg/status',
+          base: { path: '/var/lib/dpkg/status', size: 1000, sha256: `sha256:${'a'.repeat(64)}`, layer: 0 },
+          target: { path: '/var/lib/dpkg/status', size: 1200, sha256: `sha256:${'b'.repeat(64)}`, layer: 0 },
+          body: {
+            kind: 'text',
+            lines: [
+              { kind: 'header', text: '--- a/var/lib/dpkg/status' },
+              { kind: 'header', text: '+++ b/var/lib/dpkg/status' },
+              { kind: 'hunk', text: '@@ -1,2 +1,2 @@' },
+              { kind: 'removed', text: '-Version: 1.0 <img src=x onerror=alert(1)>' },
+              { kind: 'added', text: '+Version: 1.1' },
+              { kind: 'context', text: ' Status: install ok installed' },
+            ],
+            linesAdded: 1,
+            linesRemoved: 1,
+            truncated: false,
+          },
+        };
+      },
+    });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    const opener = dom.allByTestId('compare-file-path')[2] as HTMLElement;
+    expect(opener.tagName).toBe('BUTTON');
+    opener.click();
+    await settle();
+    expect(asked).toEqual([{ base: OLD.digest, target: NEW.digest, path: '/var/lib/dpkg/status' }]);
+    const text = dom.byTestId('file-diff-text')!;
+    expect([...text.querySelectorAll('[data-kind]')].map((l) => (l as HTMLElement).dataset.kind)).toEqual([
+      'header',
+      'header',
+      'hunk',
+      'removed',
+      'added',
+      'context',
+    ]);
+    expect(text.textContent).toContain('-Version: 1.0 <img src=x onerror=alert(1)>\n+Version: 1.1\n');
+    expect(dom.target.querySelector('img')).toBeNull();
+    expect(dom.byTestId('file-diff-summary')?.textContent).toContain('+1');
+    expect(dom.byTestId('file-diff-sides')?.textContent).toContain('a: docker.io/library/debian:12.5');
+
+    (dom.byTestId('file-diff-close') as HTMLElement).click();
+    flushSync();
+    expect(dom.byTestId('file-diff')).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+
+  it('says when only the metadata changed, and shows why a file cannot be compared', async () => {
+    let calls = 0;
+    mockCommands({
+      list_images: () => [NEW, OLD],
+      compare_images: () => answer(),
+      compare_file: () => {
+        calls += 1;
+        if (calls === 1) throw { code: 'notFound', message: 'neither image has `/usr/bin/old`' };
+        return { path: '/usr/bin/old', base: null, target: null, body: { kind: 'identical' } };
+      },
+    });
+    dom.mount(CompareTab, { image: NEW });
+    await settle();
+    (dom.allByTestId('compare-file-path')[1] as HTMLElement).click();
+    await settle();
+    expect(dom.byTestId('file-diff-error')?.textContent).toContain('neither image has `/usr/bin/old`');
+    (dom.byTestId('file-diff-error')!.querySelector('button') as HTMLElement).click();
+    await settle();
+    expect(dom.byTestId('file-diff-summary')?.textContent).toContain('The bytes are identical');
+  });
+});
