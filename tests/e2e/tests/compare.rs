@@ -146,6 +146,36 @@ async fn compare_tab(client: &Client, shot: &str) -> Outcome {
         )
         .await?;
         screenshot(client, "details-compare-files.png").await?;
+
+        // dpkg's database opens as a unified diff: curl's and libcurl4's versions, and
+        // curl's dependency on libcurl4.
+        click(
+            client,
+            "button[data-testid=compare-file-path][title$=\"/var/lib/dpkg/status\"]",
+        )
+        .await?;
+        find(client, "[data-testid=file-diff-text]").await?;
+        let lines = script(
+            client,
+            "return [...document.querySelectorAll('[data-testid=file-diff-text] [data-kind]')]
+               .filter((l) => l.dataset.kind === 'added' || l.dataset.kind === 'removed')
+               .map((l) => l.textContent.trimEnd());",
+        )
+        .await?;
+        ensure_eq!(
+            lines,
+            serde_json::json!([
+                "-Version: 7.88.1-10+deb12u5",
+                "-Depends: libc6 (>= 2.34), libcurl4 (= 7.88.1-10+deb12u5)",
+                "+Version: 7.88.1-10+deb12u10",
+                "+Depends: libc6 (>= 2.34), libcurl4 (= 7.88.1-10+deb12u10)",
+                "-Version: 7.88.1-10+deb12u5",
+                "+Version: 7.88.1-10+deb12u10",
+            ]),
+            "the status file's diff"
+        );
+        screenshot(client, "details-compare-file-diff.png").await?;
+        click(client, "[data-testid=file-diff-close]").await?;
     }
 
     // The Removed chip keeps only left-pad; Swap compares the other way round.
