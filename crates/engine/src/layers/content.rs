@@ -10,6 +10,7 @@
 //! nothing is handed out unless it hashes to its diff_id, so what is shown is what the
 //! image's config promises.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 
@@ -189,11 +190,20 @@ impl Reading<'_> {
             })?;
         let original = LayerIndex::cached_or_build(self.store, &blob.digest, &blob.media_type)?;
         let lower = &view.layers()[..layer];
+        // Only a path under a lower layer's symlink can land elsewhere: the others skip the
+        // (per-ancestor, per-layer) resolution.
+        let links: HashSet<&str> = lower
+            .iter()
+            .flat_map(|l| l.entries())
+            .filter(|e| e.kind == Some(FileType::Symlink))
+            .map(|e| e.path)
+            .collect();
         let land = |p: &str| {
-            if lower.is_empty() {
-                p.to_owned()
-            } else {
+            let through_link = p.match_indices('/').any(|(i, _)| links.contains(&p[..i]));
+            if through_link {
                 symlinks::landing(lower, &original, p)
+            } else {
+                p.to_owned()
             }
         };
         // The index keeps a hard link's target as the tar names it.
