@@ -22,6 +22,7 @@ use super::decode;
 use super::image::{FileEntry, ImageLayers};
 use super::index::{FileType, LayerIndex};
 use super::tar_walk::WHITEOUT_PREFIX;
+use super::stream::Digesting;
 use super::{LayerError, paths, symlinks};
 use crate::digest::Digest;
 use crate::store::{Store, StoreError};
@@ -267,10 +268,7 @@ impl Reading<'_> {
             codec,
             source,
         })?;
-        let mut stream = Hashing {
-            inner: decoder,
-            hash: Sha256::new(),
-        };
+        let mut stream = Digesting::new(decoder);
         let mut found = Found::Nothing;
         // The bytes `target` holds at this point of the walk, if the layer wrote it.
         let mut target_bytes: Option<Spool> = None;
@@ -359,7 +357,7 @@ impl Reading<'_> {
         }
         // The diff_id covers the whole stream, padding included.
         io::copy(&mut stream, &mut io::sink()).map_err(read)?;
-        let diff_id = Digest::from_sha256(stream.hash.finalize().as_slice());
+        let diff_id = stream.digest();
         if &diff_id != layer.diff_id() {
             return Err(LayerError::DiffIdMismatch {
                 layer: digest.clone(),
@@ -382,20 +380,6 @@ fn malformed(layer: &Digest, offset: u64, source: io::Error) -> LayerError {
         layer: layer.clone(),
         offset,
         reason: source.to_string(),
-    }
-}
-
-/// Hashes the uncompressed tar stream as it is read.
-struct Hashing<R> {
-    inner: R,
-    hash: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
     }
 }
 

@@ -56,10 +56,25 @@ impl<R: Read> Read for Watch<R> {
 }
 
 /// Hashes and counts the uncompressed tar stream as the walk reads it.
-struct Digesting<R> {
+pub(crate) struct Digesting<R> {
     inner: R,
     hash: Sha256,
     len: u64,
+}
+
+impl<R> Digesting<R> {
+    pub(crate) fn new(inner: R) -> Digesting<R> {
+        Digesting {
+            inner,
+            hash: Sha256::new(),
+            len: 0,
+        }
+    }
+
+    /// The digest of what was read (the diff_id, once the stream is read to its end).
+    pub(crate) fn digest(self) -> Digest {
+        Digest::from_sha256(self.hash.finalize().as_slice())
+    }
 }
 
 impl<R: Read> Read for Digesting<R> {
@@ -111,15 +126,11 @@ pub(crate) fn index_stream<R: Read>(
         failure.map(|source| decompress(layer, codec, source))
     };
     let decoder = decode::decoder(codec, input).map_err(|e| decompress(layer, codec, e))?;
-    let mut tar = Digesting {
-        inner: Watch {
-            inner: decoder,
-            count: Rc::default(),
-            failure: decode_failure.clone(),
-        },
-        hash: Sha256::new(),
-        len: 0,
-    };
+    let mut tar = Digesting::new(Watch {
+        inner: decoder,
+        count: Rc::default(),
+        failure: decode_failure.clone(),
+    });
 
     let mut builder = IndexBuilder::new();
     let mut found = Vec::new();
@@ -147,7 +158,8 @@ pub(crate) fn index_stream<R: Read>(
             source: e,
         }));
     }
-    let diff_id = Digest::from_sha256(tar.hash.finalize().as_slice());
+    let uncompressed_size = tar.len;
+    let diff_id = tar.digest();
     let (entries, names, root_opaque) = builder.finish();
     let compressed_size = *compressed.borrow();
     Ok(LayerIndex {
@@ -156,7 +168,7 @@ pub(crate) fn index_stream<R: Read>(
         media_type: media_type.to_owned(),
         codec,
         compressed_size,
-        uncompressed_size: tar.len,
+        uncompressed_size,
         root_opaque,
         entries,
         names,
