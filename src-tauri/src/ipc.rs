@@ -13,6 +13,7 @@ mod file_view;
 mod images;
 mod packages;
 mod pull;
+mod push;
 mod search;
 mod settings;
 mod vulns;
@@ -44,6 +45,7 @@ pub use file_view::{
 pub use images::{RemoveAnswer, RemoveFailure, StoreUsage};
 pub use packages::{OsRow, PackageKind, PackageRow, PackagesAnswer, TypeCount};
 pub use pull::{PullLayer, PullProgress, PulledImage};
+pub use push::{PushBlob, PushDestination, PushProgress, PushedImage};
 pub use search::{
     HubBadge, HubResult, HubTag, RegistryMatches, ResolvedAnswer, SearchAnswer, TagPlatform,
     TagsAnswer,
@@ -147,11 +149,18 @@ fn sign_in_in_settings(message: String) -> String {
     let Some(end) = rest.find('`') else {
         return message;
     };
-    let before = message[..start]
-        .trim_end_matches("run ")
-        .trim_end_matches("check them with ");
+    // "sign in as another with `porthole login R`" (an account that may pull but not push).
+    let (before, another) = match message[..start].strip_suffix("sign in as another with ") {
+        Some(before) => (before, " as another user"),
+        None => (
+            message[..start]
+                .trim_end_matches("run ")
+                .trim_end_matches("check them with "),
+            "",
+        ),
+    };
     format!(
-        "{before}sign in to {} in Settings (Registries › Sign-in){}",
+        "{before}sign in to {}{another} in Settings (Registries › Sign-in){}",
         &rest[..end],
         &rest[end + 1..]
     )
@@ -388,6 +397,10 @@ mod tests {
         regenerate::<PullLayer>(&cfg, &mut stale);
         regenerate::<PullProgress>(&cfg, &mut stale);
         regenerate::<PulledImage>(&cfg, &mut stale);
+        regenerate::<PushDestination>(&cfg, &mut stale);
+        regenerate::<PushBlob>(&cfg, &mut stale);
+        regenerate::<PushProgress>(&cfg, &mut stale);
+        regenerate::<PushedImage>(&cfg, &mut stale);
         regenerate::<HubBadge>(&cfg, &mut stale);
         regenerate::<HubResult>(&cfg, &mut stale);
         regenerate::<SearchAnswer>(&cfg, &mut stale);

@@ -36,6 +36,8 @@ pub struct AppState {
     pub network: RwLock<Result<Arc<Network>, IpcError>>,
     /// The cancel token of each running pull, by the id the UI gave it.
     pub pulls: Mutex<HashMap<String, CancellationToken>>,
+    /// The cancel token of each running push, by the id the UI gave it.
+    pub pushes: Mutex<HashMap<String, CancellationToken>>,
     /// The cancel token of the latest search: a newer search cancels the one before.
     pub search: Mutex<CancellationToken>,
     /// The cancel token of each running vulnerability scan, by the id the UI gave it.
@@ -100,6 +102,7 @@ pub fn run() {
         store_root: commands::settings::locate_store().path,
         network: RwLock::new(Network::from_env()),
         pulls: Mutex::default(),
+        pushes: Mutex::default(),
         scans: Mutex::default(),
         archives: Mutex::default(),
         vulndb_update: Mutex::default(),
@@ -123,6 +126,9 @@ pub fn run() {
             commands::images::store_usage,
             commands::pull::pull_image,
             commands::pull::cancel_pull,
+            commands::push::push_destination,
+            commands::push::push_image,
+            commands::push::cancel_push,
             commands::search::search_hub,
             commands::search::hub_tags,
             commands::search::registry_tags,

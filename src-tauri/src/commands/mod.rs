@@ -11,6 +11,7 @@ pub mod file_view;
 pub mod images;
 pub mod inspect;
 pub mod pull;
+pub mod push;
 mod running;
 pub mod sbom;
 pub mod search;

@@ -44,6 +44,10 @@ import type { PackagesAnswer } from './bindings/PackagesAnswer';
 import type { PulledImage } from './bindings/PulledImage';
 import type { PullLayer } from './bindings/PullLayer';
 import type { PullProgress } from './bindings/PullProgress';
+import type { PushBlob } from './bindings/PushBlob';
+import type { PushDestination } from './bindings/PushDestination';
+import type { PushedImage } from './bindings/PushedImage';
+import type { PushProgress } from './bindings/PushProgress';
 import type { RegistryEntry } from './bindings/RegistryEntry';
 import type { RemoveAnswer } from './bindings/RemoveAnswer';
 import type { StoreUsage } from './bindings/StoreUsage';
@@ -120,6 +124,10 @@ export type {
   PullLayer,
   PullProgress,
   PulledImage,
+  PushBlob,
+  PushDestination,
+  PushedImage,
+  PushProgress,
   RegistryEntry,
   RegistryMatches,
   RemoveAnswer,
@@ -293,6 +301,33 @@ export function pullImage(
 /** Cancels a running pull; the pull then rejects with code `cancelled`. */
 export function cancelPull(pullId: string): Promise<void> {
   return call<void>('cancel_pull', { pullId });
+}
+
+/** `reference` as a push would use it, normalised as Docker does (`app` →
+ *  `docker.io/library/app:latest`); rejects with `invalidInput` (and the reason) for a
+ *  malformed reference or a digest. */
+export function pushDestination(reference: string): Promise<PushDestination> {
+  return call<PushDestination>('push_destination', { reference });
+}
+
+/**
+ * Pushes the image whose manifest digest is `digest` (chosen under the name `source`) to
+ * `destination`; `onEvent` receives its progress. `pushId` names the push for `cancelPush`.
+ */
+export function pushImage(
+  pushId: string,
+  digest: string,
+  source: string | null,
+  destination: string,
+  onEvent: (event: PushProgress) => void,
+): Promise<PushedImage> {
+  const channel = new Channel<PushProgress>(onEvent);
+  return call<PushedImage>('push_image', { pushId, digest, source, destination, onEvent: channel });
+}
+
+/** Cancels a running push; it then rejects with code `cancelled` (no tag is written). */
+export function cancelPush(pushId: string): Promise<void> {
+  return call<void>('cancel_push', { pushId });
 }
 
 /** Build steps and run config of the image whose manifest digest is `digest`. */
