@@ -373,6 +373,8 @@ describe('PushDialog', () => {
     expect(blobTexts()[0]).toBe(`Mounted from ${markup}`);
     expect(allByTestId('push-blob')[1]?.getAttribute('title')).toBe(`Retrying (attempt 1): ${markup}`);
     await dialog.reject({ code: 'internal', message: `registry rejected the manifest: ${markup}` });
+    // The push stopped: what was not in the registry yet will not be.
+    expect(blobTexts()).toEqual([`Mounted from ${markup}`, 'Not pushed']);
     expect(byTestId('push-error-message')?.textContent).toBe(`registry rejected the manifest: ${markup}`);
     expect(byTestId('push-dialog')?.querySelector('img')).toBeNull();
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();

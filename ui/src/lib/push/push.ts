@@ -119,8 +119,10 @@ export function blobsFinished(push: PushState): boolean {
   return push.blobs.length > 0 && push.blobs.every((b) => ['exists', 'mounted', 'skipped', 'pushed'].includes(b.status));
 }
 
-/** A blob's line, in `docker push`'s words. */
-export function blobText(blob: BlobState): string {
+/** A blob's line, in `docker push`'s words; `stopped`: the push failed or was cancelled, so a
+ *  blob not in the registry yet will not be. */
+export function blobText(blob: BlobState, stopped = false): string {
+  if (stopped && ['waiting', 'pushing', 'retrying'].includes(blob.status)) return 'Not pushed';
   switch (blob.status) {
     case 'waiting':
       return 'Waiting';
