@@ -1,12 +1,15 @@
 //! Pushes started from the app, as `porthole push` does them: an image of the store uploaded
-//! to a registry with the settings' registry client (insecure registries, CA files, and
-//! credentials read from Docker's config and credential helpers, never stored by the app).
+//! to a registry with a registry client built from the settings as the pull's is (insecure
+//! registries, CA files, and credentials read from Docker's config and credential helpers at
+//! each push, never stored by the app).
 //! Progress streams to the UI over a channel; a push can be cancelled by its id.
 
 use tauri::State;
 use tauri::ipc::Channel;
 
 use porthole_engine::Reference;
+use porthole_engine::registry::RegistryClient;
+use porthole_engine::registry::credentials::CredentialStore;
 use porthole_engine::registry::push::{PushEvent, PushOptions, push_image as push};
 use porthole_engine::store::{ImageSummary, Store};
 
@@ -57,8 +60,12 @@ pub async fn push_image(
             let _ = on_event.send(progress);
         }
     };
+    // A client of its own, built as the shared one is (the settings' config, Docker's
+    // credentials): the shared client keeps the credentials it looked up for a host, even
+    // "none", for its life, so a sign-in from the dialog's Sign in… (or Settings) after a
+    // refused push would not be seen by the Retry.
+    let registry = RegistryClient::new(network.config.clone(), CredentialStore::from_env())?;
     // Its own task: a panic in it comes back as an error instead of tearing down the command.
-    let registry = network.registry.clone();
     let result = tauri::async_runtime::spawn(async move {
         push(
             &registry,

@@ -1,7 +1,9 @@
 //! Push from the real, built app to a real registry on loopback: an image's details page →
 //! Push… → a destination on that registry → every blob pushed → the reference and digest
 //! shown; the registry then serves that manifest (read back with skopeo). A second push to
-//! another tag of the repository (dark theme) finds every blob already there.
+//! another tag of the repository (dark theme) finds every blob already there. A registry that
+//! wants credentials: the push fails with what to do, Sign in… signs in from the dialog (saved
+//! as docker login saves it), and Retry pushes.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use porthole_engine::Digest;
 use porthole_engine::store::ImageSummary;
 use porthole_tests::registry::{RegistryAuth, TestRegistry};
 use porthole_tests::tools::skopeo_inspect_raw;
+use serde_json::json;
 
 const SOURCE: &str = "docker.io/library/e2e-push:1.0";
 
@@ -79,7 +82,11 @@ async fn push_from_details(
 
 /// The manifest the registry serves for `reference`, and its digest.
 fn served(reference: &str) -> (Vec<u8>, Digest) {
-    let raw = skopeo_inspect_raw(reference, None);
+    served_to(reference, None)
+}
+
+fn served_to(reference: &str, creds: Option<(&str, &str)>) -> (Vec<u8>, Digest) {
+    let raw = skopeo_inspect_raw(reference, creds);
     let digest = Digest::of(&raw);
     (raw, digest)
 }
@@ -182,5 +189,102 @@ async fn a_second_push_in_dark_finds_every_blob_already_there() {
     let (_, digest) = tokio::task::spawn_blocking(move || served(&second))
         .await
         .expect("skopeo");
+    assert_eq!(digest, image.digest, "the registry's manifest digest");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_wants_credentials_is_signed_in_to_from_the_dialog() {
+    let (user, password) = ("pusher", "correct-horse-battery");
+    let registry = tokio::task::spawn_blocking(move || {
+        TestRegistry::start(RegistryAuth::Htpasswd { user, password })
+    })
+    .await
+    .expect("start the registry");
+    let host = registry.addr().to_owned();
+    let fixture = Fixture::empty();
+    fixture.write_config(&json!({ "registries": [{ "host": host, "insecure": true }] }));
+    let image = fixture_image(&fixture);
+    // Docker's config of this run only: where the sign-in is saved.
+    let docker = fixture.path().join("docker");
+    std::fs::create_dir_all(&docker).expect("docker config dir");
+    let docker_env = docker.display().to_string();
+    let destination = format!("{host}/e2e/pushed:1");
+    with_app(
+        "a_registry_that_wants_credentials_is_signed_in_to_from_the_dialog",
+        &fixture,
+        &[
+            ("GTK_THEME", "Adwaita"),
+            ("DOCKER_CONFIG", docker_env.as_str()),
+        ],
+        async |client| {
+            let failed = push_from_details(client, &destination, &destination, None).await;
+            match failed {
+                Err(why) if why.starts_with("the push failed: ") => {}
+                other => return Err(format!("an anonymous push ended with {other:?}")),
+            }
+            ensure_eq!(
+                text_of(client, "[data-testid=push-error-message]").await?,
+                format!(
+                    "registry {host} requires you to sign in to push to e2e/pushed: sign in to \
+                     {host} in Settings (Registries › Sign-in)"
+                ),
+                "the error"
+            );
+            ensure_eq!(
+                texts(client, "[data-testid=push-blob-text]").await?,
+                vec!["Not pushed".to_owned(), "Not pushed".to_owned()],
+                "the blobs of the refused push"
+            );
+            screenshot(client, "push-sign-in.png").await?;
+            click(client, "[data-testid=push-sign-in]").await?;
+            ensure_eq!(
+                text_of(client, "#sign-in-title").await?,
+                format!("Sign in to {host}"),
+                "the sign-in dialog"
+            );
+            find(client, "[data-testid=sign-in-username]")
+                .await?
+                .send_keys(user)
+                .await
+                .map_err(|e| e.to_string())?;
+            find(client, "[data-testid=sign-in-password]")
+                .await?
+                .send_keys(password)
+                .await
+                .map_err(|e| e.to_string())?;
+            click(client, "[data-testid=sign-in-submit]").await?;
+            ensure_eq!(
+                text_of(client, "[data-testid=push-signed-in]").await?,
+                format!("Signed in to {host} as {user}. Retry the push."),
+                "the note after signing in"
+            );
+            click(client, "[data-testid=push-retry]").await?;
+            until_eq("the retried push's end", "done".to_owned(), async || {
+                Ok(find(client, "[data-testid=push-dialog]")
+                    .await?
+                    .attr("data-status")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default())
+            })
+            .await?;
+            ensure_eq!(
+                text_of(client, "[data-testid=push-result-digest]").await?,
+                image.digest.to_string(),
+                "the pushed digest"
+            );
+            Ok(())
+        },
+    )
+    .await;
+    let saved = std::fs::read_to_string(docker.join("config.json")).expect("docker's config");
+    assert!(
+        saved.contains(&host),
+        "the sign-in was not saved for {host}: {saved}"
+    );
+    let (_, digest) =
+        tokio::task::spawn_blocking(move || served_to(&destination, Some((user, password))))
+            .await
+            .expect("skopeo");
     assert_eq!(digest, image.digest, "the registry's manifest digest");
 }
