@@ -22,7 +22,7 @@ use crate::registry::client::{RetryPolicy, push_scope, read_capped};
 use crate::registry::{Endpoint, RegistryClient, RegistryError};
 
 /// Bytes read from the store file at a time, and how many such chunks wait for the socket.
-const READ_CHUNK: usize = 1 << 20;
+const READ_CHUNK: usize = 256 << 10;
 const CHUNKS_IN_FLIGHT: usize = 4;
 /// How often upload progress is reported while a `PUT` runs.
 const PROGRESS_EVERY: Duration = Duration::from_millis(150);
