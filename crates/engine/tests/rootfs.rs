@@ -567,6 +567,56 @@ EOF
         );
     }
 
+    /// The export plans from the layers' cached indexes which files to keep aside as the
+    /// layers stream. Where the indexes read a layer otherwise than extraction does (here
+    /// a file written through a symlink of its own layer, which the index does not follow),
+    /// the file it did not foresee is read from its layer again: the same bytes as without
+    /// any index.
+    #[test]
+    fn an_export_is_the_same_with_or_without_the_layer_indexes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (store, image) = hostile_image(
+            tmp.path(),
+            &[
+                raw_tar(&[("c/", b'5', b"", ""), ("old", b'0', b"overwritten", "")]),
+                raw_tar(&[
+                    ("b", b'2', b"", "c"),
+                    ("b/a", b'0', b"through the link", ""),
+                    ("old", b'0', b"new", ""),
+                ]),
+            ],
+        );
+        let export = || {
+            let mut out = Vec::new();
+            rootfs::export(&store, &image, &mut out, &never()).unwrap();
+            out
+        };
+        let without = export();
+        let layers = ImageLayers::load(&store, &image).unwrap();
+        // The index's view differs (`b` a directory), so the plan misses `c/a`.
+        assert!(
+            layers.get("/b/a").is_some(),
+            "the index follows the link now"
+        );
+        let with = export();
+        assert!(
+            with == without,
+            "the export changed once the indexes were cached"
+        );
+        let mut archive = tar::Archive::new(&with[..]);
+        let mut files = BTreeMap::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+            files.insert(path, data);
+        }
+        assert_eq!(files["c/a"], b"through the link");
+        assert_eq!(files["old"], b"new");
+        assert!(!files.contains_key("b/a"), "{:?}", files.keys());
+    }
+
     // --- Errors --------------------------------------------------------------------
 
     fn partials(dir: &Path) -> Vec<String> {

@@ -1,8 +1,8 @@
 //! The final filesystem worked out in memory, by the same rules as unpacking it (see
 //! `apply.rs`), without any content: what `export` plans its one tar stream with. Each
 //! regular file is an inode that remembers which tar member (layer and sequence number)
-//! wrote its content, so that hard links stay hard links and overwritten files are
-//! skipped when the layers are streamed again.
+//! wrote its content, so that hard links stay hard links and overwritten files are left
+//! out.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -56,6 +56,9 @@ pub(crate) struct Model {
     /// The tar member being applied.
     pub layer: usize,
     pub sequence: usize,
+    /// The regular file the last member made: its inode and real path (taken by the
+    /// caller, which may copy the member's content aside).
+    pub created: Option<(usize, Vec<u8>)>,
 }
 
 /// A directory the tar only implies (umoci makes it as `mkdir -p` does; the layer index
@@ -152,7 +155,9 @@ impl Tree for Model {
                     size: header.size,
                     meta,
                 });
-                Node::File(self.inodes.len() - 1)
+                let inode = self.inodes.len() - 1;
+                self.created = Some((inode, at.path()));
+                Node::File(inode)
             }
         };
         self.nodes.insert(at.path(), node);
