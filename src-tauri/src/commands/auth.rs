@@ -51,6 +51,9 @@ pub async fn registry_sign_in(
             .map_err(credential_error)
     })
     .await?;
+    // The registry client remembers each registry's credentials (none, too) once it has
+    // asked: a new one, so that the next pull or push of this window signs in.
+    state.reload_network();
     let (helper, config_file) = match saved {
         SavedTo::Helper(helper) => (Some(helper), None),
         SavedTo::ConfigFile(path) => (None, Some(path.display().to_string())),
@@ -66,14 +69,20 @@ pub async fn registry_sign_in(
 /// Forgets the saved credentials of `registry` like `docker logout`, and says what is left
 /// (Podman's files, which are only read, may still hold some).
 #[tauri::command]
-pub async fn registry_sign_out(registry: Option<String>) -> Result<SignInStatus, IpcError> {
+pub async fn registry_sign_out(
+    state: State<'_, AppState>,
+    registry: Option<String>,
+) -> Result<SignInStatus, IpcError> {
     let registry = name(registry.as_deref())?;
-    blocking("removing the credentials", move || {
+    let answer = blocking("removing the credentials", move || {
         let store = CredentialStore::from_env();
         store.erase(&registry).map_err(credential_error)?;
         Ok(status(&store, &registry))
     })
-    .await
+    .await?;
+    // As after a sign-in: the next request must not use the forgotten credentials.
+    state.reload_network();
+    Ok(answer)
 }
 
 fn name(registry: Option<&str>) -> Result<String, IpcError> {

@@ -14,7 +14,7 @@ use porthole_engine::Digest;
 use porthole_engine::store::ImageSummary;
 use porthole_tests::registry::{RegistryAuth, TestRegistry};
 use porthole_tests::tools::skopeo_inspect_raw;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const SOURCE: &str = "docker.io/library/e2e-push:1.0";
 
@@ -100,6 +100,20 @@ async fn start_registry() -> TestRegistry {
 fn fixture_image(fixture: &Fixture) -> ImageSummary {
     // Two megabytes of layer: enough for the upload to report bytes on its way.
     fixture.add_image(SOURCE, "1.0", 2_000_000, Duration::from_secs(86_400))
+}
+
+/// What the window's `resolve_reference` answers for `reference` (what Search asks when a
+/// full reference is typed): `{ok: ResolvedAnswer}` or `{error: IpcError}`.
+async fn resolve(client: &Client, reference: &str) -> Result<Value, String> {
+    client
+        .execute_async(
+            "const [reference, done] = arguments;
+             window.__TAURI_INTERNALS__.invoke('resolve_reference', { reference })
+               .then((ok) => done({ ok }), (error) => done({ error }));",
+            vec![Value::from(reference)],
+        )
+        .await
+        .map_err(|error| format!("calling resolve_reference: {error}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,6 +231,14 @@ async fn a_registry_that_wants_credentials_is_signed_in_to_from_the_dialog() {
             ("DOCKER_CONFIG", docker_env.as_str()),
         ],
         async |client| {
+            // The window's registry client asks this registry first, anonymously, and is
+            // refused (it then remembers that it has no credentials for it).
+            let before = resolve(client, &destination).await?;
+            ensure_eq!(
+                before["error"]["code"].clone(),
+                json!("auth"),
+                "resolving before signing in"
+            );
             let failed = push_from_details(client, &destination, &destination, None).await;
             match failed {
                 Err(why) if why.starts_with("the push failed: ") => {}
@@ -272,6 +294,13 @@ async fn a_registry_that_wants_credentials_is_signed_in_to_from_the_dialog() {
                 text_of(client, "[data-testid=push-result-digest]").await?,
                 image.digest.to_string(),
                 "the pushed digest"
+            );
+            // The sign-in applies to the window's pulls and searches too, without a restart.
+            let after = resolve(client, &destination).await?;
+            ensure_eq!(
+                after["ok"]["digest"].clone(),
+                json!(image.digest.to_string()),
+                "resolving after signing in"
             );
             Ok(())
         },
