@@ -617,6 +617,31 @@ EOF
         assert!(!files.contains_key("b/a"), "{:?}", files.keys());
     }
 
+    /// Found by `rootfs_props`: a path through a directory that is not there and back out
+    /// of it (`a -> /b/../c`, then `a/x`) made `b`, or replaced a file `b` with a
+    /// directory; umoci resolves such a path lexically and writes only `c/x`.
+    #[test]
+    fn a_missing_directory_left_again_by_dot_dot_is_not_made() {
+        let (result, tmp) = unpack_hostile(&[
+            raw_tar(&[("a", b'2', b"", "/b/../c"), ("f", b'2', b"", "/g/../h")]),
+            raw_tar(&[
+                ("g", b'0', b"a file", ""),
+                ("a/x", b'0', b"x", ""),
+                ("f/y", b'0', b"y", ""),
+            ]),
+        ]);
+        result.unwrap();
+        let out = tmp.path().join("work/out");
+        assert_eq!(fs::read(out.join("c/x")).unwrap(), b"x");
+        assert!(!out.join("b").exists(), "a directory `b` was made");
+        assert_eq!(fs::read(out.join("h/y")).unwrap(), b"y");
+        assert_eq!(
+            fs::read(out.join("g")).unwrap(),
+            b"a file",
+            "`g` was replaced"
+        );
+    }
+
     // --- Errors --------------------------------------------------------------------
 
     fn partials(dir: &Path) -> Vec<String> {

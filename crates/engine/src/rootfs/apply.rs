@@ -376,6 +376,10 @@ impl<T: Tree> Applier<T> {
                     continue;
                 }
                 Some(Found::Other) if create => {
+                    if let Some(through) = left_again(&todo) {
+                        todo.drain(..through);
+                        continue;
+                    }
                     self.tree
                         .remove(&at, Found::Other)
                         .map_err(self.fail("replace", &path))?;
@@ -383,10 +387,19 @@ impl<T: Tree> Applier<T> {
                         .mkdir(&at)
                         .map_err(self.fail("create the directory", &path))?;
                 }
-                None if create => self
-                    .tree
-                    .mkdir(&at)
-                    .map_err(self.fail("create the directory", &path))?,
+                // A missing directory that a later `..` leaves again is not made, as a
+                // non-directory there is not replaced: only what the path ends in is
+                // (umoci's securejoin reads such a path lexically; the kernel would
+                // refuse it).
+                None if create => {
+                    if let Some(through) = left_again(&todo) {
+                        todo.drain(..through);
+                        continue;
+                    }
+                    self.tree
+                        .mkdir(&at)
+                        .map_err(self.fail("create the directory", &path))?
+                }
                 _ => return Ok(None),
             }
             let opened = self.tree.open_dir(&at).map_err(self.fail("open", &path))?;
@@ -401,6 +414,25 @@ impl<T: Tree> Applier<T> {
         }
         Ok(Some(resolved))
     }
+}
+
+/// How many of the components after a missing one (`rest`) to skip because a `..` among
+/// them leaves it again (the `..` included); `None` when the path stays inside it.
+fn left_again(rest: &VecDeque<Vec<u8>>) -> Option<usize> {
+    let mut depth = 1usize;
+    for (i, name) in rest.iter().enumerate() {
+        match &name[..] {
+            b"" | b"." => {}
+            b".." => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    None
 }
 
 fn components(path: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
