@@ -60,9 +60,9 @@ mod rootfs_props {
 
     /// Orders and trims a layer so that it reads the same to extraction and to the index:
     ///
-    /// - whiteouts and opaque markers first, then directories, symlinks last, as a tar of
-    ///   a filesystem has them (a directory before what it holds; a path under a symlink
-    ///   is never in one). The index applies a layer's
+    /// - whiteouts and opaque markers first, then directories (parents first), symlinks
+    ///   last, as a tar of a filesystem has them (a directory before what it holds; a
+    ///   path under a symlink is never in one). The index applies a layer's
     ///   whiteouts before its other entries, whatever their order, and follows only the
     ///   symlinks of lower layers, while extraction (umoci's, `unpack`'s) applies each
     ///   member in tar order and follows every symlink on disk, the layer's own included
@@ -74,11 +74,14 @@ mod rootfs_props {
     /// These are the known differences between the index and extraction, left to the
     /// index's owners: each needs a tar no image builder writes.
     fn without_same_layer_links(mut ops: Vec<(String, Op)>) -> Vec<(String, Op)> {
-        ops.sort_by_key(|(_, op)| match op {
-            Op::Whiteout | Op::Opaque => 0,
-            Op::Dir(_) => 1,
-            Op::Symlink(_) => 3,
-            _ => 2,
+        ops.sort_by_key(|(path, op)| {
+            let class = match op {
+                Op::Whiteout | Op::Opaque => 0,
+                Op::Dir(_) => 1,
+                Op::Symlink(_) => 3,
+                _ => 2,
+            };
+            (class, path.matches('/').count())
         });
         let mut links: Vec<String> = Vec::new();
         let under =
@@ -191,6 +194,10 @@ mod rootfs_props {
                 match op {
                     Op::Symlink(t) => {
                         links.insert(path.clone(), (*t).to_owned());
+                    }
+                    // A directory over a directory keeps what is inside it.
+                    Op::Dir(_) => {
+                        links.remove(path);
                     }
                     _ => {
                         let inside = format!("{path}/");
@@ -392,9 +399,22 @@ mod rootfs_props {
             .enumerate()
             .map(|(i, ops)| layer_tar(i, ops))
             .collect();
+        // Every other layer gzipped: with their indexes cached, the export keeps aside
+        // the files of layers that compress and reads the others again.
         let blobs: Vec<(Vec<u8>, &str)> = tars
             .iter()
-            .map(|t| (t.clone(), "application/vnd.oci.image.layer.v1.tar"))
+            .enumerate()
+            .map(|(i, t)| {
+                if i % 2 == 0 {
+                    return (t.clone(), "application/vnd.oci.image.layer.v1.tar");
+                }
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut gz, t).unwrap();
+                (
+                    gz.finish().unwrap(),
+                    "application/vnd.oci.image.layer.v1.tar+gzip",
+                )
+            })
             .collect();
         let image = write_image(&store, "props:latest", &blobs, &tars, serde_json::json!([]));
 
