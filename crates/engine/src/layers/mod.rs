@@ -53,6 +53,12 @@ pub use merge::ChangeKind;
 use crate::digest::Digest;
 use crate::store::{Store, StoreError};
 
+/// An image's layers (as its manifest lists them) with the diff_ids and build steps its
+/// config gives, read and checked as [`ImageLayers::load`] reads them.
+pub(crate) fn image_plan(store: &Store, manifest: &Digest) -> Result<history::Plan, LayerError> {
+    history::plan(store, manifest)
+}
+
 impl LayerIndexer {
     /// Indexes a layer blob that is already in the store (same code path as a pull's:
     /// the blob is streamed, never loaded whole). Does not read or write the cache; see

@@ -7,18 +7,14 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
-use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use tar::EntryType;
 use tokio_util::sync::CancellationToken;
 
 use super::RootfsError;
 use crate::digest::Digest;
-use crate::layers::decode;
-use crate::store::{ImageSummary, MAX_MANIFEST_SIZE, Store, StoreError};
-
-/// Image configs are a few KiB; some with long histories reach a few MiB.
-const MAX_CONFIG_SIZE: u64 = 32 << 20;
+use crate::layers::{LayerError, decode};
+use crate::store::{ImageSummary, Store, StoreError};
 
 /// One layer of an image, as its manifest and config describe it.
 #[derive(Clone, Debug)]
@@ -30,85 +26,53 @@ pub(crate) struct LayerPlan {
     pub diff_id: Digest,
 }
 
-#[derive(Deserialize)]
-struct RawDescriptor {
-    #[serde(default, rename = "mediaType")]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    size: u64,
-}
-
-#[derive(Deserialize)]
-struct RawManifest {
-    config: RawDescriptor,
-    #[serde(default)]
-    layers: Vec<RawDescriptor>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawRootfs {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct RawConfig {
-    #[serde(default)]
-    rootfs: RawRootfs,
-}
-
 /// The layers of `image`, bottom first, with the diff_ids its config promises.
 pub(crate) fn plan(store: &Store, image: &ImageSummary) -> Result<Vec<LayerPlan>, RootfsError> {
-    let bad = |what: &'static str, digest: &Digest, reason: String| RootfsError::BadImage {
-        what,
-        digest: digest.clone(),
-        reason,
-    };
-    let manifest = &image.digest;
     if let Some(problem) = &image.problem {
-        return Err(bad("image", manifest, problem.clone()));
-    }
-    let bytes = store.read_blob(manifest, MAX_MANIFEST_SIZE)?;
-    let m: RawManifest = serde_json::from_slice(&bytes).map_err(|e| {
-        bad(
-            "manifest",
-            manifest,
-            format!("it is not an image manifest: {e}"),
-        )
-    })?;
-    let config: Digest = m
-        .config
-        .digest
-        .parse()
-        .map_err(|e| bad("manifest", manifest, format!("its config digest: {e}")))?;
-    let bytes = store.read_blob(&config, MAX_CONFIG_SIZE)?;
-    let c: RawConfig = serde_json::from_slice(&bytes)
-        .map_err(|e| bad("config", &config, format!("it is not an image config: {e}")))?;
-    if c.rootfs.diff_ids.len() != m.layers.len() {
-        return Err(RootfsError::LayerCountMismatch {
-            manifest: manifest.clone(),
-            layers: m.layers.len(),
-            diff_ids: c.rootfs.diff_ids.len(),
+        return Err(RootfsError::BadImage {
+            what: "image",
+            digest: image.digest.clone(),
+            reason: problem.clone(),
         });
     }
-    m.layers
+    // The manifest and config are read as the layer index reads them.
+    let plan = crate::layers::image_plan(store, &image.digest).map_err(|e| match e {
+        LayerError::Store(e) => RootfsError::Store(e),
+        LayerError::BadImage {
+            what,
+            digest,
+            reason,
+        } => RootfsError::BadImage {
+            what,
+            digest,
+            reason,
+        },
+        LayerError::LayerCountMismatch {
+            manifest,
+            layers,
+            diff_ids,
+        } => RootfsError::LayerCountMismatch {
+            manifest,
+            layers,
+            diff_ids,
+        },
+        other => RootfsError::BadImage {
+            what: "image",
+            digest: image.digest.clone(),
+            reason: other.to_string(),
+        },
+    })?;
+    Ok(plan
+        .layers
         .into_iter()
-        .zip(c.rootfs.diff_ids)
-        .map(|(l, diff_id)| {
-            Ok(LayerPlan {
-                digest: l
-                    .digest
-                    .parse()
-                    .map_err(|e| bad("manifest", manifest, format!("a layer digest: {e}")))?,
-                media_type: l.media_type,
-                size: l.size,
-                diff_id: diff_id
-                    .parse()
-                    .map_err(|e| bad("config", &config, format!("a diff_id: {e}")))?,
-            })
+        .zip(plan.diff_ids)
+        .map(|(l, diff_id)| LayerPlan {
+            digest: l.digest,
+            media_type: l.media_type,
+            size: l.size,
+            diff_id,
         })
-        .collect()
+        .collect())
 }
 
 /// What a tar entry writes, once its path is resolved under the root.
