@@ -21,6 +21,7 @@ fn main() {
         "read_image_file",
         "save_image_file",
         "compare_file",
+        "export_filesystem",
         "image_packages",
         "compare_images",
         "compare_vulnerabilities",

@@ -139,6 +139,7 @@ pub fn run() {
             commands::file_view::read_image_file,
             commands::file_view::save_image_file,
             commands::compare::compare_file,
+            commands::archive::export_filesystem,
             commands::inspect::image_packages,
             commands::compare::compare_images,
             commands::compare::compare_vulnerabilities,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
+use porthole_engine::rootfs::{RootfsError, export};
 use porthole_engine::store::{ArchiveError, StoreError};
 
 use super::downloads::{Destination, file_name};
@@ -77,6 +78,87 @@ pub async fn save_image(
     .await;
     drop(registered);
     saved
+}
+
+/// Why a filesystem export failed: reading the image, or writing the file.
+enum ExportError {
+    Rootfs(RootfsError),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> ExportError {
+        ExportError::Io(e)
+    }
+}
+
+/// Writes the final filesystem of the image whose manifest digest is `digest` as one tar
+/// (what `porthole export` writes, as `crane export` / `docker export` do) to `path`, else to
+/// the Downloads directory as `<repository>-<tag>.rootfs.tar`, replaced whole only once
+/// complete. The bytes written so far go to `on_progress` (the total is not known before
+/// the end); `archive_id` names the export for [`cancel_archive`].
+#[tauri::command]
+pub async fn export_filesystem(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    archive_id: String,
+    digest: String,
+    path: Option<String>,
+    on_progress: Channel<ArchiveProgress>,
+) -> Result<ImageArchive, IpcError> {
+    const WHAT: &str = "the filesystem archive";
+    let destination = Destination::new(&app, path, WHAT)?;
+    let registered = Registered::start(&state.archives, &archive_id, "export")?;
+    let cancel = registered.token().clone();
+    let exported = blocking("writing the filesystem archive", move || {
+        let state = app.state::<AppState>();
+        let store = open_store(&state)?;
+        let image = image_of(&store, &digest)?;
+        let target = destination.file(|| file_name(&image, "rootfs.tar"), WHAT)?;
+        let send = |progress: ArchiveProgress| {
+            let _ = on_progress.send(progress);
+        };
+        send(ArchiveProgress {
+            done: 0,
+            total: None,
+        });
+        let written = porthole_engine::files::write_whole_with(&target, |file| {
+            let counted = Counted::new(file, None, &send);
+            let mut out = BufWriter::with_capacity(1 << 20, counted);
+            export(&store, &image, &mut out, &cancel).map_err(ExportError::Rootfs)?;
+            out.flush()?;
+            let counted = out.into_inner().map_err(|e| e.into_error())?;
+            Ok::<_, ExportError>(counted.done)
+        })
+        .map_err(|e| match e {
+            ExportError::Rootfs(RootfsError::Cancelled) => IpcError::new(
+                IpcErrorCode::Cancelled,
+                format!(
+                    "Exporting `{}` was cancelled; the file was not written.",
+                    target.display()
+                ),
+            ),
+            ExportError::Rootfs(RootfsError::Store(e)) => IpcError::from(e),
+            ExportError::Rootfs(e @ RootfsError::DiffIdMismatch { .. }) => {
+                IpcError::new(IpcErrorCode::DigestMismatch, e.to_string())
+            }
+            ExportError::Rootfs(e) => IpcError::internal(e.to_string()),
+            ExportError::Io(e) => {
+                IpcError::internal(format!("cannot write `{}`: {e}", target.display()))
+            }
+        })?;
+        send(ArchiveProgress {
+            done: written,
+            total: Some(written),
+        });
+        Ok(ImageArchive {
+            path: target.display().to_string(),
+            bytes: written,
+        })
+    })
+    .await;
+    drop(registered);
+    exported
 }
 
 /// Adds the images of the archive at `path` (absolute: a file dropped on the window) to the

@@ -299,3 +299,58 @@ async fn an_image_archive_is_saved_with_progress_and_a_save_can_be_cancelled() {
     )
     .await;
 }
+
+/// Export → Filesystem writes the image's final filesystem as one tar to Downloads (what
+/// `porthole export` writes): GNU tar lists its paths, and a file extracted from it is the
+/// image's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_images_filesystem_is_exported_as_one_tar() {
+    let fixture = Fixture::empty();
+    fixture.add_packages_image("docker.io/library/e2e-packages:1.0", "1.0");
+    let tarball = fixture.downloads().join("e2e-packages-1.0.rootfs.tar");
+    with_app(
+        "an_images_filesystem_is_exported_as_one_tar",
+        &fixture,
+        &[("GTK_THEME", "Adwaita")],
+        async |client| {
+            click(client, "[data-testid=image-row] [data-testid=image-open]").await?;
+            click(client, "[data-testid=export-button]").await?;
+            click(client, "[data-testid=export-item][data-kind=filesystem]").await?;
+            until_eq(
+                "where the filesystem went",
+                tarball.display().to_string(),
+                async || text_of(client, "[data-testid=export-path]").await,
+            )
+            .await?;
+            let result = text_of(client, "[data-testid=export-result]").await?;
+            if !result.starts_with("Saved the image’s filesystem (") {
+                return Err(format!("the result reads {result:?}"));
+            }
+            Ok(())
+        },
+    )
+    .await;
+    let listed = std::process::Command::new("tar")
+        .arg("-tf")
+        .arg(&tarball)
+        .output()
+        .expect("GNU tar");
+    assert!(listed.status.success(), "tar -tf failed: {listed:?}");
+    let names = String::from_utf8_lossy(&listed.stdout);
+    for path in ["etc/os-release", "var/lib/dpkg/status", "usr/bin/curl"] {
+        assert!(
+            names.lines().any(|l| l == path),
+            "{path} is not in the export: {names}"
+        );
+    }
+    let os_release = std::process::Command::new("tar")
+        .arg("-xOf")
+        .arg(&tarball)
+        .arg("etc/os-release")
+        .output()
+        .expect("GNU tar");
+    assert_eq!(
+        String::from_utf8_lossy(&os_release.stdout),
+        porthole_e2e::DEBIAN_OS_RELEASE
+    );
+}

@@ -440,6 +440,20 @@ export function saveImage(
   return call<ImageArchive>('save_image', { archiveId, digest, path, onProgress: channel });
 }
 
+/** Writes the image's final filesystem as one tar (what `porthole export` writes) to `path`,
+ *  else to the Downloads directory as `<repository>-<tag>.rootfs.tar`; answers with the file
+ *  written. Its bytes written so far come to `onProgress`; `archiveId` names the export for
+ *  `cancelArchive`, and a cancelled export rejects with code `cancelled` and leaves no file. */
+export function exportFilesystem(
+  archiveId: string,
+  digest: string,
+  onProgress: (progress: ArchiveProgress) => void,
+  path: string | null = null,
+): Promise<ImageArchive> {
+  const channel = new Channel<ArchiveProgress>(onProgress);
+  return call<ImageArchive>('export_filesystem', { archiveId, digest, path, onProgress: channel });
+}
+
 /** Adds the images of the archive at `path` (absolute) to the store, as `porthole load`. The
  *  bytes of the file read so far come to `onProgress`; `archiveId` names the load for
  *  `cancelArchive`, and a cancelled load rejects with code `cancelled` and names no image. */

@@ -54,14 +54,18 @@ const { byTestId } = dom;
 
 /** The details page with a `save_image` that answers only when the test says, and the
  *  other `commands` given; returns the save's calls and how to end the latest one. */
-async function mountWithPendingSave(commands: Record<string, (args: unknown) => unknown> = {}) {
+async function mountWithPendingSave(
+  commands: Record<string, (args: unknown) => unknown> = {},
+  kind = 'archive',
+  command = 'save_image',
+) {
   const calls: SaveArgs[] = [];
   let resolve: (answer: unknown) => void = () => {};
   let reject: (error: unknown) => void = () => {};
   mockCommands({
     image_details: () => DETAILS,
     image_packages: () => PACKAGES,
-    save_image: (args) => {
+    [command]: (args: unknown) => {
       calls.push(args as SaveArgs);
       return new Promise((ok, fail) => {
         resolve = ok;
@@ -74,7 +78,7 @@ async function mountWithPendingSave(commands: Record<string, (args: unknown) => 
   await settle();
   (byTestId('export-button') as HTMLButtonElement).click();
   flushSync();
-  (dom.target.querySelector('[data-testid="export-item"][data-kind="archive"]') as HTMLButtonElement).click();
+  (dom.target.querySelector(`[data-testid="export-item"][data-kind="${kind}"]`) as HTMLButtonElement).click();
   await settle();
   const call = (n: number): SaveArgs => {
     const args = calls[n];
@@ -178,5 +182,30 @@ describe('Export → Image archive', () => {
     expect(save.call(1).archiveId).not.toBe(save.call(0).archiveId);
     expect(byTestId('export-cancelled')).toBeNull();
     expect(byTestId('export-progress')).not.toBeNull();
+  });
+});
+
+describe('Export → Filesystem', () => {
+  it('exports the final filesystem as one tar with its progress, then says where it went', async () => {
+    const save = await mountWithPendingSave({}, 'filesystem', 'export_filesystem');
+    expect(save.call(0)).toMatchObject({ digest: IMAGE.digest, path: null });
+    expect(byTestId('export-progress')?.textContent).toContain('Saving the filesystem…');
+    save.progress(5_000_000, null);
+    expect(byTestId('export-progress-bytes')?.textContent).toBe('5.00 MB so far');
+    expect(byTestId('export-progress-bar')?.getAttribute('aria-label')).toBe('Filesystem saved so far');
+    expect(byTestId('export-cancel')?.getAttribute('aria-label')).toBe('Cancel saving the filesystem');
+    save.resolve({ path: '/home/me/Downloads/nginx-1.27.rootfs.tar', bytes: 130_000_000 });
+    await settle();
+    expect(byTestId('export-result')?.textContent).toContain('Saved the image’s filesystem (130 MB) to');
+    expect(byTestId('export-path')?.textContent).toBe('/home/me/Downloads/nginx-1.27.rootfs.tar');
+  });
+
+  it('says a cancelled export was cancelled', async () => {
+    const save = await mountWithPendingSave({ cancel_archive: () => null }, 'filesystem', 'export_filesystem');
+    save.reject({ code: 'cancelled', message: 'Exporting `/x` was cancelled; the file was not written.' });
+    await settle();
+    expect(byTestId('export-progress')).toBeNull();
+    expect(dom.target.textContent).toContain('the filesystem');
+    expect(dom.target.querySelector('[role="alert"]')).toBeNull();
   });
 });
