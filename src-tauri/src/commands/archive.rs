@@ -15,13 +15,15 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use porthole_engine::rootfs::{RootfsError, export};
-use porthole_engine::store::{ArchiveError, StoreError};
+use porthole_engine::store::{ArchiveError, ImageSummary, Store, StoreError};
+use tokio_util::sync::CancellationToken;
 
 use super::downloads::{Destination, file_name};
 use super::inspect::{blocking, image_of, open_store};
 use super::running::{self, Registered};
 use crate::AppState;
 use crate::ipc::{ArchiveProgress, ImageArchive, IpcError, IpcErrorCode, LoadAnswer};
+use crate::write::{Streamed, write_whole_with};
 
 /// The least time between two progress events of one archive: ten a second at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -39,57 +41,24 @@ pub async fn save_image(
     path: Option<String>,
     on_progress: Channel<ArchiveProgress>,
 ) -> Result<ImageArchive, IpcError> {
-    const WHAT: &str = "the image archive";
-    let destination = Destination::new(&app, path, WHAT)?;
-    let registered = Registered::start(&state.archives, &archive_id, "save")?;
-    let cancel = registered.token().clone();
-    let saved = blocking("writing the image archive", move || {
-        let state = app.state::<AppState>();
-        let store = open_store(&state)?;
-        let image = image_of(&store, &digest)?;
-        let target = destination.file(|| file_name(&image, "tar"), WHAT)?;
-        let send = |progress: ArchiveProgress| {
-            // The window may be gone; the save goes on regardless.
-            let _ = on_progress.send(progress);
-        };
-        send(ArchiveProgress {
-            done: 0,
-            total: Some(image.size),
-        });
-        let report = porthole_engine::files::write_whole_with(&target, |file| {
-            // Counted under the buffer: the file's bytes, a megabyte at a time.
-            let counted = Counted::new(file, Some(image.size), &send);
-            let mut out = BufWriter::with_capacity(1 << 20, counted);
-            let report = store.write_archive(std::slice::from_ref(&image), &mut out, &cancel)?;
-            out.flush()?;
-            Ok::<_, ArchiveError>(report)
-        })
-        .map_err(|e| archive_error(e, Action::Save, &target))?;
-        // The archive's own count of what it holds, now that it is known.
-        send(ArchiveProgress {
-            done: report.bytes,
-            total: Some(report.bytes),
-        });
-        Ok(ImageArchive {
-            path: target.display().to_string(),
-            bytes: report.bytes,
-        })
-    })
-    .await;
-    drop(registered);
-    saved
-}
-
-/// Why a filesystem export failed: reading the image, or writing the file.
-enum ExportError {
-    Rootfs(RootfsError),
-    Io(std::io::Error),
-}
-
-impl From<std::io::Error> for ExportError {
-    fn from(e: std::io::Error) -> ExportError {
-        ExportError::Io(e)
-    }
+    let saving = Saving {
+        what: "the image archive",
+        extension: "tar",
+        total: |image| Some(image.size),
+    };
+    saving
+        .run(
+            app,
+            &state,
+            (archive_id, digest, path, on_progress),
+            |store, image, out, cancel| {
+                store
+                    .write_archive(std::slice::from_ref(image), out, cancel)
+                    .map(drop)
+            },
+            |e, target| archive_error(e, Action::Save, target),
+        )
+        .await
 }
 
 /// Writes the final filesystem of the image whose manifest digest is `digest` as one tar
@@ -106,59 +75,100 @@ pub async fn export_filesystem(
     path: Option<String>,
     on_progress: Channel<ArchiveProgress>,
 ) -> Result<ImageArchive, IpcError> {
-    const WHAT: &str = "the filesystem archive";
-    let destination = Destination::new(&app, path, WHAT)?;
-    let registered = Registered::start(&state.archives, &archive_id, "export")?;
-    let cancel = registered.token().clone();
-    let exported = blocking("writing the filesystem archive", move || {
-        let state = app.state::<AppState>();
-        let store = open_store(&state)?;
-        let image = image_of(&store, &digest)?;
-        let target = destination.file(|| file_name(&image, "rootfs.tar"), WHAT)?;
-        let send = |progress: ArchiveProgress| {
-            let _ = on_progress.send(progress);
-        };
-        send(ArchiveProgress {
-            done: 0,
-            total: None,
-        });
-        let written = porthole_engine::files::write_whole_with(&target, |file| {
-            let counted = Counted::new(file, None, &send);
-            let mut out = BufWriter::with_capacity(1 << 20, counted);
-            export(&store, &image, &mut out, &cancel).map_err(ExportError::Rootfs)?;
-            out.flush()?;
-            let counted = out.into_inner().map_err(|e| e.into_error())?;
-            Ok::<_, ExportError>(counted.done)
-        })
-        .map_err(|e| match e {
-            ExportError::Rootfs(RootfsError::Cancelled) => IpcError::new(
-                IpcErrorCode::Cancelled,
-                format!(
-                    "Exporting `{}` was cancelled; the file was not written.",
-                    target.display()
+    let saving = Saving {
+        what: "the filesystem archive",
+        extension: "rootfs.tar",
+        total: |_| None,
+    };
+    saving
+        .run(
+            app,
+            &state,
+            (archive_id, digest, path, on_progress),
+            |store, image, out, cancel| export(store, image, out, cancel).map(drop),
+            |e, target| match e {
+                RootfsError::Cancelled => IpcError::new(
+                    IpcErrorCode::Cancelled,
+                    format!(
+                        "Exporting `{}` was cancelled; the file was not written.",
+                        target.display()
+                    ),
                 ),
-            ),
-            ExportError::Rootfs(RootfsError::Store(e)) => IpcError::from(e),
-            ExportError::Rootfs(e @ RootfsError::DiffIdMismatch { .. }) => {
-                IpcError::new(IpcErrorCode::DigestMismatch, e.to_string())
-            }
-            ExportError::Rootfs(e) => IpcError::internal(e.to_string()),
-            ExportError::Io(e) => {
-                IpcError::internal(format!("cannot write `{}`: {e}", target.display()))
-            }
-        })?;
-        send(ArchiveProgress {
-            done: written,
-            total: Some(written),
-        });
-        Ok(ImageArchive {
-            path: target.display().to_string(),
-            bytes: written,
+                RootfsError::Store(e) => IpcError::from(e),
+                e @ RootfsError::DiffIdMismatch { .. } => {
+                    IpcError::new(IpcErrorCode::DigestMismatch, e.to_string())
+                }
+                e => IpcError::internal(e.to_string()),
+            },
+        )
+        .await
+}
+
+/// One kind of archive saved from an image: what it is called in messages, its file
+/// name's extension, and its size up front when known.
+struct Saving {
+    what: &'static str,
+    extension: &'static str,
+    total: fn(&ImageSummary) -> Option<u64>,
+}
+
+/// What a save command is given: its id, the image's digest, where to write, the channel.
+type SaveRequest = (String, String, Option<String>, Channel<ArchiveProgress>);
+
+impl Saving {
+    /// Writes what `write` produces for the image to the destination, whole, counting the
+    /// bytes to the channel; `error` says what a failure of `write` means.
+    async fn run<E: 'static>(
+        self,
+        app: AppHandle,
+        state: &AppState,
+        (archive_id, digest, path, on_progress): SaveRequest,
+        write: impl FnOnce(&Store, &ImageSummary, &mut dyn Write, &CancellationToken) -> Result<(), E>
+        + Send
+        + 'static,
+        error: impl FnOnce(E, &Path) -> IpcError + Send + 'static,
+    ) -> Result<ImageArchive, IpcError> {
+        let what = self.what;
+        let destination = Destination::new(&app, path, what)?;
+        let registered = Registered::start(&state.archives, &archive_id, "save")?;
+        let cancel = registered.token().clone();
+        let saved = blocking(&format!("writing {what}"), move || {
+            let state = app.state::<AppState>();
+            let store = open_store(&state)?;
+            let image = image_of(&store, &digest)?;
+            let target = destination.file(|| file_name(&image, self.extension), what)?;
+            let send = |progress: ArchiveProgress| {
+                // The window may be gone; the save goes on regardless.
+                let _ = on_progress.send(progress);
+            };
+            let total = (self.total)(&image);
+            send(ArchiveProgress { done: 0, total });
+            let written = write_whole_with(
+                &target,
+                |file| {
+                    // Counted under the buffer: the file's bytes, a megabyte at a time.
+                    let counted = Counted::new(file, total, &send);
+                    let mut out = BufWriter::with_capacity(1 << 20, counted);
+                    write(&store, &image, &mut out, &cancel).map_err(Streamed::Source)?;
+                    let counted = out.into_inner().map_err(|e| e.into_error())?;
+                    Ok(counted.done)
+                },
+                |e| error(e, &target),
+            )?;
+            // The count of what was written, now that it is known.
+            send(ArchiveProgress {
+                done: written,
+                total: Some(written),
+            });
+            Ok(ImageArchive {
+                path: target.display().to_string(),
+                bytes: written,
+            })
         })
-    })
-    .await;
-    drop(registered);
-    exported
+        .await;
+        drop(registered);
+        saved
+    }
 }
 
 /// Adds the images of the archive at `path` (absolute: a file dropped on the window) to the

@@ -1,17 +1,17 @@
 //! The Files tab's file viewer: a file of the image read out of the layer that wrote it
 //! (what `porthole cat` prints), shown, or saved whole to the Downloads folder.
 
-use std::io;
 use std::path::PathBuf;
 
 use tauri::{AppHandle, Manager};
 
-use porthole_engine::layers::{ImageLayers, LayerError, read_file};
+use porthole_engine::layers::{ImageLayers, read_file};
 
 use super::downloads::{Destination, file_name};
 use super::inspect::{blocking, image_of, layers_of, open_store};
 use crate::AppState;
 use crate::ipc::{FileView, IpcError, SavedFile, VIEW_LIMIT};
+use crate::write::{Streamed, write_whole_with};
 
 /// The view of the image in which to read: the final filesystem, or as `step` left it.
 fn view_at(layers: &ImageLayers, step: Option<u32>) -> Result<Option<ImageLayers>, IpcError> {
@@ -44,18 +44,6 @@ pub async fn read_image_file(
     .await
 }
 
-/// Why a save failed: writing the file, or reading it out of the image.
-enum SaveError {
-    Io(io::Error),
-    Layer(LayerError),
-}
-
-impl From<io::Error> for SaveError {
-    fn from(e: io::Error) -> SaveError {
-        SaveError::Io(e)
-    }
-}
-
 /// Writes the whole file at `path` (as [`read_image_file`] finds it) to the Downloads folder
 /// (or to `target`, an absolute path), named `<repository>-<tag>.<file name>`, replacing a
 /// file of that name whole. The file is written 0644 whatever its mode in the image.
@@ -80,15 +68,11 @@ pub async fn save_image_file(
         let file = porthole_engine::layers::resolve(view, &path, true)?;
         let base = file.path.rsplit('/').next().unwrap_or("file").to_owned();
         let target: PathBuf = destination.file(|| file_name(&image, &base), WHAT)?;
-        let read = porthole_engine::files::write_whole_with(&target, |out| {
-            read_file(&store, view, &path, out, None, &|| false).map_err(SaveError::Layer)
-        })
-        .map_err(|e| match e {
-            SaveError::Layer(e) => IpcError::from(e),
-            SaveError::Io(e) => {
-                IpcError::internal(format!("could not write {}: {e}", target.display()))
-            }
-        })?;
+        let read = write_whole_with(
+            &target,
+            |out| read_file(&store, view, &path, out, None, &|| false).map_err(Streamed::Source),
+            IpcError::from,
+        )?;
         Ok(SavedFile {
             path: target.display().to_string(),
             size: read.size,
