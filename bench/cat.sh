@@ -13,23 +13,11 @@
 set -euo pipefail
 
 RUNS=${BENCH_RUNS:-7}
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH")
-OUT=$BENCH/out
-FIX=$OUT/fixtures
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
 
-if [[ -n ${BENCH_PORTHOLE:-} ]]; then
-    PORTHOLE=$BENCH_PORTHOLE
-else
-    log "building the release CLI"
-    (cd "$ROOT" && cargo build --release -p porthole-cli)
-    TARGET=${CARGO_TARGET_DIR:-target}
-    [[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
-    PORTHOLE=$TARGET/release/porthole
-fi
+release_cli
 if [[ ! -f $FIX/debian-minbase.json ]]; then
     log "making the Debian fixture through bench/pull.sh"
     BENCH_IMAGES=debian-minbase BENCH_RUNS=1 BENCH_PORTHOLE=$PORTHOLE "$BENCH/pull.sh" >/dev/null

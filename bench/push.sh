@@ -20,13 +20,8 @@ IMAGES=${BENCH_IMAGES:-"debian-minbase big twenty"}
 BIG_SIZE=${BENCH_BIG_SIZE:-1G}
 TWENTY_LAYER=${BENCH_TWENTY_LAYER:-48M}
 
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH")
-OUT=$BENCH/out
-FIX=$OUT/fixtures
-mkdir -p "$FIX"
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for tool in docker-registry skopeo python3 gzip; do
     command -v "$tool" >/dev/null || die "$tool not found (apt-get install docker-registry skopeo python3 gzip)"
@@ -44,59 +39,11 @@ else
 fi
 
 # --- 1. the release CLI ------------------------------------------------------------------
-if [[ -n ${BENCH_PORTHOLE:-} ]]; then
-    PORTHOLE=$BENCH_PORTHOLE
-    log "using $PORTHOLE as it is"
-else
-    log "building the release CLI"
-    (cd "$ROOT" && cargo build --release -p porthole-cli)
-    TARGET=${CARGO_TARGET_DIR:-target}
-    [[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
-    PORTHOLE=$TARGET/release/porthole
-fi
-[[ -x $PORTHOLE ]] || die "no binary at $PORTHOLE"
+release_cli
 
 # --- 2. the fixtures (as bench/pull.sh makes and caches them) ----------------------------
-pack_layer() { # NAME PRODUCER...: run PRODUCER (a tar on stdout) unless NAME is cached
-    local name=$1; shift
-    [[ -f $FIX/$name.json ]] && return 0
-    log "making layer $name"
-    "$@" | python3 "$BENCH/fixtures.py" pack "$FIX/$name"
-}
-debian_rootfs() {
-    local dir=$OUT/debian-minbase
-    if [[ ! -d $dir/rootfs ]]; then
-        command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install -y debootstrap)"
-        [[ $(id -u) = 0 ]] || die "debootstrap needs root"
-        log "debootstrap --variant=minbase bookworm (a few minutes)"
-        rm -rf "$dir/rootfs.tmp"
-        mkdir -p "$dir"
-        debootstrap --variant=minbase bookworm "$dir/rootfs.tmp" >"$dir/debootstrap.log" 2>&1 \
-            || die "debootstrap failed, see $dir/debootstrap.log"
-        mv "$dir/rootfs.tmp" "$dir/rootfs"
-    fi
-    tar -C "$dir/rootfs" -cf - --numeric-owner --sort=name \
-        --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
-        --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/lib/apt/lists/*' .
-}
 declare -A LAYERS
-for image in $IMAGES; do
-    case $image in
-        debian-minbase)
-            pack_layer debian-minbase debian_rootfs
-            LAYERS[$image]=$FIX/debian-minbase ;;
-        big)
-            pack_layer "big-$BIG_SIZE" python3 "$BENCH/fixtures.py" gen-mixed big "$BIG_SIZE"
-            LAYERS[$image]=$FIX/big-$BIG_SIZE ;;
-        twenty)
-            LAYERS[$image]=""
-            for i in $(seq -w 1 20); do
-                pack_layer "twenty-$TWENTY_LAYER-$i" python3 "$BENCH/fixtures.py" gen-random "t$i" "$TWENTY_LAYER"
-                LAYERS[$image]+=" $FIX/twenty-$TWENTY_LAYER-$i"
-            done ;;
-        *) die "unknown image $image (debian-minbase, big, twenty)" ;;
-    esac
-done
+make_layers
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench-push.XXXXXX")
 REGISTRY_PID=""

@@ -1,0 +1,79 @@
+# Shared by the bench/*.sh scripts (sourced, never run): where things are, logging, the
+# release CLI, and the fixture layers bench/pull.sh makes and caches under out/fixtures.
+#
+# Each layer is FIX/NAME.tar.gz + FIX/NAME.json; the .json is written last, so its presence
+# means the layer is complete.
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+OUT=$BENCH/out
+FIX=$OUT/fixtures
+mkdir -p "$FIX"
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Sets PORTHOLE: $BENCH_PORTHOLE as it is (a binary built already, say of another commit),
+# else the release CLI built now.
+release_cli() {
+    if [[ -n ${BENCH_PORTHOLE:-} ]]; then
+        PORTHOLE=$BENCH_PORTHOLE
+        log "using $PORTHOLE as it is"
+    else
+        log "building the release CLI"
+        (cd "$ROOT" && cargo build --release -p porthole-cli)
+        local target=${CARGO_TARGET_DIR:-target}
+        [[ $target = /* ]] || target=$ROOT/$target
+        PORTHOLE=$target/release/porthole
+    fi
+    [[ -x $PORTHOLE ]] || die "no binary at $PORTHOLE"
+}
+
+pack_layer() { # NAME PRODUCER...: run PRODUCER (a tar on stdout) unless NAME is cached
+    local name=$1; shift
+    [[ -f $FIX/$name.json ]] && return 0
+    log "making layer $name"
+    "$@" | python3 "$BENCH/fixtures.py" pack "$FIX/$name"
+}
+
+debian_rootfs() { # a Debian bookworm minbase rootfs (debootstrap, once) as a tar on stdout
+    local dir=$OUT/debian-minbase
+    if [[ ! -d $dir/rootfs ]]; then
+        command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install -y debootstrap)"
+        [[ $(id -u) = 0 ]] || die "debootstrap needs root"
+        log "debootstrap --variant=minbase bookworm (a few minutes)"
+        rm -rf "$dir/rootfs.tmp"
+        mkdir -p "$dir"
+        debootstrap --variant=minbase bookworm "$dir/rootfs.tmp" >"$dir/debootstrap.log" 2>&1 \
+            || die "debootstrap failed, see $dir/debootstrap.log"
+        mv "$dir/rootfs.tmp" "$dir/rootfs"
+    fi
+    # As an image would ship it: no device nodes, no downloaded .debs or apt lists.
+    tar -C "$dir/rootfs" -cf - --numeric-owner --sort=name \
+        --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
+        --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/lib/apt/lists/*' .
+}
+
+# Fills the associative array LAYERS (declare -A it first): for each image of $IMAGES
+# (debian-minbase, big, twenty), its layers' FIX/NAME paths, made when missing. Uses
+# $BIG_SIZE and $TWENTY_LAYER.
+make_layers() {
+    local image i
+    for image in $IMAGES; do
+        case $image in
+            debian-minbase)
+                pack_layer debian-minbase debian_rootfs
+                LAYERS[$image]=$FIX/debian-minbase ;;
+            big)
+                pack_layer "big-$BIG_SIZE" python3 "$BENCH/fixtures.py" gen-mixed big "$BIG_SIZE"
+                LAYERS[$image]=$FIX/big-$BIG_SIZE ;;
+            twenty)
+                LAYERS[$image]=""
+                for i in $(seq -w 1 20); do
+                    pack_layer "twenty-$TWENTY_LAYER-$i" python3 "$BENCH/fixtures.py" gen-random "t$i" "$TWENTY_LAYER"
+                    LAYERS[$image]+=" $FIX/twenty-$TWENTY_LAYER-$i"
+                done ;;
+            *) die "unknown image $image (debian-minbase, big, twenty)" ;;
+        esac
+    done
+}
