@@ -235,7 +235,7 @@ describe('ImageDetailsView', () => {
     (byTestId('export-button') as HTMLButtonElement).click();
     flushSync();
     const kinds = allByTestId('export-item').map((e) => e.getAttribute('data-kind'));
-    expect(kinds).toEqual(['cyclonedx', 'spdx', 'archive']);
+    expect(kinds).toEqual(['cyclonedx', 'spdx', 'archive', 'filesystem']);
     (byTestId('export-button') as HTMLButtonElement).click();
     flushSync();
 
