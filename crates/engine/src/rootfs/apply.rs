@@ -157,9 +157,14 @@ impl<T: Tree> Applier<T> {
             self.whiteout(parent, target)?;
             return Ok(Created::Written);
         }
-        let (dir, dir_path) = self
-            .resolve_dir(parent, true)?
-            .expect("resolving for writing makes what is missing");
+        // Resolving for writing makes what is missing, so there is always a directory;
+        // should that ever fail, the layer is refused rather than the program stopped.
+        let Some((dir, dir_path)) = self.resolve_dir(parent, true)? else {
+            let path = String::from_utf8_lossy(parent).into_owned();
+            return Err(self.fail("resolve the directory", parent)(
+                io::Error::other(format!("`{path}` could not be made a directory")),
+            ));
+        };
         let at = Place {
             dir: &dir,
             dir_path: &dir_path,
