@@ -77,3 +77,56 @@ make_layers() {
         esac
     done
 }
+
+# --- a local registry (the caller sets WORK, and calls stop_registry on exit) ----------
+REGISTRY_PID=""
+REG=""
+stop_registry() {
+    if [[ -n $REGISTRY_PID ]]; then
+        kill "$REGISTRY_PID" 2>/dev/null || true
+        wait "$REGISTRY_PID" 2>/dev/null || true
+        REGISTRY_PID=""
+    fi
+}
+start_registry() { # a new, empty docker-registry on a free 127.0.0.1 port; sets REG
+    stop_registry
+    rm -rf "$WORK/registry" "$WORK/registry.log"
+    cat >"$WORK/config.yml" <<CONFIG
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry
+  delete:
+    enabled: true
+http:
+  secret: porthole-bench
+CONFIG
+    REGISTRY_HTTP_ADDR=127.0.0.1:0 docker-registry serve "$WORK/config.yml" >"$WORK/registry.log" 2>&1 &
+    REGISTRY_PID=$!
+    local port=""
+    for _ in $(seq 100); do
+        port=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$WORK/registry.log" | head -1 | cut -d: -f2 || true)
+        [[ -n $port ]] && break
+        kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry.log" >&2; die "the registry exited"; }
+        sleep 0.1
+    done
+    [[ -n $port ]] || { cat "$WORK/registry.log" >&2; die "the registry did not say where it listens"; }
+    REG=127.0.0.1:$port
+}
+
+# --- timing (the caller sets WORK and RESULTS) -----------------------------------------
+measure() { # IMAGE TOOL RUN CMD...: time CMD, append a row to RESULTS
+    local image=$1 tool=$2 run=$3; shift 3
+    local t=$WORK/time.txt
+    if ! /usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$WORK/$tool.log" 2>&1; then
+        cat "$WORK/$tool.log" >&2
+        die "$tool failed on $image (run $run)"
+    fi
+    read -r secs rss user sys <"$t"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$image" "$tool" "$run" "$secs" "$rss" "$user" "$sys" >>"$RESULTS"
+    log "$image $tool run $run: ${secs}s (CPU ${user}s user ${sys}s sys), peak RSS $((rss / 1024)) MiB"
+}

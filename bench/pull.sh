@@ -34,42 +34,11 @@ make_layers
 
 # --- 3. the registry ---------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench.XXXXXX")
-REGISTRY_PID=""
-cleanup() {
-    if [[ -n $REGISTRY_PID ]]; then
-        kill "$REGISTRY_PID" 2>/dev/null || true
-        wait "$REGISTRY_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
+cleanup() { stop_registry; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$WORK/config.yml" <<EOF
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry
-  delete:
-    enabled: true
-http:
-  secret: porthole-bench
-EOF
-REGISTRY_HTTP_ADDR=127.0.0.1:0 docker-registry serve "$WORK/config.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-PORT=""
-for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$WORK/registry.log" | head -1 | cut -d: -f2 || true)
-    [[ -n $PORT ]] && break
-    kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry.log" >&2; die "the registry exited"; }
-    sleep 0.1
-done
-[[ -n $PORT ]] || { cat "$WORK/registry.log" >&2; die "the registry did not say where it listens"; }
-REG=127.0.0.1:$PORT
+start_registry
 log "registry (pid $REGISTRY_PID) on $REG, storage in $WORK/registry"
 
 # --- 4. push -----------------------------------------------------------------------------
@@ -98,17 +67,6 @@ echo '{}' >"$PORTHOLE_CONFIG"
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-measure() { # IMAGE TOOL RUN CMD...: time CMD, append a row to RESULTS
-    local image=$1 tool=$2 run=$3; shift 3
-    local t=$WORK/time.txt
-    if ! /usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$WORK/$tool.log" 2>&1; then
-        cat "$WORK/$tool.log" >&2
-        die "$tool failed on $image (run $run)"
-    fi
-    read -r secs rss user sys <"$t"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$image" "$tool" "$run" "$secs" "$rss" "$user" "$sys" >>"$RESULTS"
-    log "$image $tool run $run: ${secs}s (CPU ${user}s user ${sys}s sys), peak RSS $((rss / 1024)) MiB"
-}
 for image in $IMAGES; do
     ref=$REG/bench/$image:bench
     for run in $(seq "$RUNS"); do

@@ -46,14 +46,6 @@ declare -A LAYERS
 make_layers
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench-push.XXXXXX")
-REGISTRY_PID=""
-stop_registry() {
-    if [[ -n $REGISTRY_PID ]]; then
-        kill "$REGISTRY_PID" 2>/dev/null || true
-        wait "$REGISTRY_PID" 2>/dev/null || true
-        REGISTRY_PID=""
-    fi
-}
 cleanup() { stop_registry; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -71,34 +63,6 @@ for image in $IMAGES; do
 done
 
 # --- 3. an empty registry for every run --------------------------------------------------
-REG=""
-start_registry() {
-    stop_registry
-    rm -rf "$WORK/registry" "$WORK/registry.log"
-    cat >"$WORK/config.yml" <<EOF
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry
-http:
-  secret: porthole-bench
-EOF
-    REGISTRY_HTTP_ADDR=127.0.0.1:0 docker-registry serve "$WORK/config.yml" >"$WORK/registry.log" 2>&1 &
-    REGISTRY_PID=$!
-    local port=""
-    for _ in $(seq 100); do
-        port=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$WORK/registry.log" | head -1 | cut -d: -f2 || true)
-        [[ -n $port ]] && break
-        kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry.log" >&2; die "the registry exited"; }
-        sleep 0.1
-    done
-    [[ -n $port ]] || die "the registry did not say where it listens"
-    REG=127.0.0.1:$port
-}
 # Started once up front, so a registry that cannot start fails before any measurement.
 start_registry
 log "registry starts fine ($REG); $SKOPEO_NOTE"
@@ -107,17 +71,6 @@ log "registry starts fine ($REG); $SKOPEO_NOTE"
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-measure() { # IMAGE TOOL RUN CMD...
-    local image=$1 tool=$2 run=$3; shift 3
-    local t=$WORK/time.txt
-    if ! /usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$WORK/$tool.log" 2>&1; then
-        cat "$WORK/$tool.log" >&2
-        die "$tool failed on $image (run $run)"
-    fi
-    read -r secs rss user sys <"$t"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$image" "$tool" "$run" "$secs" "$rss" "$user" "$sys" >>"$RESULTS"
-    log "$image $tool run $run: ${secs}s (CPU ${user}s user ${sys}s sys), peak RSS $((rss / 1024)) MiB"
-}
 for image in $IMAGES; do
     store=$WORK/store-$image
     for run in $(seq "$RUNS"); do
