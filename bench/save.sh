@@ -8,23 +8,20 @@
 #   bench/save.sh                      # 5 runs per tool and image
 #   BENCH_RUNS=3 BENCH_IMAGES=big bench/save.sh
 #
-# Uses the fixture layers bench/pull.sh makes and caches in bench/out/fixtures (run it once).
+# Uses the fixture layers bench/pull.sh makes and caches in bench/out/fixtures (made when missing).
 set -euo pipefail
 
 RUNS=${BENCH_RUNS:-5}
 IMAGES=${BENCH_IMAGES:-"debian-minbase big twenty"}
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH")
-FIX=$BENCH/out/fixtures
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BIG_SIZE=${BENCH_BIG_SIZE:-1G}
+TWENTY_LAYER=${BENCH_TWENTY_LAYER:-48M}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
 
-log "building the release CLI"
-(cd "$ROOT" && cargo build --release -p porthole-cli)
-TARGET=${CARGO_TARGET_DIR:-target}
-[[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
-PORTHOLE=$TARGET/release/porthole
+release_cli
+declare -A LAYERS
+make_layers
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench-save.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -32,23 +29,8 @@ trap 'exit 130' INT TERM
 
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
-measure() { # IMAGE TOOL CMD...: time CMD, append a row
-    local image=$1 tool=$2; shift 2
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >"$WORK/out.log" 2>&1 \
-        || { cat "$WORK/out.log" >&2; die "$tool failed on $image"; }
-    read -r secs rss <"$WORK/time.txt"
-    printf '%s\t%s\t%s\t%s\n' "$image" "$tool" "$secs" "$rss" >>"$RESULTS"
-    log "$image $tool: ${secs}s, peak RSS $((rss / 1024)) MiB"
-}
-
 for image in $IMAGES; do
-    case $image in
-        debian-minbase) layers=$FIX/debian-minbase ;;
-        big) layers=$FIX/big-1G ;;
-        twenty) layers=$(for i in $(seq -w 1 20); do printf '%s ' "$FIX/twenty-48M-$i"; done) ;;
-        *) die "unknown image $image (debian-minbase, big, twenty)" ;;
-    esac
-    for l in $layers; do [[ -f $l.json ]] || die "no fixture $l: run bench/pull.sh once first"; done
+    layers=${LAYERS[$image]}
     store=$WORK/store-$image
     # shellcheck disable=SC2086  # space-separated paths without spaces
     python3 "$BENCH/fixtures.py" layout "$store" bench $layers >/dev/null
@@ -56,19 +38,19 @@ for image in $IMAGES; do
     for run in $(seq "$RUNS"); do
         log "$image run $run"
         rm -f "$WORK"/*.tar
-        measure "$image" porthole "$PORTHOLE" --store "$store" save bench -o "$WORK/p.tar"
-        measure "$image" skopeo-docker-archive skopeo copy -q "oci:$store:bench" "docker-archive:$WORK/d.tar"
+        measure "$image" porthole "$run" "$PORTHOLE" --store "$store" save bench -o "$WORK/p.tar"
+        measure "$image" skopeo-docker-archive "$run" skopeo copy -q "oci:$store:bench" "docker-archive:$WORK/d.tar"
         rm -f "$WORK/d.tar"
-        measure "$image" skopeo-oci-archive skopeo copy -q "oci:$store:bench" "oci-archive:$WORK/o.tar"
+        measure "$image" skopeo-oci-archive "$run" skopeo copy -q "oci:$store:bench" "oci-archive:$WORK/o.tar"
         rm -f "$WORK/o.tar"
-        measure "$image" gnu-tar tar -cf "$WORK/t.tar" -C "$store" .
+        measure "$image" gnu-tar "$run" tar -cf "$WORK/t.tar" -C "$store" .
         # Loading that archive back: porthole load, skopeo's oci-archive into a layout,
         # and GNU tar extracting it.
         rm -rf "$WORK/loaded" "$WORK/skopeo-loaded" "$WORK/extracted"
-        measure "$image" porthole-load "$PORTHOLE" --store "$WORK/loaded" load -i "$WORK/p.tar"
-        measure "$image" skopeo-load skopeo copy -q "oci-archive:$WORK/p.tar:bench" "oci:$WORK/skopeo-loaded:bench"
+        measure "$image" porthole-load "$run" "$PORTHOLE" --store "$WORK/loaded" load -i "$WORK/p.tar"
+        measure "$image" skopeo-load "$run" skopeo copy -q "oci-archive:$WORK/p.tar:bench" "oci:$WORK/skopeo-loaded:bench"
         mkdir -p "$WORK/extracted"
-        measure "$image" gnu-tar-x tar -xf "$WORK/p.tar" -C "$WORK/extracted"
+        measure "$image" gnu-tar-x "$run" tar -xf "$WORK/p.tar" -C "$WORK/extracted"
         rm -rf "$WORK/loaded" "$WORK/skopeo-loaded" "$WORK/extracted"
     done
 done
@@ -78,7 +60,7 @@ python3 - "$RESULTS" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    image, tool, secs, rss = line.split()
+    image, tool, _run, secs, rss, _user, _sys = line.split()
     rows.setdefault(image, {}).setdefault(tool, []).append((float(secs), int(rss)))
 tools = ["porthole", "skopeo-docker-archive", "skopeo-oci-archive", "gnu-tar"]
 print("image           " + "".join(f"{t:>24}" for t in tools) + "   skopeo-docker/porthole  skopeo-oci/porthole")

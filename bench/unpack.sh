@@ -7,25 +7,22 @@
 #   bench/unpack.sh                      # 5 runs per tool and image
 #   BENCH_RUNS=3 BENCH_IMAGES=twenty bench/unpack.sh
 #
-# Uses the fixture layers bench/pull.sh makes and caches in bench/out/fixtures (run it once).
+# Uses the fixture layers bench/pull.sh makes and caches in bench/out/fixtures (made when missing).
 # Needs: umoci, GNU tar, /usr/bin/time, python3.
 set -euo pipefail
 
 RUNS=${BENCH_RUNS:-5}
 IMAGES=${BENCH_IMAGES:-"debian-minbase twenty"}
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH")
-FIX=$BENCH/out/fixtures
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BIG_SIZE=${BENCH_BIG_SIZE:-1G}
+TWENTY_LAYER=${BENCH_TWENTY_LAYER:-48M}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install -y time)"
 command -v umoci >/dev/null || die "umoci not found (apt-get install -y umoci)"
 
-log "building the release CLI"
-(cd "$ROOT" && cargo build --release -p porthole-cli)
-TARGET=${CARGO_TARGET_DIR:-target}
-[[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
-PORTHOLE=$TARGET/release/porthole
+release_cli
+declare -A LAYERS
+make_layers
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench-unpack.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -33,23 +30,8 @@ trap 'exit 130' INT TERM
 
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
-measure() { # IMAGE TOOL CMD...: time CMD, append a row
-    local image=$1 tool=$2; shift 2
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >"$WORK/out.log" 2>&1 \
-        || { cat "$WORK/out.log" >&2; die "$tool failed on $image"; }
-    read -r secs rss <"$WORK/time.txt"
-    printf '%s\t%s\t%s\t%s\n' "$image" "$tool" "$secs" "$rss" >>"$RESULTS"
-    log "$image $tool: ${secs}s, peak RSS $((rss / 1024)) MiB"
-}
-
 for image in $IMAGES; do
-    case $image in
-        debian-minbase) layers=$FIX/debian-minbase ;;
-        big) layers=$FIX/big-1G ;;
-        twenty) layers=$(for i in $(seq -w 1 20); do printf '%s ' "$FIX/twenty-48M-$i"; done) ;;
-        *) die "unknown image $image (debian-minbase, big, twenty)" ;;
-    esac
-    for l in $layers; do [[ -f $l.json ]] || die "no fixture $l: run bench/pull.sh once first"; done
+    layers=${LAYERS[$image]}
     store=$WORK/store-$image
     # shellcheck disable=SC2086  # space-separated paths without spaces
     python3 "$BENCH/fixtures.py" layout "$store" bench $layers >/dev/null
@@ -63,11 +45,11 @@ SH
     for run in $(seq "$RUNS"); do
         log "$image run $run"
         rm -rf "$WORK/p" "$WORK/u" "$WORK/t" "$WORK/e.tar"
-        measure "$image" porthole "$PORTHOLE" --store "$store" unpack bench "$WORK/p"
-        measure "$image" umoci umoci unpack --rootless --image "$store:bench" "$WORK/u"
-        measure "$image" tar-loop bash "$WORK/tar-loop.sh" "$WORK/t"
+        measure "$image" porthole "$run" "$PORTHOLE" --store "$store" unpack bench "$WORK/p"
+        measure "$image" umoci "$run" umoci unpack --rootless --image "$store:bench" "$WORK/u"
+        measure "$image" tar-loop "$run" bash "$WORK/tar-loop.sh" "$WORK/t"
         rm -rf "$WORK/p" "$WORK/u" "$WORK/t"
-        measure "$image" porthole-export "$PORTHOLE" --store "$store" export bench -o "$WORK/e.tar"
+        measure "$image" porthole-export "$run" "$PORTHOLE" --store "$store" export bench -o "$WORK/e.tar"
         rm -f "$WORK/e.tar"
     done
 done
@@ -77,7 +59,7 @@ python3 - "$RESULTS" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    image, tool, secs, rss = line.split()
+    image, tool, _run, secs, rss, _user, _sys = line.split()
     rows.setdefault(image, {}).setdefault(tool, []).append((float(secs), int(rss)))
 tools = ["porthole", "umoci", "tar-loop", "porthole-export"]
 print("image           " + "".join(f"{t:>20}" for t in tools) + "   umoci/porthole  porthole/tar-loop")
