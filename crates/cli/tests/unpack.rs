@@ -7,86 +7,18 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use porthole_tests::fixtures::{Compression, ImageBuilder, LayerBuilder, MediaTypes};
 use porthole_tests::{RegistryAuth, TestRegistry};
-use serde_json::Value;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_porthole");
+mod common;
+use common::{BIN, Porthole, assert_success};
 
-/// An isolated home and store for `porthole` runs, with no other environment.
-struct Porthole {
-    home: TempDir,
-}
-
-impl Porthole {
-    fn new() -> Porthole {
-        Porthole {
-            home: tempfile::tempdir().expect("home"),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.home.path().join(name)
-    }
-
-    fn command(&self) -> Command {
-        let home = self.home.path();
-        let mut command = Command::new(BIN);
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("DOCKER_CONFIG", home.join("docker"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("PORTHOLE_CONFIG", home.join("porthole.json"))
-            .arg("--store")
-            .arg(home.join("store"))
-            .stdin(Stdio::null());
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("run porthole")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let output = self.run(&[&["--json"], args].concat());
-        assert_success(&output, args);
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-            panic!(
-                "porthole {args:?} printed no single JSON document ({e}):\n{}",
-                String::from_utf8_lossy(&output.stdout)
-            )
-        })
-    }
-}
-
-fn assert_success(output: &Output, args: &[&str]) {
-    assert!(
-        output.status.success(),
-        "porthole {args:?} failed ({}):\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A failure reads as one line on stderr: `porthole: error: …`, and nothing on stdout.
+/// A failure reads as one line on stderr (`porthole: error: …`), and nothing on stdout.
 fn assert_one_error_line(output: &Output, needle: &str) {
-    assert!(!output.status.success(), "expected a failure");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr, got:\n{stderr}");
-    assert!(lines[0].starts_with("porthole: error: "), "{stderr}");
-    assert!(
-        lines[0].contains(needle),
-        "expected `{needle}` in: {stderr}"
-    );
+    common::assert_one_error_line(output, needle);
     assert_eq!(output.stdout, b"", "nothing on stdout");
 }
 
