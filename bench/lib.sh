@@ -120,13 +120,28 @@ CONFIG
 
 # --- timing (the caller sets WORK and RESULTS) -----------------------------------------
 measure() { # IMAGE TOOL RUN CMD...: time CMD, append a row to RESULTS
+    # Each run starts from a synced disk, so that no tool pays for the writeback or the
+    # journal commit of what the previous run wrote and deleted. When a registry runs
+    # (REGISTRY_PID), its CPU seconds during the run are the row's last column: on a
+    # 2-core machine it shares the cores with the tool it serves.
     local image=$1 tool=$2 run=$3; shift 3
-    local t=$WORK/time.txt
+    local t=$WORK/time.txt before=0 after=0 registry=-
+    sync
+    [[ -n ${REGISTRY_PID:-} ]] && before=$(registry_ticks)
     if ! /usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$WORK/$tool.log" 2>&1; then
         cat "$WORK/$tool.log" >&2
         die "$tool failed on $image (run $run)"
     fi
+    if [[ -n ${REGISTRY_PID:-} ]]; then
+        after=$(registry_ticks)
+        registry=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", d / hz }')
+    fi
     read -r secs rss user sys <"$t"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$image" "$tool" "$run" "$secs" "$rss" "$user" "$sys" >>"$RESULTS"
-    log "$image $tool run $run: ${secs}s (CPU ${user}s user ${sys}s sys), peak RSS $((rss / 1024)) MiB"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$image" "$tool" "$run" "$secs" "$rss" "$user" "$sys" \
+        "$registry" >>"$RESULTS"
+    log "$image $tool run $run: ${secs}s (CPU ${user}s user ${sys}s sys; registry ${registry}s), peak RSS $((rss / 1024)) MiB"
+}
+
+registry_ticks() { # the registry's user + system CPU so far, in clock ticks
+    awk '{ print $14 + $15 }' "/proc/$REGISTRY_PID/stat" 2>/dev/null || echo 0
 }

@@ -105,7 +105,7 @@ import statistics, sys, time
 path, runs, note, lb, la, rev = sys.argv[1:]
 rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
 by = {}
-for image, tool, _run, secs, rss, user, sys_ in rows:
+for image, tool, _run, secs, rss, user, sys_, *_registry in rows:
     by.setdefault((image, tool), []).append((float(secs), int(rss), float(user) + float(sys_)))
 print(f"push benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {runs} runs each, git {rev}; {note}")
 print(f"{'image':<16} {'porthole push':>14} {'skopeo copy':>12} {'skopeo/porthole':>16} "

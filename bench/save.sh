@@ -60,7 +60,7 @@ python3 - "$RESULTS" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    image, tool, _run, secs, rss, _user, _sys = line.split()
+    image, tool, _run, secs, rss = line.split()[:5]
     rows.setdefault(image, {}).setdefault(tool, []).append((float(secs), int(rss)))
 tools = ["porthole", "skopeo-docker-archive", "skopeo-oci-archive", "gnu-tar"]
 print("image           " + "".join(f"{t:>24}" for t in tools) + "   skopeo-docker/porthole  skopeo-oci/porthole")
