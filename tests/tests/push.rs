@@ -62,6 +62,25 @@ async fn push(
     .await
 }
 
+/// [`push`], without keeping the events.
+async fn push_quietly(
+    client: &Client,
+    store: &TestStore,
+    source: &str,
+    destination: &str,
+) -> Result<PushReport, PushError> {
+    push(client, store, source, destination, &Events::default()).await
+}
+
+/// Every blob of the push (config and layers) ended as `status`.
+#[track_caller]
+fn assert_every_blob(report: &PushReport, status: BlobStatus) {
+    assert!(
+        statuses(report).iter().all(|s| *s == status),
+        "every blob {status:?}: {report:#?}"
+    );
+}
+
 fn statuses(report: &PushReport) -> Vec<BlobStatus> {
     std::iter::once(&report.config)
         .chain(&report.layers)
@@ -136,10 +155,7 @@ async fn pushes_to_another_registry_and_repository_byte_exact() {
         assert_eq!(report.reference, destination);
         assert_eq!(report.digest.to_string(), image.manifest_digest);
         assert_eq!(report.id.to_string(), image.config_digest);
-        assert!(
-            statuses(&report).iter().all(|s| *s == BlobStatus::Pushed),
-            "{report:#?}"
-        );
+        assert_every_blob(&report, BlobStatus::Pushed);
         let total = image.config_size() + image.layers.iter().map(|l| l.size).sum::<u64>();
         assert_eq!(report.bytes_uploaded, total);
         let events = events.all();
@@ -162,36 +178,18 @@ async fn pushes_to_another_registry_and_repository_byte_exact() {
         fresh.assert_holds(&image);
 
         // Again: the repository has everything, nothing is uploaded.
-        let again = push(
-            &client,
-            &store,
-            &pushed.reference(),
-            &destination,
-            &Events::default(),
-        )
-        .await
-        .expect("second push");
-        assert!(
-            statuses(&again).iter().all(|s| *s == BlobStatus::Exists),
-            "{again:#?}"
-        );
+        let again = push_quietly(&client, &store, &pushed.reference(), &destination)
+            .await
+            .expect("second push");
+        assert_every_blob(&again, BlobStatus::Exists);
         assert_eq!(again.bytes_uploaded, 0);
 
         // Another repository of the image's own registry: blobs are mounted, not uploaded.
         let sibling = format!("{}/mirror/app:{tag}", origin.addr());
-        let mounted = push(
-            &client,
-            &store,
-            &pushed.reference(),
-            &sibling,
-            &Events::default(),
-        )
-        .await
-        .expect("push to a sibling repository");
-        assert!(
-            statuses(&mounted).iter().all(|s| *s == BlobStatus::Mounted),
-            "{mounted:#?}"
-        );
+        let mounted = push_quietly(&client, &store, &pushed.reference(), &sibling)
+            .await
+            .expect("push to a sibling repository");
+        assert_every_blob(&mounted, BlobStatus::Mounted);
         assert_eq!(mounted.bytes_uploaded, 0);
         assert_registry_serves(&sibling, &image, None);
     }
@@ -214,13 +212,10 @@ async fn a_second_push_sends_no_blob_and_a_sibling_push_mounts() {
     let destination = format!("{}/team/app:v1", proxy.addr());
     // The first push mounts from src/app (same registry); nothing travels.
     proxy.reset_log();
-    let first = push(&client, &store, &source, &destination, &Events::default())
+    let first = push_quietly(&client, &store, &source, &destination)
         .await
         .expect("push");
-    assert!(
-        statuses(&first).iter().all(|s| *s == BlobStatus::Mounted),
-        "{first:#?}"
-    );
+    assert_every_blob(&first, BlobStatus::Mounted);
     let mounts: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -238,13 +233,10 @@ async fn a_second_push_sends_no_blob_and_a_sibling_push_mounts() {
     assert_eq!(proxy.request_count_for(Method::PUT, "/blobs/"), 0);
 
     proxy.reset_log();
-    let second = push(&client, &store, &source, &destination, &Events::default())
+    let second = push_quietly(&client, &store, &source, &destination)
         .await
         .expect("second push");
-    assert!(
-        statuses(&second).iter().all(|s| *s == BlobStatus::Exists),
-        "{second:#?}"
-    );
+    assert_every_blob(&second, BlobStatus::Exists);
     assert_eq!(proxy.request_count_for(Method::HEAD, "/blobs/"), 3);
     assert_eq!(proxy.request_count_for(Method::POST, "/blobs/"), 0);
     assert_eq!(proxy.request_count_for(Method::PUT, "/blobs/"), 0);
@@ -267,15 +259,9 @@ async fn htpasswd_registry_takes_credentials_and_names_the_way_in() {
     let destination = format!("{}/private/copy:v2", registry.addr());
 
     let anonymous = Client::anonymous();
-    let err = push(
-        &anonymous,
-        &store,
-        &pushed.reference(),
-        &destination,
-        &Events::default(),
-    )
-    .await
-    .expect_err("no credentials");
+    let err = push_quietly(&anonymous, &store, &pushed.reference(), &destination)
+        .await
+        .expect_err("no credentials");
     assert!(
         matches!(
             err,
@@ -292,15 +278,9 @@ async fn htpasswd_registry_takes_credentials_and_names_the_way_in() {
     );
 
     let wrong = Client::with_login(registry.addr(), "bob", "nope");
-    let err = push(
-        &wrong,
-        &store,
-        &pushed.reference(),
-        &destination,
-        &Events::default(),
-    )
-    .await
-    .expect_err("a wrong password");
+    let err = push_quietly(&wrong, &store, &pushed.reference(), &destination)
+        .await
+        .expect_err("a wrong password");
     assert!(
         matches!(
             err,
@@ -310,19 +290,10 @@ async fn htpasswd_registry_takes_credentials_and_names_the_way_in() {
     );
     assert!(err.to_string().contains("refused the credentials"), "{err}");
 
-    let report = push(
-        &bob,
-        &store,
-        &pushed.reference(),
-        &destination,
-        &Events::default(),
-    )
-    .await
-    .expect("push with bob's credentials");
-    assert!(
-        statuses(&report).iter().all(|s| *s == BlobStatus::Mounted),
-        "{report:#?}"
-    );
+    let report = push_quietly(&bob, &store, &pushed.reference(), &destination)
+        .await
+        .expect("push with bob's credentials");
+    assert_every_blob(&report, BlobStatus::Mounted);
     assert_registry_serves(&destination, &image, Some(("bob", "hunter2")));
 }
 
@@ -344,19 +315,10 @@ async fn token_registry_grants_push_scope_and_refuses_a_pull_only_account() {
     // A mount asks for push on the destination and pull on the source repository.
     issuer.reset_log();
     let sibling = format!("{}/team/app:v1", registry.addr());
-    let report = push(
-        &alice,
-        &store,
-        &pushed.reference(),
-        &sibling,
-        &Events::default(),
-    )
-    .await
-    .expect("alice pushes");
-    assert!(
-        statuses(&report).iter().all(|s| *s == BlobStatus::Mounted),
-        "{report:#?}"
-    );
+    let report = push_quietly(&alice, &store, &pushed.reference(), &sibling)
+        .await
+        .expect("alice pushes");
+    assert_every_blob(&report, BlobStatus::Mounted);
     let scopes: Vec<Vec<String>> = issuer.requests().into_iter().map(|r| r.scopes).collect();
     assert!(
         scopes
@@ -374,15 +336,9 @@ async fn token_registry_grants_push_scope_and_refuses_a_pull_only_account() {
         .await
         .expect("pull back");
     let elsewhere = format!("{}/other/app:v2", registry.addr());
-    let uploaded = push(
-        &alice,
-        &fresh_store,
-        &sibling,
-        &elsewhere,
-        &Events::default(),
-    )
-    .await
-    .expect("alice pushes again");
+    let uploaded = push_quietly(&alice, &fresh_store, &sibling, &elsewhere)
+        .await
+        .expect("alice pushes again");
     assert_eq!(uploaded.digest.to_string(), image.manifest_digest);
     assert!(
         issuer.requests().iter().any(|r| r
@@ -398,15 +354,9 @@ async fn token_registry_grants_push_scope_and_refuses_a_pull_only_account() {
 
     let reader = Client::with_login(registry.addr(), "reader", "letmein");
     let destination = format!("{}/readonly/app:v1", registry.addr());
-    let err = push(
-        &reader,
-        &store,
-        &pushed.reference(),
-        &destination,
-        &Events::default(),
-    )
-    .await
-    .expect_err("a pull-only account");
+    let err = push_quietly(&reader, &store, &pushed.reference(), &destination)
+        .await
+        .expect_err("a pull-only account");
     assert!(
         matches!(err, PushError::Registry(RegistryError::PushDenied { .. })),
         "{err:?}"
@@ -485,15 +435,9 @@ async fn a_blob_missing_from_the_store_is_named_before_anything_is_sent() {
 
     proxy.reset_log();
     let destination = format!("{}/team/app:v1", proxy.addr());
-    let err = push(
-        &client,
-        &store,
-        &pushed.reference(),
-        &destination,
-        &Events::default(),
-    )
-    .await
-    .expect_err("a missing layer");
+    let err = push_quietly(&client, &store, &pushed.reference(), &destination)
+        .await
+        .expect_err("a missing layer");
     assert!(matches!(err, PushError::MissingBlobs { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains(&format!("layer 2 {gone}")), "{message}");
@@ -558,15 +502,9 @@ async fn foreign_layers_are_left_out_and_digest_destinations_refused() {
         .expect("add image");
 
     let destination = format!("{}/win/app:v1", registry.addr());
-    let report = push(
-        &client,
-        &store,
-        "127.0.0.1:1/win/app:v1",
-        &destination,
-        &Events::default(),
-    )
-    .await
-    .expect("push");
+    let report = push_quietly(&client, &store, "127.0.0.1:1/win/app:v1", &destination)
+        .await
+        .expect("push");
     assert_eq!(
         statuses(&report),
         vec![
@@ -582,15 +520,9 @@ async fn foreign_layers_are_left_out_and_digest_destinations_refused() {
     );
 
     let by_digest = format!("{}/win/app@{manifest_digest}", registry.addr());
-    let err = push(
-        &client,
-        &store,
-        "127.0.0.1:1/win/app:v1",
-        &by_digest,
-        &Events::default(),
-    )
-    .await
-    .expect_err("a digest destination");
+    let err = push_quietly(&client, &store, "127.0.0.1:1/win/app:v1", &by_digest)
+        .await
+        .expect_err("a digest destination");
     assert!(
         matches!(err, PushError::DigestDestination { .. }),
         "{err:?}"
