@@ -116,6 +116,36 @@ pub struct FileModification {
     pub changes: Vec<FileAttribute>,
 }
 
+impl FileModification {
+    /// What changed, a phrase per attribute (`mode -rw-r--r-- → -rwxr-xr-x`, `owner 0/0 →
+    /// 1000/1000`, `time`), as the CLI and the app word it. `size` words a size change from
+    /// the two sizes (the CLI prints them; the app has them in columns and says `size`).
+    pub fn describe(&self, size: impl Fn(u64, u64) -> String) -> Vec<String> {
+        let (b, a) = (&self.before, &self.after);
+        self.changes
+            .iter()
+            .map(|c| match c {
+                FileAttribute::Type => format!("type {} → {}", b.kind.as_str(), a.kind.as_str()),
+                FileAttribute::Size => size(b.size, a.size),
+                FileAttribute::Mode => format!(
+                    "mode {} → {}",
+                    b.kind.mode_string(b.mode),
+                    a.kind.mode_string(a.mode)
+                ),
+                FileAttribute::Owner => {
+                    format!("owner {}/{} → {}/{}", b.uid, b.gid, a.uid, a.gid)
+                }
+                FileAttribute::LinkTarget => format!(
+                    "target {} → {}",
+                    b.link_target.as_deref().unwrap_or("-"),
+                    a.link_target.as_deref().unwrap_or("-")
+                ),
+                FileAttribute::Mtime => "time".to_owned(),
+            })
+            .collect()
+    }
+}
+
 /// The target image's final filesystem compared with the base image's.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FileDiff {
@@ -925,5 +955,60 @@ mod tests {
             image.list_dir(scope, "/d", 0, 100).ok();
         }
         image.largest_files(10);
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::{FileAttribute, FileModification};
+    use crate::layers::{FileEntry, FileType};
+
+    fn entry(kind: FileType, size: u64, mode: u32, owner: u64, link: Option<&str>) -> FileEntry {
+        FileEntry {
+            path: "/x".into(),
+            kind,
+            size,
+            mode,
+            uid: owner,
+            gid: owner,
+            link_target: link.map(str::to_owned),
+            layer: 0,
+            mtime: 0,
+            package: None,
+        }
+    }
+
+    #[test]
+    fn a_modification_reads_as_what_moved_from_what_to_what() {
+        let m = FileModification {
+            path: "/x".into(),
+            before: entry(FileType::Symlink, 0, 0o644, 0, Some("a")),
+            after: entry(FileType::File, 2_000, 0o4755, 1000, None),
+            changes: vec![
+                FileAttribute::Type,
+                FileAttribute::Size,
+                FileAttribute::Mode,
+                FileAttribute::Owner,
+                FileAttribute::LinkTarget,
+                FileAttribute::Mtime,
+            ],
+        };
+        assert_eq!(
+            m.describe(|b, a| format!("size {b} → {a}")),
+            [
+                "type symlink → file",
+                "size 0 → 2000",
+                "mode lrw-r--r-- → -rwsr-xr-x",
+                "owner 0/0 → 1000/1000",
+                "target a → -",
+                "time",
+            ]
+        );
+        // Only what changed, in the order given.
+        let only_time = FileModification {
+            changes: vec![FileAttribute::Mtime],
+            ..m
+        };
+        assert_eq!(only_time.describe(|_, _| unreachable!()), ["time"]);
     }
 }

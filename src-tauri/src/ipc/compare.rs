@@ -4,7 +4,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use porthole_engine::compare::{
-    ConfigChange, Direction, FileAttribute, FileModification, ImageDiff, Side, VulnDiff,
+    ConfigChange, Direction, FileModification, ImageDiff, Side, VulnDiff,
 };
 use porthole_engine::layers::FileEntry;
 
@@ -185,26 +185,7 @@ fn entry_row(e: FileEntry, change: FileChangeKind) -> FileChangeRow {
 
 fn modified_row(m: FileModification) -> FileChangeRow {
     let (b, a) = (&m.before, &m.after);
-    let what = m
-        .changes
-        .iter()
-        .map(|c| match c {
-            FileAttribute::Type => format!("type {} → {}", b.kind.as_str(), a.kind.as_str()),
-            FileAttribute::Size => "size".to_owned(),
-            FileAttribute::Mode => format!(
-                "mode {} → {}",
-                b.kind.mode_string(b.mode),
-                a.kind.mode_string(a.mode)
-            ),
-            FileAttribute::Owner => format!("owner {}/{} → {}/{}", b.uid, b.gid, a.uid, a.gid),
-            FileAttribute::LinkTarget => format!(
-                "target {} → {}",
-                b.link_target.as_deref().unwrap_or("-"),
-                a.link_target.as_deref().unwrap_or("-")
-            ),
-            FileAttribute::Mtime => "time".to_owned(),
-        })
-        .collect();
+    let what = m.describe(|_, _| "size".to_owned());
     let size =
         |e: &FileEntry| (e.kind == porthole_engine::layers::FileType::File).then_some(e.size);
     FileChangeRow {

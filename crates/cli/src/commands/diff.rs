@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use anyhow::bail;
 use porthole_engine::Reference;
-use porthole_engine::compare::{self, ContentChange, Direction, FileAttribute, ImageDiff, Loaded};
+use porthole_engine::compare::{self, ContentChange, Direction, ImageDiff, Loaded};
 use porthole_engine::layers::FileEntry;
 use porthole_engine::store::StoreError;
 use porthole_engine::vulns::{ImageScan, ScanOptions, SourceMode};
@@ -305,37 +305,7 @@ fn print_files(d: &ImageDiff) {
         line('D', e, String::new());
     }
     for m in &f.modified {
-        let what: Vec<String> = m
-            .changes
-            .iter()
-            .map(|c| match c {
-                FileAttribute::Type => format!(
-                    "type {} → {}",
-                    m.before.kind.as_str(),
-                    m.after.kind.as_str()
-                ),
-                FileAttribute::Size => format!(
-                    "size {} → {}",
-                    human_size(m.before.size),
-                    human_size(m.after.size)
-                ),
-                FileAttribute::Mode => format!(
-                    "mode {} → {}",
-                    m.before.kind.mode_string(m.before.mode),
-                    m.after.kind.mode_string(m.after.mode)
-                ),
-                FileAttribute::Owner => format!(
-                    "owner {}/{} → {}/{}",
-                    m.before.uid, m.before.gid, m.after.uid, m.after.gid
-                ),
-                FileAttribute::LinkTarget => format!(
-                    "target {} → {}",
-                    m.before.link_target.as_deref().unwrap_or("-"),
-                    m.after.link_target.as_deref().unwrap_or("-")
-                ),
-                FileAttribute::Mtime => "time".into(),
-            })
-            .collect();
+        let what = m.describe(|b, a| format!("size {} → {}", human_size(b), human_size(a)));
         line('M', &m.after, format!("  ({})", what.join(", ")));
     }
 }
