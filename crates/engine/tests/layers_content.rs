@@ -54,9 +54,36 @@ EOF"#,
         );
     }
 
-    /// Three layers: a base with a merged-/usr style `bin -> usr/bin`, hard links and a
+    /// A layer (raw tar, as a Python `tarfile` writes it) that writes through a symlink
+    /// it has just made, `twin -> usr/lib` then `twin/own-link` (extraction follows the
+    /// link: `usr/lib/own-link`), and replaces `usr/bin/dash`, which earlier layers
+    /// hard-link: the links keep the old file.
+    fn tar_through_own_link(dir: &Path, tar: &Path) {
+        sh(
+            dir,
+            &format!(
+                r#"python3 - <<'EOF'
+import io, tarfile
+with tarfile.open("{tar}", "w", format=tarfile.PAX_FORMAT) as t:
+    link = tarfile.TarInfo("twin")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "usr/lib"
+    t.addfile(link)
+    for name, data in [("twin/own-link", b"through the layer's own link"), ("usr/bin/dash", b"new dash")]:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = 0o755
+        t.addfile(info, io.BytesIO(data))
+EOF"#,
+                tar = tar.display()
+            ),
+        );
+    }
+
+    /// Four layers: a base with a merged-/usr style `bin -> usr/bin`, hard links and a
     /// 3 MB file; a layer writing through the symlink, overwriting a file and escaping
-    /// links; a layer (raw tar) with a hard link to a file of the base.
+    /// links; a layer (raw tar) with a hard link to a file of the base; a layer (raw tar)
+    /// writing through its own symlink and replacing the hard links' target.
     fn image() -> Umoci {
         let img = Umoci::new();
         img.layer(
@@ -93,6 +120,18 @@ EOF"#,
             ])
             .arg(self_image(&img.layout))
             .arg(&tar));
+        let tar = img.dir.join("own-link.tar");
+        tar_through_own_link(&img.dir, &tar);
+        run(Command::new("umoci")
+            .args([
+                "raw",
+                "add-layer",
+                "--history.created_by",
+                "own link",
+                "--image",
+            ])
+            .arg(self_image(&img.layout))
+            .arg(&tar));
         img
     }
 
@@ -116,12 +155,23 @@ EOF"#,
             );
             checked += 1;
         }
-        // dash, dash-hard, os-release, passwd, hostname, big, empty, tool, dash-again.
-        assert_eq!(checked, 9);
-        // umoci extracts the link to the base's file as a hard link to it, as we read it.
-        let dash = fs::metadata(rootfs.join("usr/bin/dash")).unwrap();
+        // dash, dash-hard, os-release, passwd, hostname, big, empty, tool, dash-again,
+        // own-link.
+        assert_eq!(checked, 10);
+        // umoci extracts the link to the base's file as a hard link to it, as we read it;
+        // the last layer's `usr/bin/dash` is a new file, which the links do not share.
+        let hard = fs::metadata(rootfs.join("usr/bin/dash-hard")).unwrap();
         let again = fs::metadata(rootfs.join("opt/dash-again")).unwrap();
-        assert_eq!(dash.ino(), again.ino());
+        assert_eq!(hard.ino(), again.ino());
+        assert_eq!(
+            cat(&store, &view, "/opt/dash-again").unwrap(),
+            b"dash binary"
+        );
+        assert_eq!(cat(&store, &view, "/usr/bin/dash").unwrap(), b"new dash");
+        let link = view.get("/usr/bin/dash-hard").unwrap();
+        assert_eq!((link.size, link.mode), (11, 0o644), "the link's own file");
+        assert_eq!(view.get("/twin").unwrap().kind, FileType::Symlink);
+        assert!(view.get("/twin/own-link").is_none());
     }
 
     #[test]
@@ -140,7 +190,15 @@ EOF"#,
             assert_eq!(cat(&store, &view, path).unwrap(), passwd, "{path}");
         }
         assert_eq!(cat(&store, &view, "/bin/tool").unwrap(), b"tool via bin");
-        assert_eq!(cat(&store, &view, "/bin/dash").unwrap(), b"dash binary");
+        assert_eq!(cat(&store, &view, "/bin/dash").unwrap(), b"new dash");
+        assert_eq!(
+            cat(&store, &view, "/bin/dash-hard").unwrap(),
+            b"dash binary"
+        );
+        assert_eq!(
+            cat(&store, &view, "/twin/own-link").unwrap(),
+            b"through the layer's own link"
+        );
         assert_eq!(cat(&store, &view, "/etc/os-release").unwrap(), b"ID=test\n");
         // A relative target is relative to the link's directory: `srv/etc/hostname`.
         assert!(matches!(

@@ -204,8 +204,8 @@ mod layers_props {
                 })
                 .collect();
             let image = ImageLayers::from_indexes(indexes.clone(), Vec::new());
-            let model = Model::apply(&indexes);
-            prop_assume!(!model.conflict);
+            let model = Model::apply(&stack);
+            prop_assume!(!model.refused);
 
             let got: BTreeMap<String, Version> = image
                 .tree("/", None)
@@ -317,143 +317,130 @@ mod layers_props {
     /// Path -> (version, identity of the entry that wrote it: layer and path).
     type State = BTreeMap<String, (Version, (usize, String))>;
 
-    /// The OCI rules applied literally, layer by layer, to a map of paths.
+    /// The OCI rules applied literally, layer by layer, to a map of paths, as extraction
+    /// applies them: a layer's whiteouts and opaque markers first (they remove what the
+    /// layers below left), then its entries in tar order, each resolved through the
+    /// symlinks on the way as a chroot would, whichever layer made them.
     struct Model {
         /// After each layer.
         states: Vec<State>,
         changes: Vec<Vec<(String, ChangeKind)>>,
-        /// A layer writes through a lower symlink into a place where it also writes a
-        /// file: extraction fails on such a tar (containerd: "not a directory"), so the
+        /// A path goes through a loop of symlinks: extraction refuses the layer, so the
         /// stack says nothing about the rules.
-        conflict: bool,
+        refused: bool,
     }
 
-    /// Where `path` of `layer` lands given the state below it: through each ancestor that
-    /// is a symlink there (relative to its directory, or to the root when absolute), unless
-    /// the layer itself lists a directory at that place.
-    fn follow_links(below: &State, layer: &LayerIndex, path: &str) -> String {
-        let mut current = path.to_owned();
-        for _ in 0..40 {
-            let hit = current.match_indices('/').map(|(i, _)| i).find_map(|i| {
-                let a = &current[..i];
-                let own_dir = layer
-                    .get(a)
-                    .is_some_and(|e| e.kind.is_some() && !e.implicit);
-                match below.get(a) {
-                    Some((v, _)) if v.kind == FileType::Symlink && !own_dir => {
-                        Some((i, v.link.clone().unwrap_or_default()))
-                    }
-                    _ => None,
+    /// Where `path` is in `state`, its symlinks followed (the last component too with
+    /// `follow_last`), `..` stopping at the root and absolute targets starting from it.
+    /// With `make` (a layer's entry, of layer `make`), missing directories and
+    /// non-directories on the way become new directories; without (a marker), a path
+    /// that does not lead through directories is `Ok(None)`. `Err` for a loop of links.
+    fn resolve(
+        state: &mut State,
+        path: &str,
+        follow_last: bool,
+        make: Option<usize>,
+    ) -> Result<Option<String>, ()> {
+        let mut rest: Vec<String> = path.split('/').rev().map(str::to_owned).collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(part) = rest.pop() {
+            match part.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
                 }
-            });
-            let Some((i, target)) = hit else {
-                return current;
-            };
-            let base = if target.starts_with('/') {
-                String::new()
-            } else {
-                current[..i]
-                    .rsplit_once('/')
-                    .map_or(String::new(), |(d, _)| d.to_owned())
-            };
-            let joined = format!("{base}/{target}{}", &current[i..]);
-            let mut parts: Vec<&str> = Vec::new();
-            for c in joined.split('/') {
-                match c {
-                    "" | "." => {}
-                    ".." => {
-                        parts.pop();
-                    }
-                    c => parts.push(c),
-                }
+                _ => done.push(part),
             }
-            current = parts.join("/");
+            if rest.is_empty() && !follow_last {
+                break;
+            }
+            let here = done.join("/");
+            match state.get(&here).map(|(v, _)| v.clone()) {
+                Some(v) if v.kind == FileType::Symlink => {
+                    hops += 1;
+                    if hops > 40 {
+                        return Err(());
+                    }
+                    let target = v.link.unwrap_or_default();
+                    done.pop();
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    rest.extend(target.split('/').rev().map(str::to_owned));
+                }
+                Some(v) if v.kind == FileType::Dir => {}
+                _ if rest.is_empty() => {}
+                _ => match make {
+                    Some(layer) => {
+                        let v = Version {
+                            layer,
+                            kind: FileType::Dir,
+                            size: 0,
+                            mode: 0o755,
+                            link: None,
+                        };
+                        state.insert(here.clone(), (v, (layer, here)));
+                    }
+                    None => return Ok(None),
+                },
+            }
         }
-        path.to_owned()
+        Ok(Some(done.join("/")))
     }
 
     impl Model {
-        fn apply(layers: &[LayerIndex]) -> Model {
-            let mut conflict = false;
+        fn apply(stack: &[Vec<(String, Op)>]) -> Model {
+            let mut refused = false;
             let mut state = State::new();
             let mut states = Vec::new();
             let mut changes = Vec::new();
-            for (i, index) in layers.iter().enumerate() {
+            for (i, ops) in stack.iter().enumerate() {
                 let before = state.clone();
-                // Extraction follows the symlinks the layers below left (containerd, umoci):
-                // each entry's path, as it lands.
-                // Whiteouts find what they remove as the layers below have it; what the
-                // layer writes lands after its own whiteouts ran.
-                let removed_at = |p: &str| follow_links(&before, index, p);
-                if index.root_opaque() {
-                    state.clear();
-                }
-                for e in index.entries().filter(|e| e.whiteout) {
-                    let path = removed_at(e.path);
-                    state.retain(|p, _| !is_within(p, &path));
-                }
-                for e in index.entries().filter(|e| e.opaque) {
-                    let path = removed_at(e.path);
-                    state.retain(|p, _| !(is_within(p, &path) && *p != path));
-                }
-                let after_removals = state.clone();
-                let at = |p: &str| follow_links(&after_removals, index, p);
-                for e in index.entries() {
-                    let Some(kind) = e.kind else { continue };
-                    let path = at(e.path);
-                    if path != e.path
-                        && path.match_indices('/').any(|(end, _)| {
-                            index
-                                .get(&path[..end])
-                                .is_some_and(|d| d.kind.is_some_and(|k| k != FileType::Dir))
-                        })
-                    {
-                        conflict = true;
-                    }
-                    // A directory the tar only implies never replaces a symlink below:
-                    // extraction goes through the link instead.
-                    let below_link = after_removals
-                        .get(&path)
-                        .is_some_and(|(v, _)| v.kind == FileType::Symlink);
-                    if e.implicit && below_link && state.contains_key(&path) {
+                for (path, op) in ops {
+                    let follow_last = match op {
+                        Op::Whiteout => false,
+                        Op::Opaque => true,
+                        _ => continue,
+                    };
+                    // Each marker is found as the layers below left the path, whatever
+                    // the layer's other markers remove.
+                    let mut below = before.clone();
+                    let Ok(Some(at)) = resolve(&mut below, path, follow_last, None) else {
                         continue;
+                    };
+                    match op {
+                        Op::Whiteout => state.retain(|p, _| !is_within(p, &at)),
+                        _ => state.retain(|p, _| !(is_within(p, &at) && *p != at)),
                     }
-                    // The directories a followed path needs are made as it lands (over
-                    // anything else there, as an implied directory always is).
-                    for (end, _) in path.match_indices('/') {
-                        let dir = &path[..end];
-                        let is_dir = state.get(dir).is_some_and(|(v, _)| v.kind == FileType::Dir);
-                        if !is_dir {
-                            let v = Version {
-                                layer: i,
-                                kind: FileType::Dir,
-                                size: 0,
-                                mode: 0o755,
-                                link: None,
-                            };
-                            state.insert(dir.to_owned(), (v, (i, dir.to_owned())));
+                }
+                for (path, op) in ops {
+                    let (kind, size, mode, link) = match op {
+                        Op::File(n) => (FileType::File, *n as u64, 0o644, None),
+                        Op::Dir(mode) => (FileType::Dir, 0, *mode, None),
+                        Op::Symlink(t) => (FileType::Symlink, 0, 0o777, Some((*t).to_owned())),
+                        Op::Whiteout | Op::Opaque => continue,
+                    };
+                    let at = match resolve(&mut state, path, false, Some(i)) {
+                        Ok(Some(at)) => at,
+                        _ => {
+                            refused = true;
+                            continue;
                         }
-                    }
-                    let existing_dir = state
-                        .get(&path)
-                        .is_some_and(|(v, _)| v.kind == FileType::Dir);
-                    if kind == FileType::Dir && existing_dir && e.implicit {
-                        continue;
-                    }
+                    };
+                    let existing_dir = state.get(&at).is_some_and(|(v, _)| v.kind == FileType::Dir);
                     if !(kind == FileType::Dir && existing_dir) {
-                        state.retain(|p, _| !is_within(p, &path));
+                        state.retain(|p, _| !is_within(p, &at));
                     }
                     let v = Version {
                         layer: i,
                         kind,
-                        size: e.size,
-                        mode: e.mode,
-                        link: e.link_target.map(|t| match kind {
-                            FileType::Hardlink => format!("/{t}"),
-                            _ => t.to_owned(),
-                        }),
+                        size,
+                        mode,
+                        link,
                     };
-                    state.insert(path.clone(), (v, (i, path.clone())));
+                    state.insert(at.clone(), (v, (i, at)));
                 }
                 let mut diff = Vec::new();
                 for (p, (v, id)) in &state {
@@ -480,7 +467,7 @@ mod layers_props {
             Model {
                 states,
                 changes,
-                conflict,
+                refused,
             }
         }
 

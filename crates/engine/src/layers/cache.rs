@@ -13,7 +13,7 @@
 //! | 4     | format version ([`CACHE_FORMAT_VERSION`]) |
 //! | 4     | CRC-32 of the body |
 //! | 8     | body length |
-//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (since version 2; deb licences since 3, file ownership since 4) |
+//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (since version 2; deb licences since 3, file ownership since 4; since 6 each record's tar member, the records later ones replaced, whether markers come late, and paths landed through the layer's own symlinks) |
 //!
 //! Nothing else in the store refers to these files: deleting `porthole-cache/` is always
 //! safe.
@@ -26,14 +26,14 @@ use serde::{Deserialize, Serialize};
 
 use super::LayerError;
 use super::decode::Codec;
-use super::index::{LayerIndex, RawEntry};
+use super::index::{LayerIndex, RawEntry, TarName};
 use crate::digest::Digest;
 use crate::packages::FoundFile;
 use crate::store::Store;
 
 /// Bump when the body's layout or the meaning of a field changes: older files are then
 /// rebuilt rather than misread.
-pub const CACHE_FORMAT_VERSION: u32 = 5;
+pub const CACHE_FORMAT_VERSION: u32 = 6;
 
 const MAGIC: &[u8; 8] = b"PHLIDX\r\n";
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
@@ -58,7 +58,10 @@ struct Stored {
     compressed_size: u64,
     uncompressed_size: u64,
     root_opaque: bool,
+    late_markers: bool,
     entries: Vec<RawEntry>,
+    shadowed: Vec<RawEntry>,
+    tar_names: Vec<TarName>,
     names: String,
     found: Vec<FoundFile>,
 }
@@ -91,7 +94,10 @@ pub(crate) fn encode(index: &LayerIndex) -> Result<Vec<u8>, postcard::Error> {
         compressed_size: index.compressed_size,
         uncompressed_size: index.uncompressed_size,
         root_opaque: index.root_opaque,
+        late_markers: index.late_markers,
         entries: index.entries.clone(),
+        shadowed: index.shadowed.clone(),
+        tar_names: index.tar_names.clone(),
         names: index.names.clone(),
         found: index.found.clone(),
     })?;
@@ -138,7 +144,10 @@ pub(crate) fn decode(bytes: &[u8], expected: &Digest) -> Result<LayerIndex, Stri
         compressed_size: stored.compressed_size,
         uncompressed_size: stored.uncompressed_size,
         root_opaque: stored.root_opaque,
+        late_markers: stored.late_markers,
         entries: stored.entries,
+        shadowed: stored.shadowed,
+        tar_names: stored.tar_names,
         names: stored.names,
         found: stored.found,
     };

@@ -4,13 +4,13 @@
 //! symlinks followed inside the image as the kernel follows them in a chroot: `..` stops
 //! at the root and an absolute target starts from the image's root, so no path leads out
 //! of the image. The bytes come from the layer that last wrote the file: its blob is
-//! decompressed and its tar walked to the last entry that lands on the file (through the
-//! lower layers' symlinks, as extraction puts it). A hard link takes its target's bytes,
-//! from the same layer or from the layers below. The whole layer is hashed on the way and
+//! decompressed and its tar walked to the member that the index says wrote the file (the
+//! index lands each member through symlinks as extraction does). A hard link takes the
+//! bytes its target had when the link was made, from an earlier member of the same layer
+//! or from the layers below. The whole layer is hashed on the way and
 //! nothing is handed out unless it hashes to its diff_id, so what is shown is what the
 //! image's config promises.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 
@@ -22,8 +22,7 @@ use super::decode;
 use super::image::{FileEntry, ImageLayers};
 use super::index::{FileType, LayerIndex};
 use super::stream::Digesting;
-use super::tar_walk::WHITEOUT_PREFIX;
-use super::{LayerError, paths, symlinks};
+use super::{LayerError, paths};
 use crate::digest::Digest;
 use crate::store::{Store, StoreError};
 
@@ -158,17 +157,6 @@ struct Reading<'a> {
     asked: &'a str,
 }
 
-/// What the walk of a layer found for the wanted path.
-enum Found {
-    Bytes(Spool),
-    /// A hard link to this path (normalised), which the layer does not write before the
-    /// link: a file of the layers below.
-    LinkBelow(String),
-    /// A hard link to a hard link of the same layer.
-    Chain,
-    Nothing,
-}
-
 impl Reading<'_> {
     /// The bytes of `file`, a file or hard link of `view`.
     fn content_of(
@@ -184,65 +172,50 @@ impl Reading<'_> {
             });
         }
         let want = file.path.trim_start_matches('/');
-        let (layer, blob) = view
-            .writer_of(want)
+        let (layer, mut raw) = view
+            .record_of(want)
             .ok_or_else(|| LayerError::PathNotFound {
                 path: file.path.clone(),
             })?;
-        let original = LayerIndex::cached_or_build(self.store, &blob.digest, &blob.media_type)?;
-        let lower = &view.layers()[..layer];
-        // Only a path under a lower layer's symlink can land elsewhere: the others skip the
-        // (per-ancestor, per-layer) resolution.
-        let links: HashSet<&str> = lower
-            .iter()
-            .flat_map(|l| l.entries())
-            .filter(|e| e.kind == Some(FileType::Symlink))
-            .map(|e| e.path)
-            .collect();
-        let land = |p: &str| {
-            let through_link = p.match_indices('/').any(|(i, _)| links.contains(&p[..i]));
-            if through_link {
-                symlinks::landing(lower, &original, p)
-            } else {
-                p.to_owned()
+        let index = &view.layers()[layer];
+        // The member whose bytes these are: the file's, or for a hard link, its target's
+        // as it was when the link was made (the index lands paths and link targets as
+        // extraction does, and keeps which member wrote each record).
+        let mut links = 0;
+        while raw.kind == Some(FileType::Hardlink) {
+            links += 1;
+            if links > MAX_HARD_LINKS || hops >= MAX_HARD_LINKS {
+                return Err(LayerError::HardLinkChain {
+                    path: file.path.clone(),
+                });
             }
-        };
-        // The index keeps a hard link's target as the tar names it.
-        let target = match file.kind {
-            FileType::Hardlink => file
-                .link_target
-                .as_deref()
-                .and_then(|t| paths::normalize(t.as_bytes()))
-                .map(|t| land(&t)),
-            _ => None,
-        };
-        match self.walk(&original, &land, want, target.as_deref())? {
-            Found::Bytes(spool) => Ok(spool),
-            Found::LinkBelow(target) if hops < MAX_HARD_LINKS => {
-                let below = view.lower(layer);
-                let entry = resolve(&below, &target, false)?;
-                self.content_of(&below, &entry, hops + 1)
+            let target = raw.link.get(&index.names).to_owned();
+            match index.written_before(&target, raw.seq) {
+                Some(earlier) => raw = earlier,
+                // Not written by this layer before the link: a file of the layers below.
+                _ => {
+                    let below = view.lower(layer);
+                    let entry = resolve(&below, &target, false)?;
+                    return self.content_of(&below, &entry, hops + 1);
+                }
             }
-            Found::LinkBelow(_) | Found::Chain => Err(LayerError::HardLinkChain {
-                path: file.path.clone(),
-            }),
-            Found::Nothing => Err(LayerError::MissingFromLayer {
-                path: file.path.clone(),
-                layer: blob.digest.clone(),
-            }),
         }
+        if raw.kind != Some(FileType::File) {
+            return Err(LayerError::NotAFile {
+                path: file.path.clone(),
+                kind: raw.kind.unwrap_or(FileType::Dir),
+            });
+        }
+        self.walk(index, raw.seq)?
+            .ok_or_else(|| LayerError::MissingFromLayer {
+                path: file.path.clone(),
+                layer: index.digest().clone(),
+            })
     }
 
-    /// Walks the tar of `layer` to its end and returns what its last entry landing on
-    /// `want` holds, once the whole stream hashed to the layer's diff_id. `target` is the
-    /// hard link target to keep the bytes of, when `want` is a hard link.
-    fn walk(
-        &self,
-        layer: &LayerIndex,
-        land: &dyn Fn(&str) -> String,
-        want: &str,
-        target: Option<&str>,
-    ) -> Result<Found, LayerError> {
+    /// Walks the tar of `layer` to its end and returns the bytes of its member `member`
+    /// (a regular file), once the whole stream hashed to the layer's diff_id.
+    fn walk(&self, layer: &LayerIndex, member: u32) -> Result<Option<Spool>, LayerError> {
         let digest = layer.digest();
         let read = |source: io::Error| LayerError::Read {
             layer: digest.clone(),
@@ -269,89 +242,38 @@ impl Reading<'_> {
             source,
         })?;
         let mut stream = Digesting::new(decoder);
-        let mut found = Found::Nothing;
-        // The bytes `target` holds at this point of the walk, if the layer wrote it.
-        let mut target_bytes: Option<Spool> = None;
-        let mut target_is_link = false;
+        let mut found = None;
         {
             let mut archive = tar::Archive::new(&mut stream);
             let entries = archive.entries().map_err(|e| malformed(digest, 0, e))?;
-            for entry in entries {
+            for (sequence, entry) in entries.enumerate() {
                 if (self.stop)() {
                     return Err(self.cancelled());
                 }
                 let mut entry = entry.map_err(|e| malformed(digest, 0, e))?;
+                if u32::try_from(sequence).ok() != Some(member) {
+                    continue;
+                }
                 let at = entry.raw_header_position();
-                let kind = entry.header().entry_type();
-                if kind == EntryType::XGlobalHeader {
-                    continue;
-                }
-                let Some(path) = paths::normalize(&entry.path_bytes()) else {
-                    continue;
-                };
-                if paths::file_name(&path).starts_with(WHITEOUT_PREFIX) {
-                    continue;
-                }
-                let landed = land(&path);
-                let is_want = landed == want;
-                let is_target = target == Some(landed.as_str());
-                if !is_want && !is_target {
-                    continue;
-                }
-                match kind {
-                    EntryType::Link => {
-                        let link = entry
-                            .link_name_bytes()
-                            .and_then(|l| paths::normalize(&l))
-                            .map(|l| land(&l))
-                            .unwrap_or_default();
-                        if is_want {
-                            found = if target == Some(link.as_str()) {
-                                if target_is_link {
-                                    Found::Chain
-                                } else {
-                                    target_bytes
-                                        .take()
-                                        .map_or(Found::LinkBelow(link), Found::Bytes)
-                                }
-                            } else {
-                                // Not the link the index keeps: a later entry replaces it.
-                                Found::LinkBelow(link)
-                            };
+                let regular = !matches!(
+                    entry.header().entry_type(),
+                    EntryType::Link
+                        | EntryType::Symlink
+                        | EntryType::Directory
+                        | EntryType::Char
+                        | EntryType::Block
+                        | EntryType::Fifo
+                        | EntryType::XGlobalHeader
+                );
+                if regular {
+                    let spool = Spool::fill(&mut entry, self.keep, self.stop).map_err(|e| {
+                        if (self.stop)() {
+                            self.cancelled()
                         } else {
-                            target_bytes = None;
-                            target_is_link = true;
+                            malformed(digest, at, e)
                         }
-                    }
-                    EntryType::Directory
-                    | EntryType::Symlink
-                    | EntryType::Char
-                    | EntryType::Block
-                    | EntryType::Fifo => {
-                        if is_want {
-                            found = Found::Nothing;
-                        } else {
-                            target_bytes = None;
-                            target_is_link = false;
-                        }
-                    }
-                    // Regular files, and the types tar readers take as regular files.
-                    _ => {
-                        let keep = if is_want { self.keep } else { u64::MAX };
-                        let spool = Spool::fill(&mut entry, keep, self.stop).map_err(|e| {
-                            if (self.stop)() {
-                                self.cancelled()
-                            } else {
-                                malformed(digest, at, e)
-                            }
-                        })?;
-                        if is_want {
-                            found = Found::Bytes(spool);
-                        } else {
-                            target_bytes = Some(spool);
-                            target_is_link = false;
-                        }
-                    }
+                    })?;
+                    found = Some(spool);
                 }
             }
         }

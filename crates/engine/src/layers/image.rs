@@ -240,12 +240,11 @@ impl ImageLayers {
         }
     }
 
-    /// The position (in the manifest) of the layer that last wrote `path` (normalised),
-    /// with the blob's digest and media type.
-    pub(crate) fn writer_of(&self, path: &str) -> Option<(usize, &LayerRef)> {
+    /// The layer that last wrote `path` (normalised) and its record there.
+    pub(crate) fn record_of(&self, path: &str) -> Option<(usize, RawEntry)> {
         let node = self.find(path)?;
-        let layer = self.merged.nodes[node].version.layer as usize;
-        Some((layer, &self.refs[layer]))
+        let v = self.merged.nodes[node].version;
+        Some((v.layer as usize, *self.raw(v)))
     }
 
     /// The layer indexes, bottom first.

@@ -97,7 +97,7 @@ pub(crate) struct Span {
 }
 
 impl Span {
-    fn get(self, names: &str) -> &str {
+    pub(crate) fn get(self, names: &str) -> &str {
         // Spans are checked against the string when an index is built or loaded.
         names
             .get(self.start as usize..self.start as usize + self.len as usize)
@@ -108,6 +108,13 @@ impl Span {
 pub(crate) const WHITEOUT: u8 = 1;
 pub(crate) const OPAQUE: u8 = 2;
 pub(crate) const IMPLICIT: u8 = 4;
+/// With [`OPAQUE`]: the tar has an opaque marker for this directory (rather than a
+/// directory written over a non-directory of the same layer, which hides the layers below
+/// as one does).
+pub(crate) const MARKER: u8 = 8;
+/// A directory that the layer's later entries made of a non-directory it wrote (which is
+/// kept among [`LayerIndex::shadowed`]).
+pub(crate) const CONVERTED: u8 = 16;
 
 /// One record of the index, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +129,10 @@ pub(crate) struct RawEntry {
     /// `None`: the layer only whites this path out.
     pub kind: Option<FileType>,
     pub flags: u8,
+    /// The tar member that wrote this record (its position among the tar's entries, as
+    /// tar readers list them); for a directory the tar only implies, the latest of the
+    /// members inside it.
+    pub seq: u32,
 }
 
 /// One path of a layer, borrowed from its [`LayerIndex`].
@@ -161,7 +172,19 @@ pub struct LayerIndex {
     pub(crate) uncompressed_size: u64,
     /// A `.wh..wh..opq` at the top: everything below is hidden.
     pub(crate) root_opaque: bool,
+    /// A whiteout or opaque marker comes after another entry in the tar. They still apply
+    /// before the layer's other entries (OCI: whiteouts hide the layers below only), so
+    /// extraction must find them first.
+    pub(crate) late_markers: bool,
     pub(crate) entries: Vec<RawEntry>,
+    /// Records of the tar that `entries` leave out (tar order): an entry written again
+    /// later, or inside something the layer replaced later, and markers inside a file of
+    /// the layer's. Where a lower layer's symlink sends them elsewhere they are not
+    /// replaced after all, so stacking lands them again with the rest (see `symlinks.rs`).
+    pub(crate) shadowed: Vec<RawEntry>,
+    /// The path (and hard link target) as the tar names them, of the records that the
+    /// layer's own symlinks moved, by sequence number.
+    pub(crate) tar_names: Vec<TarName>,
     pub(crate) names: String,
     /// The files that package detectors wanted, with what they found (tar order).
     pub(crate) found: Vec<FoundFile>,
@@ -207,6 +230,12 @@ impl LayerIndex {
         self.root_opaque
     }
 
+    /// Whether a whiteout or opaque marker comes after another entry of the tar (they
+    /// apply first all the same).
+    pub fn late_markers(&self) -> bool {
+        self.late_markers
+    }
+
     /// How many paths the index holds (whiteouts and implicit directories included).
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -243,6 +272,47 @@ impl LayerIndex {
     pub(crate) fn position(&self, path: &str) -> Result<usize, usize> {
         self.entries
             .binary_search_by(|e| tree_cmp(e.path.get(&self.names), path))
+    }
+
+    /// The records at `path` that later entries of the layer replaced, in tar order.
+    fn shadowed_at(&self, path: &str) -> &[RawEntry] {
+        let start = self
+            .shadowed
+            .partition_point(|r| tree_cmp(r.path.get(&self.names), path).is_lt());
+        let len = self.shadowed[start..]
+            .iter()
+            .take_while(|r| r.path.get(&self.names) == path)
+            .count();
+        &self.shadowed[start..start + len]
+    }
+
+    /// The path and link that the tar's member `seq` names, before the layer's own
+    /// symlinks moved them; `None` when they did not.
+    pub(crate) fn tar_name(&self, seq: u32) -> Option<(&str, &str)> {
+        let i = self.tar_names.binary_search_by_key(&seq, |t| t.seq).ok()?;
+        let t = self.tar_names[i];
+        Some((t.path.get(&self.names), t.link.get(&self.names)))
+    }
+
+    /// The last record of the tar at `path` (not a marker) written before its member
+    /// `seq`, whether it still stands or a later entry replaced it.
+    pub(crate) fn written_before(&self, path: &str, seq: u32) -> Option<RawEntry> {
+        let standing = self
+            .position(path)
+            .ok()
+            .map(|i| self.entries[i])
+            .filter(|r| r.kind.is_some() && r.flags & IMPLICIT == 0 && r.seq < seq);
+        let replaced = self
+            .shadowed_at(path)
+            .iter()
+            .rfind(|r| r.kind.is_some() && r.seq < seq)
+            .copied();
+        match (standing, replaced) {
+            // A non-directory that a later entry made a directory is kept with the
+            // directory's sequence number: the non-directory is what was written.
+            (Some(a), Some(b)) => Some(if a.seq > b.seq { a } else { b }),
+            (a, b) => a.or(b),
+        }
     }
 
     pub(crate) fn path_of(&self, raw: &RawEntry) -> &str {
@@ -289,6 +359,17 @@ impl LayerIndex {
             }
             previous = Some(path);
         }
+        let tar_spans = self.tar_names.iter().map(|t| (t.path, t.link));
+        for (path, link) in self
+            .shadowed
+            .iter()
+            .map(|r| (r.path, r.link))
+            .chain(tar_spans)
+        {
+            if !in_names(path) || !in_names(link) {
+                return Err("a replaced record points outside the name table".to_owned());
+            }
+        }
         Ok(())
     }
 }
@@ -304,15 +385,44 @@ pub(crate) struct Meta {
     pub mtime: i64,
 }
 
-/// Collects a layer's entries in archive order, then sorts them, resolves duplicates
-/// (the last entry for a path wins, as when a tar is extracted) and adds the directories
-/// that the tar implies but does not list.
+/// Collects a layer's entries in archive order, moves those that go through a symlink
+/// the tar wrote before them to where extraction puts them, then sorts them, resolves
+/// duplicates (the last entry for a path wins, as when a tar is extracted; an entry
+/// inside a path that a later entry replaced with a non-directory goes) and adds the
+/// directories that the tar implies but does not list. What later entries replaced is
+/// kept aside ([`LayerIndex::shadowed`]) for stacking.
 #[derive(Default)]
 pub(crate) struct IndexBuilder {
     names: String,
-    /// Entries in archive order; the position is the sequence number.
+    /// Entries in archive order.
     pending: Vec<RawEntry>,
     root_opaque: bool,
+    /// The sequence number of the next entry (see [`IndexBuilder::set_sequence`]).
+    next: u32,
+    /// The tar wrote something other than a marker.
+    wrote: bool,
+    /// The paths are already landed through the layer's own symlinks.
+    landed: bool,
+    late_markers: bool,
+}
+
+/// A record's path and link as its tar member names them (see
+/// [`LayerIndex::tar_names`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TarName {
+    pub seq: u32,
+    pub path: Span,
+    pub link: Span,
+}
+
+/// What [`IndexBuilder::finish`] gives: the entries in tree order and their name string.
+pub(crate) struct Built {
+    pub entries: Vec<RawEntry>,
+    pub shadowed: Vec<RawEntry>,
+    pub tar_names: Vec<TarName>,
+    pub names: String,
+    pub root_opaque: bool,
+    pub late_markers: bool,
 }
 
 /// Why the builder refused an entry.
@@ -352,6 +462,13 @@ impl IndexBuilder {
         let path = self.span(path)?;
         let link = self.span(link)?;
         let m = meta.as_ref();
+        if m.is_some() {
+            self.wrote = true;
+        } else if self.wrote {
+            self.late_markers = true;
+        }
+        let seq = self.next;
+        self.next = self.next.saturating_add(1);
         self.pending.push(RawEntry {
             path,
             link,
@@ -362,8 +479,21 @@ impl IndexBuilder {
             gid: m.map_or(0, |m| m.gid),
             kind: m.map(|m| m.kind),
             flags,
+            seq,
         });
         Ok(())
+    }
+
+    /// The next entry is the tar's member `seq` (counting from 0, as tar readers list
+    /// members); without this, entries are numbered in the order they are added.
+    pub fn set_sequence(&mut self, seq: u32) {
+        self.next = seq;
+    }
+
+    /// The paths to come are already where extraction puts them: the layer's own symlinks
+    /// are not followed again.
+    pub fn landed(&mut self) {
+        self.landed = true;
     }
 
     /// The tar writes `path` (normalised, not the root).
@@ -380,18 +510,27 @@ impl IndexBuilder {
     pub fn opaque(&mut self, dir: &str) -> Result<(), BuildLimit> {
         if dir.is_empty() {
             self.root_opaque = true;
+            self.late_markers |= self.wrote;
             return Ok(());
         }
-        self.push(dir, "", None, OPAQUE)
+        self.push(dir, "", None, OPAQUE | MARKER)
     }
 
     /// The finished entries (tree order) and their name string.
-    pub fn finish(self) -> (Vec<RawEntry>, String, bool) {
+    pub fn finish(self) -> Built {
         let IndexBuilder {
-            names,
-            pending,
+            mut names,
+            mut pending,
             root_opaque,
+            late_markers,
+            landed,
+            ..
         } = self;
+        let moved = if landed {
+            Vec::new()
+        } else {
+            super::symlinks::follow_own_links(&mut names, &mut pending)
+        };
         let path = |i: u32| pending[i as usize].path.get(&names);
         let mut order: Vec<u32> = (0..pending.len() as u32).collect();
         // Stable: entries for the same path stay in archive order.
@@ -403,27 +542,35 @@ impl IndexBuilder {
         // already replaced whatever the layers below had there, so the directory hides it,
         // as an opaque one does.
         let is_non_dir = |raw: &RawEntry| raw.kind.is_some_and(|k| k != FileType::Dir);
-        let mut merged: Vec<(RawEntry, u32)> = Vec::with_capacity(order.len());
+        let mut merged: Vec<Merged> = Vec::with_capacity(order.len());
+        let mut shadowed: Vec<RawEntry> = Vec::new();
         let mut i = 0;
         while i < order.len() {
             let first = order[i];
-            let (mut raw, mut seq) = (pending[first as usize], first);
+            let mut raw = pending[first as usize];
             let mut replaced_below = is_non_dir(&raw);
+            let mut cleared = replaced_below.then_some(raw.seq);
             let mut j = i + 1;
             while j < order.len() && path(order[j]) == path(first) {
                 let next = pending[order[j] as usize];
                 let mut flags = raw.flags | next.flags;
                 if next.kind.is_some() {
+                    if raw.kind.is_some() {
+                        shadowed.push(raw);
+                    }
                     if next.kind == Some(FileType::Dir) && replaced_below {
                         flags |= OPAQUE;
                     }
-                    replaced_below |= is_non_dir(&next);
-                    (raw, seq) = (next, order[j]);
+                    if is_non_dir(&next) {
+                        replaced_below = true;
+                        cleared = Some(next.seq);
+                    }
+                    raw = next;
                 }
                 raw.flags = flags;
                 j += 1;
             }
-            merged.push((raw, seq));
+            merged.push((raw, raw.seq, cleared));
             i = j;
         }
         // A whiteout or opaque marker creates nothing (umoci extracts none of them into a
@@ -431,12 +578,14 @@ impl IndexBuilder {
         // then it is a directory the tar implies. The first real entry after a path in
         // tree order is inside it exactly when any is.
         let mut next_real: Option<&str> = None;
-        for (raw, _) in merged.iter_mut().rev() {
+        for (raw, seq, _) in merged.iter_mut().rev() {
             let p = raw.path.get(&names);
             if raw.kind.is_none() && next_real.is_some_and(|r| paths::is_inside(r, p)) {
                 raw.kind = Some(FileType::Dir);
                 raw.flags |= IMPLICIT;
                 raw.mode = 0o755;
+                // Made by the entries inside it (see `add_implied_directories`).
+                *seq = 0;
             }
             if raw.kind.is_some() {
                 next_real = Some(p);
@@ -447,27 +596,59 @@ impl IndexBuilder {
 
         let mut out = Layout {
             entries: Vec::with_capacity(merged.len()),
+            shadowed: Vec::new(),
             names: String::with_capacity(names.len()),
             stack: Vec::new(),
         };
-        for (raw, seq) in merged {
-            let (p, link) = (raw.path.get(&names), raw.link.get(&names));
-            out.place(p, link, raw, seq);
+        for raw in shadowed {
+            out.shadow(raw.path.get(&names), raw.link.get(&names), raw);
         }
-        (out.entries, out.names, root_opaque)
+        for (raw, seq, cleared) in merged {
+            let (p, link) = (raw.path.get(&names), raw.link.get(&names));
+            out.place(p, link, raw, seq, cleared);
+        }
+        let mut tar_names: Vec<TarName> = moved
+            .into_iter()
+            .map(|t| {
+                let path = out.push_name(t.path.get(&names));
+                let link = out.push_name(t.link.get(&names));
+                TarName {
+                    seq: t.seq,
+                    path,
+                    link,
+                }
+            })
+            .collect();
+        tar_names.sort_by_key(|t| t.seq);
+        let names_out = &out.names;
+        out.shadowed.sort_by(|a, b| {
+            tree_cmp(a.path.get(names_out), b.path.get(names_out)).then(a.seq.cmp(&b.seq))
+        });
+        Built {
+            entries: out.entries,
+            shadowed: out.shadowed,
+            tar_names,
+            names: out.names,
+            root_opaque,
+            late_markers,
+        }
     }
 }
+
+/// A path's merged record, its archive sequence number, and that of the last
+/// non-directory the layer wrote there (which removed what the layer wrote inside before).
+type Merged = (RawEntry, u32, Option<u32>);
 
 /// Adds a directory record for every ancestor of a real entry that the tar does not list
 /// (`a/b/c` alone implies `a` and `a/b`), keeping `merged` in tree order. Such a directory
 /// appears when its first entry is extracted, so it carries the latest sequence number of
 /// the entries inside it.
-fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
+fn add_implied_directories(merged: &mut Vec<Merged>, names: &str) {
     let listed = merged.len();
     // The records above the current one: (path span, position in `merged`).
     let mut stack: Vec<(Span, usize)> = Vec::new();
     for i in 0..listed {
-        let (raw, seq) = merged[i];
+        let (raw, seq, _) = merged[i];
         let path = raw.path.get(names);
         while stack
             .last()
@@ -481,7 +662,7 @@ fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
                 let prefix = &path[..cut];
                 if stack.get(at).is_some_and(|(s, _)| s.get(names) == prefix) {
                     let (_, j) = stack[at];
-                    if j >= listed {
+                    if j >= listed || merged[j].0.flags & IMPLICIT != 0 {
                         merged[j].1 = merged[j].1.max(seq);
                     }
                 } else {
@@ -499,8 +680,9 @@ fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
                         gid: 0,
                         kind: Some(FileType::Dir),
                         flags: IMPLICIT,
+                        seq,
                     };
-                    merged.push((implied, seq));
+                    merged.push((implied, seq, None));
                     stack.insert(at, (span, merged.len() - 1));
                 }
             }
@@ -516,14 +698,35 @@ fn add_implied_directories(merged: &mut Vec<(RawEntry, u32)>, names: &str) {
 /// The tree as it is laid out, with the chain of directories above the last entry.
 struct Layout {
     entries: Vec<RawEntry>,
+    shadowed: Vec<RawEntry>,
     names: String,
-    /// (position in `entries`, archive sequence number) of the ancestors of the next path.
-    stack: Vec<(usize, u32)>,
+    /// (position in `entries`, archive sequence number, the last non-directory's) of the
+    /// ancestors of the next path.
+    stack: Vec<(usize, u32, Option<u32>)>,
 }
 
 impl Layout {
     fn path(&self, at: usize) -> &str {
         self.entries[at].path.get(&self.names)
+    }
+
+    /// Keeps a record that the layer's later entries replaced (see
+    /// [`LayerIndex::shadowed`]).
+    fn shadow(&mut self, path: &str, link: &str, raw: RawEntry) {
+        let at = self.emit(path, link, raw);
+        if let Some(raw) = self.entries.pop() {
+            debug_assert_eq!(at, self.entries.len());
+            self.shadowed.push(raw);
+        }
+    }
+
+    fn push_name(&mut self, text: &str) -> Span {
+        let start = self.names.len() as u32;
+        self.names.push_str(text);
+        Span {
+            start,
+            len: text.len() as u32,
+        }
     }
 
     fn emit(&mut self, path: &str, link: &str, mut raw: RawEntry) -> usize {
@@ -544,8 +747,9 @@ impl Layout {
     }
 
     /// Places one path's merged record after its ancestors.
-    fn place(&mut self, path: &str, link: &str, raw: RawEntry, seq: u32) {
-        while let Some(&(top, _)) = self.stack.last() {
+    fn place(&mut self, path: &str, link: &str, mut raw: RawEntry, seq: u32, cleared: Option<u32>) {
+        raw.seq = seq;
+        while let Some(&(top, _, _)) = self.stack.last() {
             if paths::is_inside(path, self.path(top)) {
                 break;
             }
@@ -557,10 +761,12 @@ impl Layout {
             let moot = self
                 .stack
                 .iter()
-                .any(|&(at, _)| matches!(self.entries[at].kind, Some(k) if k != FileType::Dir));
-            if !moot {
+                .any(|&(at, _, _)| matches!(self.entries[at].kind, Some(k) if k != FileType::Dir));
+            if moot {
+                self.shadow(path, link, raw);
+            } else {
                 let at = self.emit(path, link, raw);
-                self.stack.push((at, seq));
+                self.stack.push((at, seq, cleared));
             }
             return;
         }
@@ -568,16 +774,39 @@ impl Layout {
         // before this entry became a directory when this entry was extracted: a new one of
         // this layer's, since the non-directory had already replaced whatever the layers
         // below had there (so it hides that, as an opaque one does). One written after
-        // this entry replaced the directory, and this entry with it.
+        // this entry replaced the directory, and this entry with it, as did a
+        // non-directory written there after this entry, even if a directory followed it.
         for k in 0..self.stack.len() {
-            let (at, ancestor_seq) = self.stack[k];
+            let (at, ancestor_seq, ancestor_cleared) = self.stack[k];
             let ancestor = &mut self.entries[at];
+            let replaced = match ancestor.kind {
+                Some(FileType::Dir) | None => ancestor_cleared.is_some_and(|c| c > seq),
+                Some(_) => ancestor_seq > seq && ancestor.flags & IMPLICIT == 0,
+            };
+            if replaced {
+                if raw.flags & IMPLICIT == 0 {
+                    self.shadow(path, link, raw);
+                } else if raw.flags & (WHITEOUT | OPAQUE) != 0 {
+                    // The markers of a directory only the tar's entries implied.
+                    let mut marker = raw;
+                    marker.kind = None;
+                    marker.flags &= !IMPLICIT;
+                    self.shadow(path, link, marker);
+                }
+                return;
+            }
             match ancestor.kind {
                 Some(FileType::Dir) | None => {}
-                Some(_) if ancestor_seq > seq && ancestor.flags & IMPLICIT == 0 => return,
                 Some(_) => {
+                    // What it was stays known: a hard link to it links that.
+                    if ancestor.flags & IMPLICIT == 0 {
+                        let mut original = *ancestor;
+                        original.flags &= !(WHITEOUT | OPAQUE | MARKER);
+                        self.shadowed.push(original);
+                    }
+                    let ancestor = &mut self.entries[at];
                     ancestor.kind = Some(FileType::Dir);
-                    ancestor.flags = (ancestor.flags | OPAQUE) & !IMPLICIT;
+                    ancestor.flags = (ancestor.flags | OPAQUE | CONVERTED) & !IMPLICIT;
                     ancestor.size = 0;
                     ancestor.mode = 0o755;
                     ancestor.uid = 0;
@@ -592,7 +821,7 @@ impl Layout {
         let known = self
             .stack
             .last()
-            .map_or(0, |&(top, _)| self.path(top).len());
+            .map_or(0, |&(top, _, _)| self.path(top).len());
         let mut cut = known;
         while let Some(slash) = path[cut + usize::from(cut > 0)..].find('/') {
             cut += usize::from(cut > 0) + slash;
@@ -606,12 +835,13 @@ impl Layout {
                 gid: 0,
                 kind: Some(FileType::Dir),
                 flags: IMPLICIT,
+                seq,
             };
             let at = self.emit(&path[..cut], "", implied);
-            self.stack.push((at, seq));
+            self.stack.push((at, seq, None));
         }
         let at = self.emit(path, link, raw);
-        self.stack.push((at, seq));
+        self.stack.push((at, seq, cleared));
     }
 }
 
@@ -622,7 +852,14 @@ impl LayerIndex {
     pub(crate) fn built_for_tests(name: &str, f: impl FnOnce(&mut IndexBuilder)) -> LayerIndex {
         let mut b = IndexBuilder::new();
         f(&mut b);
-        let (entries, names, root_opaque) = b.finish();
+        let Built {
+            entries,
+            shadowed,
+            tar_names,
+            names,
+            root_opaque,
+            late_markers,
+        } = b.finish();
         let index = LayerIndex {
             digest: Digest::of(name.as_bytes()),
             diff_id: Digest::of(format!("diff {name}").as_bytes()),
@@ -631,8 +868,11 @@ impl LayerIndex {
             compressed_size: 0,
             uncompressed_size: 0,
             root_opaque,
+            late_markers,
             found: Vec::new(),
             entries,
+            shadowed,
+            tar_names,
             names,
         };
         index.validate().unwrap();
@@ -739,6 +979,71 @@ mod tests {
             listing(&index),
             ["f file", "w dir wi", "w/new file", "x/gone - w", "y/z - o"]
         );
+    }
+
+    /// `b -> ../c` then `b/a` in one tar: extraction follows the link it has just made
+    /// (`..` stops at the root), so the file is `c/a` and `b` stays a link; a hostile
+    /// layer could otherwise hide `c/a` from the index.
+    #[test]
+    fn a_path_through_a_symlink_of_the_same_layer_lands_where_it_points() {
+        let index = build(|b| {
+            b.add("b", meta(FileType::Symlink, 0), "../c").unwrap();
+            b.add("b/a", meta(FileType::File, 4), "").unwrap();
+            b.add("d", meta(FileType::Symlink, 0), "/e/../c").unwrap();
+            b.add("d/f", meta(FileType::File, 1), "").unwrap();
+        });
+        assert_eq!(
+            listing(&index),
+            ["b symlink", "c dir i", "c/a file", "c/f file", "d symlink"]
+        );
+        assert_eq!(index.get("c/a").unwrap().size, 4);
+    }
+
+    /// Entries are applied in tar order: a directory at the link's own path after the
+    /// path through it replaces the link (the file stays where the link sent it), while a
+    /// link made after a path replaces the directory that path was in.
+    #[test]
+    fn a_symlink_of_the_same_layer_counts_from_where_it_is_in_the_tar() {
+        let index = build(|b| {
+            b.add("b", meta(FileType::Symlink, 0), "c").unwrap();
+            b.add("b/a", meta(FileType::File, 1), "").unwrap();
+            b.add("b", meta(FileType::Dir, 0), "").unwrap();
+            b.add("x/y", meta(FileType::File, 1), "").unwrap();
+            b.add("x", meta(FileType::Symlink, 0), "c").unwrap();
+            b.add("x/z", meta(FileType::File, 1), "").unwrap();
+        });
+        assert_eq!(
+            listing(&index),
+            ["b dir o", "c dir i", "c/a file", "c/z file", "x symlink"]
+        );
+        assert!(!index.late_markers());
+    }
+
+    /// Found by `rootfs_props`: a non-directory written between a path and a directory at
+    /// its parent (`b/a`, `b -> a`, `b/`) removed the path, though the last entry at `b`
+    /// is a directory.
+    #[test]
+    fn a_non_directory_between_a_path_and_a_directory_over_it_drops_the_path() {
+        let index = build(|b| {
+            b.add("b/a", meta(FileType::File, 1), "").unwrap();
+            b.add("b", meta(FileType::Symlink, 0), "a").unwrap();
+            b.add("b", meta(FileType::Dir, 0), "").unwrap();
+        });
+        assert_eq!(listing(&index), ["b dir o"]);
+    }
+
+    #[test]
+    fn markers_after_other_entries_are_noticed() {
+        let first = build(|b| {
+            b.whiteout("x").unwrap();
+            b.add("y", meta(FileType::File, 1), "").unwrap();
+        });
+        assert!(!first.late_markers());
+        let late = build(|b| {
+            b.add("y", meta(FileType::File, 1), "").unwrap();
+            b.opaque("").unwrap();
+        });
+        assert!(late.late_markers());
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!   (`porthole-cache/layers/sha256-<hex>.idx`, versioned, rebuilt when stale or damaged).
 //! - `stream` runs the above in one pass and computes the diff_id; `indexer` runs it on a
 //!   thread fed by the pull ([`LayerIndexer`]).
-//! - `history`: build steps from the config; `symlinks`: paths an upper layer writes
-//!   through a lower layer's symlink, moved to where extraction puts them; `merge`: the
+//! - `history`: build steps from the config; `symlinks`: paths a layer writes through a
+//!   symlink (its own or a lower layer's), moved to where extraction puts them, and hard
+//!   links given what they linked to; `merge`: the
 //!   stacking (OCI whiteout rules, changes, dive's wasted space); `image`: [`ImageLayers`]
 //!   and its queries.
 //!

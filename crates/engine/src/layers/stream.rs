@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::LayerError;
 use super::decode::{self, Codec};
-use super::index::{BuildLimit, IndexBuilder, LayerIndex, MAX_ENTRIES};
+use super::index::{BuildLimit, Built, IndexBuilder, LayerIndex, MAX_ENTRIES};
 use super::tar_walk::{self, WalkError};
 use crate::digest::Digest;
 
@@ -160,7 +160,14 @@ pub(crate) fn index_stream<R: Read>(
     }
     let uncompressed_size = tar.len;
     let diff_id = tar.digest();
-    let (entries, names, root_opaque) = builder.finish();
+    let Built {
+        entries,
+        shadowed,
+        tar_names,
+        names,
+        root_opaque,
+        late_markers,
+    } = builder.finish();
     let compressed_size = *compressed.borrow();
     Ok(LayerIndex {
         digest: layer.clone(),
@@ -170,7 +177,10 @@ pub(crate) fn index_stream<R: Read>(
         compressed_size,
         uncompressed_size,
         root_opaque,
+        late_markers,
         entries,
+        shadowed,
+        tar_names,
         names,
         found,
     })

@@ -84,8 +84,9 @@ pub(crate) fn walk<R: Read>(
     };
     {
         let entries = archive.entries().map_err(|e| malformed(0, e))?;
-        for entry in entries {
+        for (sequence, entry) in entries.enumerate() {
             let mut entry = entry.map_err(|e| malformed(next_header, e))?;
+            builder.set_sequence(u32::try_from(sequence).unwrap_or(u32::MAX));
             let header_at = entry.raw_header_position();
             // (For a GNU sparse file `size` is the expanded size, so an error right after
             // one is reported a little off; such files do not occur in image layers.)
