@@ -9,8 +9,9 @@
 //!   models it. The entry's own name is never followed: what is there is replaced, unless
 //!   both are directories.
 //! - `.wh.<name>` removes `<name>` and `.wh..wh..opq` empties its directory, but never what
-//!   the same layer wrote before (umoci's "upper paths"; OCI: whiteouts apply to lower
-//!   layers only).
+//!   the same layer writes (OCI: whiteouts apply to lower layers only): a layer's markers
+//!   are applied before its other entries (`Applier::start_layer` takes those the tar has
+//!   after other entries), and what they remove is found as the layers below left it.
 //! - A hard link's target is resolved the same way except its last component (a link to
 //!   a symlink links the symlink), and must exist.
 //! - Directories are made writable by their owner while layers are applied; their modes,
@@ -20,7 +21,7 @@ use std::collections::{HashSet, VecDeque};
 use std::io::{self, Read};
 
 use super::RootfsError;
-use super::layer::{Header, Kind};
+use super::layer::{Header, Kind, is_marker};
 use crate::digest::Digest;
 
 /// What is at a name, without following it.
@@ -105,6 +106,10 @@ pub(crate) struct Applier<T: Tree> {
     upper: HashSet<Vec<u8>>,
     /// The last directory resolved for writing: (the entry's raw directory, result).
     cache: Option<(Vec<u8>, Resolved<T::Dir>)>,
+    /// The layer's markers gathered so far, and whether they were applied (then the tar's
+    /// are skipped).
+    markers: Vec<Vec<u8>>,
+    markers_done: bool,
 }
 
 impl<T: Tree> Applier<T> {
@@ -114,14 +119,80 @@ impl<T: Tree> Applier<T> {
             layer: None,
             upper: HashSet::new(),
             cache: None,
+            markers: Vec::new(),
+            markers_done: false,
         }
     }
 
-    /// The next layer begins: whiteouts now spare only what it writes.
-    pub fn start_layer(&mut self, digest: &Digest) {
+    /// The next layer begins. `markers`: the layer's whiteouts and opaque markers (paths,
+    /// normalised, in tar order), applied now and skipped when the tar meets them; `None`
+    /// when the tar has them before its other entries, where they are gathered and
+    /// applied together before the first other entry (or at [`Applier::end_layer`]).
+    pub fn start_layer(
+        &mut self,
+        digest: &Digest,
+        markers: Option<&[Vec<u8>]>,
+    ) -> Result<(), RootfsError> {
         self.layer = Some(digest.clone());
         self.upper.clear();
         self.cache = None;
+        self.markers.clear();
+        self.markers_done = false;
+        if let Some(markers) = markers {
+            self.markers.extend_from_slice(markers);
+            self.apply_markers()?;
+        }
+        Ok(())
+    }
+
+    /// The layer's entries are all in: markers not applied yet (a layer of markers
+    /// only) are applied now.
+    pub fn end_layer(&mut self) -> Result<(), RootfsError> {
+        self.apply_markers()
+    }
+
+    /// Applies the gathered markers, each found as the layers below left its path (all
+    /// are resolved before any removes anything: whiteouts describe the layers below, so
+    /// `.wh.l` does not stop `l/.wh.x` from reaching through the lower symlink `l`).
+    fn apply_markers(&mut self) -> Result<(), RootfsError> {
+        if self.markers_done {
+            return Ok(());
+        }
+        self.markers_done = true;
+        let markers = std::mem::take(&mut self.markers);
+        let mut found = Vec::with_capacity(markers.len());
+        for path in &markers {
+            let (parent, name) = split(path);
+            let Some(target) = name.strip_prefix(b".wh.") else {
+                continue;
+            };
+            let opaque = target == b".wh..opq";
+            if !opaque && (target.starts_with(b".wh.") || matches!(target, b"" | b"." | b"..")) {
+                // Other `.wh..wh.` names are aufs bookkeeping; `.wh..` would name a parent.
+                continue;
+            }
+            if let Some(dir) = self.resolve_dir(parent, false)? {
+                found.push((dir, (!opaque).then_some(target)));
+            }
+        }
+        self.cache = None;
+        for ((dir, dir_path), target) in found {
+            match target {
+                None => self.wipe_children(&dir, &dir_path)?,
+                Some(name) => {
+                    let at = Place {
+                        dir: &dir,
+                        dir_path: &dir_path,
+                        name,
+                    };
+                    let path = at.path();
+                    if let Some(what) = self.tree.lstat(&at).map_err(self.fail("look at", &path))? {
+                        self.wipe(&at, what)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn fail(&self, action: &'static str, path: &[u8]) -> impl FnOnce(io::Error) -> RootfsError {
@@ -149,14 +220,14 @@ impl<T: Tree> Applier<T> {
             }
             return Ok(Created::Written);
         }
-        let (parent, name) = match header.path.iter().rposition(|&b| b == b'/') {
-            Some(i) => (&header.path[..i], &header.path[i + 1..]),
-            None => (&b""[..], &header.path[..]),
-        };
-        if let Some(target) = name.strip_prefix(b".wh.") {
-            self.whiteout(parent, target)?;
+        if is_marker(&header.path) {
+            if !self.markers_done {
+                self.markers.push(header.path.clone());
+            }
             return Ok(Created::Written);
         }
+        self.apply_markers()?;
+        let (parent, name) = split(&header.path);
         // Resolving for writing makes what is missing, so there is always a directory;
         // should that ever fail, the layer is refused rather than the program stopped.
         let Some((dir, dir_path)) = self.resolve_dir(parent, true)? else {
@@ -249,32 +320,6 @@ impl<T: Tree> Applier<T> {
                 .tree
                 .link(&target, at)
                 .map_err(self.fail("hard-link", &at.path())),
-        }
-    }
-
-    /// `.wh.<target>` in `parent` (`.wh..wh..opq`: the directory is made opaque).
-    fn whiteout(&mut self, parent: &[u8], target: &[u8]) -> Result<(), RootfsError> {
-        self.cache = None;
-        let opaque = target == b".wh..opq";
-        if !opaque && (target.starts_with(b".wh.") || matches!(target, b"" | b"." | b"..")) {
-            // Other `.wh..wh.` names are aufs bookkeeping; `.wh..` would name a parent.
-            return Ok(());
-        }
-        let Some((dir, dir_path)) = self.resolve_dir(parent, false)? else {
-            return Ok(());
-        };
-        if opaque {
-            return self.wipe_children(&dir, &dir_path);
-        }
-        let at = Place {
-            dir: &dir,
-            dir_path: &dir_path,
-            name: target,
-        };
-        let path = at.path();
-        match self.tree.lstat(&at).map_err(self.fail("look at", &path))? {
-            None => Ok(()),
-            Some(found) => self.wipe(&at, found),
         }
     }
 
@@ -380,11 +425,17 @@ impl<T: Tree> Applier<T> {
                     }
                     continue;
                 }
-                Some(Found::Other) if create => {
+                // A missing directory, or a non-directory, that a later `..` leaves again
+                // is passed over (neither made nor replaced), as umoci's securejoin reads
+                // such a path lexically (the kernel would refuse it); markers find what
+                // they remove the same way.
+                Some(Found::Other) | None if left_again(&todo).is_some() => {
                     if let Some(through) = left_again(&todo) {
                         todo.drain(..through);
-                        continue;
                     }
+                    continue;
+                }
+                Some(Found::Other) if create => {
                     self.tree
                         .remove(&at, Found::Other)
                         .map_err(self.fail("replace", &path))?;
@@ -392,19 +443,10 @@ impl<T: Tree> Applier<T> {
                         .mkdir(&at)
                         .map_err(self.fail("create the directory", &path))?;
                 }
-                // A missing directory that a later `..` leaves again is not made, as a
-                // non-directory there is not replaced: only what the path ends in is
-                // (umoci's securejoin reads such a path lexically; the kernel would
-                // refuse it).
-                None if create => {
-                    if let Some(through) = left_again(&todo) {
-                        todo.drain(..through);
-                        continue;
-                    }
-                    self.tree
-                        .mkdir(&at)
-                        .map_err(self.fail("create the directory", &path))?
-                }
+                None if create => self
+                    .tree
+                    .mkdir(&at)
+                    .map_err(self.fail("create the directory", &path))?,
                 _ => return Ok(None),
             }
             let opened = self.tree.open_dir(&at).map_err(self.fail("open", &path))?;
@@ -418,6 +460,14 @@ impl<T: Tree> Applier<T> {
             self.cache = Some((raw.to_vec(), resolved.clone()));
         }
         Ok(Some(resolved))
+    }
+}
+
+/// A path's directory and last component (`""` and the path at the root).
+fn split(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&b""[..], path),
     }
 }
 
@@ -444,4 +494,92 @@ fn components(path: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
     path.split(|&b| b == b'/')
         .filter(|c| !c.is_empty())
         .map(<[u8]>::to_vec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Model, Node};
+    use super::*;
+
+    fn header(path: &str, kind: Kind, mode: u32, link: &str) -> Header {
+        Header {
+            path: path.as_bytes().to_vec(),
+            kind,
+            size: 0,
+            mode,
+            uid: 0,
+            gid: 0,
+            mtime: (0, 0),
+            link: link.as_bytes().to_vec(),
+            device: (0, 0),
+        }
+    }
+
+    /// The paths of the tree, with each directory's mode.
+    fn listing(model: &Model) -> Vec<String> {
+        model
+            .nodes
+            .iter()
+            .map(|(p, n)| {
+                let p = String::from_utf8_lossy(p);
+                match n {
+                    Node::Dir(meta) => format!("{p}/ {:o}", meta.mode),
+                    Node::Symlink(..) => format!("{p}@"),
+                    _ => p.into_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// `x` (0700, with `x/old`) and `l -> x` below.
+    fn lower() -> Applier<Model> {
+        let mut applier = Applier::new(Model::default());
+        applier.start_layer(&Digest::of(b"0"), None).unwrap();
+        for h in [
+            header("x", Kind::Dir, 0o700, ""),
+            header("x/old", Kind::File, 0o644, ""),
+            header("l", Kind::Symlink, 0o777, "x"),
+        ] {
+            applier.apply(&h, &mut io::empty()).unwrap();
+        }
+        applier.end_layer().unwrap();
+        applier
+    }
+
+    /// OCI: a layer's whiteouts remove what the layers below have, never what the layer
+    /// itself writes, wherever they are in its tar. `.wh.x` after `x/new` removes the
+    /// lower `x` (its mode and `x/old` with it); `x/new` then needs a new `x`.
+    #[test]
+    fn whiteouts_after_other_entries_apply_before_them() {
+        let mut applier = lower();
+        let tar = [
+            header("x/new", Kind::File, 0o644, ""),
+            header(".wh.x", Kind::File, 0, ""),
+        ];
+        let markers: Vec<Vec<u8>> = vec![b".wh.x".to_vec()];
+        applier
+            .start_layer(&Digest::of(b"1"), Some(&markers))
+            .unwrap();
+        for h in &tar {
+            applier.apply(h, &mut io::empty()).unwrap();
+        }
+        applier.end_layer().unwrap();
+        assert_eq!(listing(&applier.tree), ["l@", "x/ 755", "x/new"]);
+    }
+
+    /// Markers at the head of a tar are gathered, and each is found as the layers below
+    /// left its path: `.wh.l` first does not keep `l/.wh.old` from reaching `x/old`.
+    #[test]
+    fn markers_are_found_before_any_of_them_removes_anything() {
+        let mut applier = lower();
+        applier.start_layer(&Digest::of(b"1"), None).unwrap();
+        for h in [
+            header(".wh.l", Kind::File, 0, ""),
+            header("l/.wh.old", Kind::File, 0, ""),
+        ] {
+            applier.apply(&h, &mut io::empty()).unwrap();
+        }
+        applier.end_layer().unwrap();
+        assert_eq!(listing(&applier.tree), ["x/ 700"]);
+    }
 }

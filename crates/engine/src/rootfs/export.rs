@@ -115,7 +115,8 @@ pub fn export(
     // The one pass: the final tree from the headers, the content that may survive kept.
     let mut applier = Applier::new(Model::default());
     for (i, layer) in layers.iter().enumerate() {
-        applier.start_layer(&layer.digest);
+        let markers = layer::markers_first(store, layer, cancel)?;
+        applier.start_layer(&layer.digest, markers.as_deref())?;
         layer::for_each_entry(store, layer, cancel, |sequence, header, content| {
             applier.tree.layer = i;
             applier.tree.sequence = sequence;
@@ -127,6 +128,7 @@ pub fn export(
             }
             Ok(())
         })?;
+        applier.end_layer()?;
     }
     let model = applier.tree;
     let mut spooled = spool.finish()?;

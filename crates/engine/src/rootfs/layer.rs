@@ -331,6 +331,42 @@ pub(crate) fn for_each_entry(
     Ok(())
 }
 
+/// Whether the last component of `path` is a whiteout name (`.wh.<name>`, or the opaque
+/// marker `.wh..wh..opq`).
+pub(crate) fn is_marker(path: &[u8]) -> bool {
+    let name = match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    };
+    name.starts_with(b".wh.")
+}
+
+/// The whiteouts and opaque markers of `layer`, in tar order, when they must be applied
+/// before its other entries and the tar does not already have them first: the OCI image
+/// spec has a layer's whiteouts remove what the layers *below* have, never what the same
+/// layer writes, wherever they are in the tar. `None` when the layer's cached index says
+/// that the markers come first (or that it has none); otherwise the layer is read once
+/// more for them.
+pub(crate) fn markers_first(
+    store: &Store,
+    layer: &LayerPlan,
+    cancel: &CancellationToken,
+) -> Result<Option<Vec<Vec<u8>>>, RootfsError> {
+    let cached = crate::layers::LayerIndex::load_cached(store, &layer.digest)
+        .filter(|x| x.diff_id() == &layer.diff_id);
+    if cached.is_some_and(|x| !x.late_markers()) {
+        return Ok(None);
+    }
+    let mut markers = Vec::new();
+    for_each_entry(store, layer, cancel, |_, header, _| {
+        if is_marker(&header.path) {
+            markers.push(header.path.clone());
+        }
+        Ok(())
+    })?;
+    Ok(Some(markers))
+}
+
 /// The header of `entry`, or `None` for a member that writes nothing.
 fn header_of<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Option<Header>> {
     let kind = match entry.header().entry_type() {

@@ -142,7 +142,8 @@ pub fn unpack(
             digest: layer.digest.clone(),
             size: layer.size,
         });
-        applier.start_layer(&layer.digest);
+        let markers = layer::markers_first(store, layer, cancel)?;
+        applier.start_layer(&layer.digest, markers.as_deref())?;
         layer::for_each_entry(store, layer, cancel, |_, header, content| {
             if let Created::Skipped(reason) = applier.apply(header, content)? {
                 let kind = match header.kind {
@@ -161,6 +162,7 @@ pub fn unpack(
             }
             Ok(())
         })?;
+        applier.end_layer()?;
     }
     if cancel.is_cancelled() {
         return Err(RootfsError::Cancelled);
