@@ -153,8 +153,17 @@ mod layers_props {
         Ok(())
     }
 
+    /// 256 cases, or `PROPTEST_CASES` (`PROPTEST_CASES=5000 cargo test --release -p
+    /// porthole-engine --test layers_props` for a longer run).
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(256)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
         #[test]
         fn layers_indexes_never_name_a_path_outside_the_root(

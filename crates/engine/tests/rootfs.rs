@@ -645,6 +645,35 @@ EOF
         );
     }
 
+    /// OCI: "Files that are present in the same layer as a whiteout file can only be
+    /// hidden by whiteout files in subsequent layers." A whiteout at the end of its tar
+    /// removes the lower `x` (its files and its mode) before the layer's `x/new` is
+    /// written, and a whiteout through the lower link `l` removes `d/gone`, though the
+    /// layer replaced `l` before it.
+    #[test]
+    fn whiteouts_after_other_entries_of_their_layer_apply_first() {
+        let (result, tmp) = unpack_hostile(&[
+            raw_tar(&[
+                ("x/", b'5', b"", ""),
+                ("x/old", b'0', b"old", ""),
+                ("d/gone", b'0', b"gone", ""),
+                ("l", b'2', b"", "d"),
+            ]),
+            raw_tar(&[
+                ("x/new", b'0', b"new", ""),
+                ("l/", b'5', b"", ""),
+                (".wh.x", b'0', b"", ""),
+                ("l/.wh.gone", b'0', b"", ""),
+            ]),
+        ]);
+        result.unwrap();
+        let out = tmp.path().join("work/out");
+        assert_eq!(fs::read(out.join("x/new")).unwrap(), b"new");
+        assert!(!out.join("x/old").exists(), "the lower `x/old` stayed");
+        assert!(!out.join("d/gone").exists(), "the lower `d/gone` stayed");
+        assert!(fs::symlink_metadata(out.join("l")).unwrap().is_dir());
+    }
+
     // --- Errors --------------------------------------------------------------------
 
     fn partials(dir: &Path) -> Vec<String> {

@@ -13,7 +13,7 @@
 //! | 4     | format version ([`CACHE_FORMAT_VERSION`]) |
 //! | 4     | CRC-32 of the body |
 //! | 8     | body length |
-//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (since version 2; deb licences since 3, file ownership since 4; since 6 each record's tar member, the records later ones replaced, whether markers come late, and paths landed through the layer's own symlinks) |
+//! | n     | body: postcard of the layer's digest, diff_id, media type, codec, sizes, the fixed-size entry records (tree order), the one string holding every path and link target, and the files package detectors found things in (since version 2; deb licences since 3, file ownership since 4; since 6 each record's tar member, the records later ones replaced, and the tar's names of the paths its own symlinks moved) |
 //!
 //! Nothing else in the store refers to these files: deleting `porthole-cache/` is always
 //! safe.
@@ -58,7 +58,6 @@ struct Stored {
     compressed_size: u64,
     uncompressed_size: u64,
     root_opaque: bool,
-    late_markers: bool,
     entries: Vec<RawEntry>,
     shadowed: Vec<RawEntry>,
     tar_names: Vec<TarName>,
@@ -94,7 +93,6 @@ pub(crate) fn encode(index: &LayerIndex) -> Result<Vec<u8>, postcard::Error> {
         compressed_size: index.compressed_size,
         uncompressed_size: index.uncompressed_size,
         root_opaque: index.root_opaque,
-        late_markers: index.late_markers,
         entries: index.entries.clone(),
         shadowed: index.shadowed.clone(),
         tar_names: index.tar_names.clone(),
@@ -144,7 +142,6 @@ pub(crate) fn decode(bytes: &[u8], expected: &Digest) -> Result<LayerIndex, Stri
         compressed_size: stored.compressed_size,
         uncompressed_size: stored.uncompressed_size,
         root_opaque: stored.root_opaque,
-        late_markers: stored.late_markers,
         entries: stored.entries,
         shadowed: stored.shadowed,
         tar_names: stored.tar_names,

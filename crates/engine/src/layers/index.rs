@@ -172,10 +172,6 @@ pub struct LayerIndex {
     pub(crate) uncompressed_size: u64,
     /// A `.wh..wh..opq` at the top: everything below is hidden.
     pub(crate) root_opaque: bool,
-    /// A whiteout or opaque marker comes after another entry in the tar. They still apply
-    /// before the layer's other entries (OCI: whiteouts hide the layers below only), so
-    /// extraction must find them first.
-    pub(crate) late_markers: bool,
     pub(crate) entries: Vec<RawEntry>,
     /// Records of the tar that `entries` leave out (tar order): an entry written again
     /// later, or inside something the layer replaced later, and markers inside a file of
@@ -230,12 +226,6 @@ impl LayerIndex {
         self.root_opaque
     }
 
-    /// Whether a whiteout or opaque marker comes after another entry of the tar (they
-    /// apply first all the same).
-    pub fn late_markers(&self) -> bool {
-        self.late_markers
-    }
-
     /// How many paths the index holds (whiteouts and implicit directories included).
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -284,6 +274,41 @@ impl LayerIndex {
             .take_while(|r| r.path.get(&self.names) == path)
             .count();
         &self.shadowed[start..start + len]
+    }
+
+    /// The layer's whiteouts and opaque markers as tar member names (`etc/.wh.motd`,
+    /// `var/.wh..wh..opq`), for extraction to apply before the layer's other entries;
+    /// `None` when one of their names was not UTF-8 (the index keeps it approximately).
+    pub fn marker_names(&self) -> Option<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if self.root_opaque {
+            out.push(b".wh..wh..opq".to_vec());
+        }
+        for raw in self.entries.iter().chain(&self.shadowed) {
+            let path = raw.path.get(&self.names);
+            if raw.flags & (WHITEOUT | MARKER) != 0 && path.contains('\u{fffd}') {
+                return None;
+            }
+            if raw.flags & WHITEOUT != 0 {
+                let (dir, name) = (paths::parent(path), paths::file_name(path));
+                let sep = if dir.is_empty() { "" } else { "/" };
+                out.push(format!("{dir}{sep}.wh.{name}").into_bytes());
+            }
+            if raw.flags & MARKER != 0 {
+                out.push(format!("{path}/.wh..wh..opq").into_bytes());
+            }
+        }
+        Some(out)
+    }
+
+    /// The tar's whiteout ([`WHITEOUT`]) and opaque marker ([`MARKER`]) flags at `path`.
+    pub(crate) fn markers_at(&self, path: &str) -> u8 {
+        let standing = self
+            .position(path)
+            .ok()
+            .map_or(0, |i| self.entries[i].flags);
+        let replaced = self.shadowed_at(path).iter().fold(0, |f, r| f | r.flags);
+        (standing | replaced) & (WHITEOUT | MARKER)
     }
 
     /// The path and link that the tar's member `seq` names, before the layer's own
@@ -399,11 +424,8 @@ pub(crate) struct IndexBuilder {
     root_opaque: bool,
     /// The sequence number of the next entry (see [`IndexBuilder::set_sequence`]).
     next: u32,
-    /// The tar wrote something other than a marker.
-    wrote: bool,
     /// The paths are already landed through the layer's own symlinks.
     landed: bool,
-    late_markers: bool,
 }
 
 /// A record's path and link as its tar member names them (see
@@ -422,7 +444,6 @@ pub(crate) struct Built {
     pub tar_names: Vec<TarName>,
     pub names: String,
     pub root_opaque: bool,
-    pub late_markers: bool,
 }
 
 /// Why the builder refused an entry.
@@ -462,11 +483,6 @@ impl IndexBuilder {
         let path = self.span(path)?;
         let link = self.span(link)?;
         let m = meta.as_ref();
-        if m.is_some() {
-            self.wrote = true;
-        } else if self.wrote {
-            self.late_markers = true;
-        }
         let seq = self.next;
         self.next = self.next.saturating_add(1);
         self.pending.push(RawEntry {
@@ -510,7 +526,6 @@ impl IndexBuilder {
     pub fn opaque(&mut self, dir: &str) -> Result<(), BuildLimit> {
         if dir.is_empty() {
             self.root_opaque = true;
-            self.late_markers |= self.wrote;
             return Ok(());
         }
         self.push(dir, "", None, OPAQUE | MARKER)
@@ -522,7 +537,6 @@ impl IndexBuilder {
             mut names,
             mut pending,
             root_opaque,
-            late_markers,
             landed,
             ..
         } = self;
@@ -630,7 +644,6 @@ impl IndexBuilder {
             tar_names,
             names: out.names,
             root_opaque,
-            late_markers,
         }
     }
 }
@@ -858,7 +871,6 @@ impl LayerIndex {
             tar_names,
             names,
             root_opaque,
-            late_markers,
         } = b.finish();
         let index = LayerIndex {
             digest: Digest::of(name.as_bytes()),
@@ -868,7 +880,6 @@ impl LayerIndex {
             compressed_size: 0,
             uncompressed_size: 0,
             root_opaque,
-            late_markers,
             found: Vec::new(),
             entries,
             shadowed,
@@ -1016,7 +1027,6 @@ mod tests {
             listing(&index),
             ["b dir o", "c dir i", "c/a file", "c/z file", "x symlink"]
         );
-        assert!(!index.late_markers());
     }
 
     /// Found by `rootfs_props`: a non-directory written between a path and a directory at
@@ -1030,20 +1040,6 @@ mod tests {
             b.add("b", meta(FileType::Dir, 0), "").unwrap();
         });
         assert_eq!(listing(&index), ["b dir o"]);
-    }
-
-    #[test]
-    fn markers_after_other_entries_are_noticed() {
-        let first = build(|b| {
-            b.whiteout("x").unwrap();
-            b.add("y", meta(FileType::File, 1), "").unwrap();
-        });
-        assert!(!first.late_markers());
-        let late = build(|b| {
-            b.add("y", meta(FileType::File, 1), "").unwrap();
-            b.opaque("").unwrap();
-        });
-        assert!(late.late_markers());
     }
 
     #[test]

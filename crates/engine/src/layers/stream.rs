@@ -166,7 +166,6 @@ pub(crate) fn index_stream<R: Read>(
         tar_names,
         names,
         root_opaque,
-        late_markers,
     } = builder.finish();
     let compressed_size = *compressed.borrow();
     Ok(LayerIndex {
@@ -177,7 +176,6 @@ pub(crate) fn index_stream<R: Read>(
         compressed_size,
         uncompressed_size,
         root_opaque,
-        late_markers,
         entries,
         shadowed,
         tar_names,

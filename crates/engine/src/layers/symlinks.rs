@@ -19,6 +19,7 @@
 //!   leaves the link as it was); a hard link to a symlink is that symlink.
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 
 use super::index::{
     BuildLimit, CONVERTED, FileType, IMPLICIT, IndexBuilder, LayerIndex, MARKER, MAX_NAME_BYTES,
@@ -34,6 +35,8 @@ const MAX_LINKS: usize = 40;
 #[derive(Default)]
 pub(crate) struct OwnLinks {
     links: BTreeMap<String, String>,
+    /// `<path>/`, for the range of the links inside a path.
+    inside: String,
 }
 
 impl OwnLinks {
@@ -73,11 +76,14 @@ impl OwnLinks {
             }
             _ => {
                 self.links.remove(at);
-                let inside = format!("{at}/");
+                self.inside.clear();
+                self.inside.push_str(at);
+                self.inside.push('/');
+                let inside = self.inside.as_str();
                 let gone: Vec<String> = self
                     .links
-                    .range(inside.clone()..)
-                    .take_while(|(k, _)| k.starts_with(&inside))
+                    .range::<str, _>((Bound::Included(inside), Bound::Unbounded))
+                    .take_while(|(k, _)| k.starts_with(inside))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for k in gone {
@@ -599,14 +605,15 @@ fn linked(lower: &[LayerIndex], layer: &LayerIndex, target: &str, seq: u32) -> O
     if let Some(r) = layer.written_before(target, seq) {
         return of(layer, r);
     }
-    let mine = own(layer, target);
+    // The layer's markers ran before the link; a non-directory it wrote before the link
+    // in place of a directory above the target took the target with it.
     let removed = layer.root_opaque
-        || mine.is_some_and(|r| r.flags & WHITEOUT != 0)
+        || layer.markers_at(target) & WHITEOUT != 0
         || ancestors(target).any(|a| {
-            own(layer, a).is_some_and(|d| {
-                d.flags & (WHITEOUT | OPAQUE) != 0
-                    || (d.kind.is_some_and(|k| k != FileType::Dir) && d.seq < seq)
-            })
+            layer.markers_at(a) != 0
+                || layer
+                    .written_before(a, seq)
+                    .is_some_and(|d| d.kind != Some(FileType::Dir))
         });
     if removed {
         return None;

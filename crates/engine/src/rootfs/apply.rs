@@ -10,8 +10,9 @@
 //!   both are directories.
 //! - `.wh.<name>` removes `<name>` and `.wh..wh..opq` empties its directory, but never what
 //!   the same layer writes (OCI: whiteouts apply to lower layers only): a layer's markers
-//!   are applied before its other entries (`Applier::start_layer` takes those the tar has
-//!   after other entries), and what they remove is found as the layers below left it.
+//!   are applied before its other entries (`Applier::start_layer` takes them from the
+//!   layer's index, wherever the tar has them), and what each removes is found as the
+//!   layers below left it.
 //! - A hard link's target is resolved the same way except its last component (a link to
 //!   a symlink links the symlink), and must exist.
 //! - Directories are made writable by their owner while layers are applied; their modes,

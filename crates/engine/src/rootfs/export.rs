@@ -13,7 +13,11 @@
 //! file's content from the spool, in layer and tar order, each followed by its other
 //! names as hard links. A surviving file the indexes did not foresee (they read names as
 //! UTF-8, for one) is read from its layer again, as are those of a layer left unspooled;
-//! the output is the same either way. Every read checks the layer's diff_id.
+//! the output is the same either way. Every read checks the layer's diff_id. A layer's
+//! whiteouts and opaque markers are applied before its other entries, as its index lists
+//! them (an index not cached yet is built and cached first: one more read of that layer).
+//! An export without cached indexes keeps every file aside (the indexes it builds on the
+//! way serve the next one).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsStr;
@@ -116,7 +120,7 @@ pub fn export(
     let mut applier = Applier::new(Model::default());
     for (i, layer) in layers.iter().enumerate() {
         let markers = layer::markers_first(store, layer, cancel)?;
-        applier.start_layer(&layer.digest, markers.as_deref())?;
+        applier.start_layer(&layer.digest, Some(&markers))?;
         layer::for_each_entry(store, layer, cancel, |sequence, header, content| {
             applier.tree.layer = i;
             applier.tree.sequence = sequence;

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::RootfsError;
 use crate::digest::Digest;
-use crate::layers::{LayerError, decode};
+use crate::layers::{LayerError, LayerIndex, decode};
 use crate::store::{ImageSummary, Store, StoreError};
 
 /// One layer of an image, as its manifest and config describe it.
@@ -341,21 +341,25 @@ pub(crate) fn is_marker(path: &[u8]) -> bool {
     name.starts_with(b".wh.")
 }
 
-/// The whiteouts and opaque markers of `layer`, in tar order, when they must be applied
-/// before its other entries and the tar does not already have them first: the OCI image
-/// spec has a layer's whiteouts remove what the layers *below* have, never what the same
-/// layer writes, wherever they are in the tar. `None` when the layer's cached index says
-/// that the markers come first (or that it has none); otherwise the layer is read once
-/// more for them.
+/// The whiteouts and opaque markers of `layer`, to apply before its other entries: the
+/// OCI image spec has a layer's whiteouts remove what the layers *below* have, never what
+/// the same layer writes, wherever they are in the tar. They come from the layer's index
+/// (cached, or built and cached now: one more read of the layer, once); when it has no
+/// usable index (or a marker's name is not UTF-8), from one more read of its headers.
 pub(crate) fn markers_first(
     store: &Store,
     layer: &LayerPlan,
     cancel: &CancellationToken,
-) -> Result<Option<Vec<Vec<u8>>>, RootfsError> {
-    let cached = crate::layers::LayerIndex::load_cached(store, &layer.digest)
-        .filter(|x| x.diff_id() == &layer.diff_id);
-    if cached.is_some_and(|x| !x.late_markers()) {
-        return Ok(None);
+) -> Result<Vec<Vec<u8>>, RootfsError> {
+    if cancel.is_cancelled() {
+        return Err(RootfsError::Cancelled);
+    }
+    let indexed = LayerIndex::cached_or_build(store, &layer.digest, &layer.media_type)
+        .ok()
+        .filter(|x| x.diff_id() == &layer.diff_id)
+        .and_then(|x| x.marker_names());
+    if let Some(markers) = indexed {
+        return Ok(markers);
     }
     let mut markers = Vec::new();
     for_each_entry(store, layer, cancel, |_, header, _| {
@@ -364,7 +368,7 @@ pub(crate) fn markers_first(
         }
         Ok(())
     })?;
-    Ok(Some(markers))
+    Ok(markers)
 }
 
 /// The header of `entry`, or `None` for a member that writes nothing.

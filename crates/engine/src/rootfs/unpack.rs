@@ -1,6 +1,9 @@
 //! `unpack`: an image's final filesystem written into a directory, layer after layer, as
 //! `umoci unpack` leaves it. The layers go into `DIR.partial-XXXXXX` beside `DIR`, which is
-//! renamed to `DIR` only once whole; on any error or cancellation it is removed.
+//! renamed to `DIR` only once whole; on any error or cancellation it is removed. Each
+//! layer's whiteouts and opaque markers are applied before its other entries, as its
+//! index lists them (an index not cached yet is built and cached first: one more read of
+//! that layer).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -143,7 +146,7 @@ pub fn unpack(
             size: layer.size,
         });
         let markers = layer::markers_first(store, layer, cancel)?;
-        applier.start_layer(&layer.digest, markers.as_deref())?;
+        applier.start_layer(&layer.digest, Some(&markers))?;
         layer::for_each_entry(store, layer, cancel, |_, header, content| {
             if let Created::Skipped(reason) = applier.apply(header, content)? {
                 let kind = match header.kind {
