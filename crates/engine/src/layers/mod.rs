@@ -38,6 +38,8 @@ mod tar_walk;
 use std::fs::File;
 use std::io::{self, BufReader};
 
+use tokio_util::sync::CancellationToken;
+
 pub use cache::{CACHE_FORMAT_VERSION, cache_dir, cache_path};
 pub use content::{FileContent, read_file, resolve};
 pub use decode::Codec;
@@ -69,6 +71,17 @@ impl LayerIndexer {
         digest: &Digest,
         media_type: &str,
     ) -> Result<LayerIndex, LayerError> {
+        LayerIndexer::index_blob_until(store, digest, media_type, &CancellationToken::new())
+    }
+
+    /// [`LayerIndexer::index_blob`], stopped with [`LayerError::Cancelled`] once `cancel`
+    /// is set.
+    pub(crate) fn index_blob_until(
+        store: &Store,
+        digest: &Digest,
+        media_type: &str,
+        cancel: &CancellationToken,
+    ) -> Result<LayerIndex, LayerError> {
         let path = store.blob_path(digest);
         let file = File::open(&path).map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
@@ -84,11 +97,26 @@ impl LayerIndexer {
                 }
             }
         })?;
-        LayerIndex::from_reader(
-            digest,
-            media_type,
-            BufReader::with_capacity(256 * 1024, file),
-        )
+        let blob = Until {
+            inner: BufReader::with_capacity(256 * 1024, file),
+            cancel,
+        };
+        LayerIndex::from_reader(digest, media_type, blob)
+    }
+}
+
+/// A reader that fails with [`stream::CancelledRead`] once `cancel` is set.
+struct Until<'a, R> {
+    inner: R,
+    cancel: &'a CancellationToken,
+}
+
+impl<R: io::Read> io::Read for Until<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(io::Error::other(stream::CancelledRead));
+        }
+        self.inner.read(buf)
     }
 }
 

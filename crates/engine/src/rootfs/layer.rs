@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::RootfsError;
 use crate::digest::Digest;
-use crate::layers::{LayerError, LayerIndex, decode};
+use crate::layers::{LayerError, LayerIndex, LayerIndexer, decode};
 use crate::store::{ImageSummary, Store, StoreError};
 
 /// One layer of an image, as its manifest and config describe it.
@@ -354,8 +354,23 @@ pub(crate) fn markers_first(
     if cancel.is_cancelled() {
         return Err(RootfsError::Cancelled);
     }
-    let indexed = LayerIndex::cached_or_build(store, &layer.digest, &layer.media_type)
-        .ok()
+    let index = match LayerIndex::load_cached(store, &layer.digest) {
+        Some(index) => Some(index),
+        None => {
+            match LayerIndexer::index_blob_until(store, &layer.digest, &layer.media_type, cancel) {
+                Ok(index) => {
+                    if let Err(e) = index.save(store) {
+                        tracing::warn!("cannot cache the index of layer {}: {e}", layer.digest);
+                    }
+                    Some(index)
+                }
+                Err(LayerError::Cancelled { .. }) => return Err(RootfsError::Cancelled),
+                // The read of the layer below says what is wrong with it.
+                Err(_) => None,
+            }
+        }
+    };
+    let indexed = index
         .filter(|x| x.diff_id() == &layer.diff_id)
         .and_then(|x| x.marker_names());
     if let Some(markers) = indexed {
