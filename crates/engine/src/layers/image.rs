@@ -53,7 +53,9 @@ pub struct FileEntry {
     pub path: String,
     #[serde(rename = "type")]
     pub kind: FileType,
-    /// A regular file's bytes; 0 for anything else (a hard link shares its target's).
+    /// A regular file's bytes, or a hard link's: those of the file it shares (its target
+    /// as it was when the link was made; its mode and owner are that file's too); 0 for
+    /// anything else.
     pub size: u64,
     /// Permission bits with setuid, setgid and sticky.
     pub mode: u32,

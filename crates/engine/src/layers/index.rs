@@ -143,7 +143,7 @@ pub struct LayerEntry<'a> {
     /// What the layer writes here; `None` when it only whites the path out.
     pub kind: Option<FileType>,
     /// Bytes of a regular file's content; 0 for everything else (a hard link's content is
-    /// its target's).
+    /// its target's: stacked, [`ImageLayers`](super::ImageLayers) gives it that size).
     pub size: u64,
     /// Permission bits with setuid, setgid and sticky (`0o7777`).
     pub mode: u32,
