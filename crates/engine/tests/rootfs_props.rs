@@ -1,6 +1,7 @@
 //! Property tests of `rootfs::unpack` and `rootfs::export`: random stacks of layers (files,
 //! directories, symlinks pointing anywhere, hard links, whiteouts, opaque directories, with
-//! paths through lower symlinks) are unpacked, and the tree on disk must be the engine's
+//! paths through the symlinks of lower layers and of their own, in any tar order) are
+//! unpacked, and the tree on disk must be the engine's
 //! merged layer index (`ImageLayers::tree`): the same paths with the same types, modes,
 //! sizes and link targets. The export must list the same paths once each, with the same
 //! metadata, the unpacked files' bytes, and the unpack's hard-link groups; and it must be
