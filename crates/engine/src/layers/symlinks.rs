@@ -405,33 +405,48 @@ impl Replay<'_> {
     /// made directories. `None` for a loop of links.
     fn land(&mut self, path: &str) -> Option<String> {
         let mut rest: Vec<String> = path.split('/').rev().map(str::to_owned).collect();
-        let mut done: Vec<String> = Vec::new();
+        // The real path so far and, for each of its components, the length before it and
+        // whether what the layers below had inside it is gone (kept as the walk goes, so
+        // that a deep path costs no more than its length per component).
+        let mut here = String::new();
+        let mut stack: Vec<(usize, bool)> = Vec::new();
         let mut hops = 0;
         while let Some(part) = rest.pop() {
             match part.as_str() {
                 "" | "." => continue,
                 ".." => {
-                    done.pop();
+                    if let Some((len, _)) = stack.pop() {
+                        here.truncate(len);
+                    }
                     continue;
                 }
-                _ => done.push(part),
+                _ => {}
             }
+            let parent_gone = stack.last().map_or(self.removals.root, |&(_, gone)| gone);
+            let len = here.len();
+            if !here.is_empty() {
+                here.push('/');
+            }
+            here.push_str(&part);
             if rest.is_empty() {
                 break;
             }
-            let here = done.join("/");
+            let gone = parent_gone || self.removals.whiteouts.contains(&here);
             let link = match self.own.get(&here) {
                 Some(Own::Link(target)) => Some(target.clone()),
                 Some(Own::Dir { .. }) => None,
                 Some(Own::Other) => {
-                    self.own.insert(here, Own::Dir { fresh: true });
+                    self.own.insert(here.clone(), Own::Dir { fresh: true });
                     None
                 }
-                None => match self.below(&here) {
-                    Some((FileType::Symlink, target)) => Some(target),
-                    Some((FileType::Dir, _)) => None,
+                None => match visible_below(self.lower, &here).filter(|_| !gone) {
+                    Some((layer, raw)) if raw.kind == Some(FileType::Symlink) => {
+                        Some(raw.link.get(&layer.names).to_owned())
+                    }
+                    Some((_, raw)) if raw.kind == Some(FileType::Dir) => None,
+                    // Missing, or not a directory: made one.
                     _ => {
-                        self.own.insert(here, Own::Dir { fresh: true });
+                        self.own.insert(here.clone(), Own::Dir { fresh: true });
                         None
                     }
                 },
@@ -441,15 +456,21 @@ impl Replay<'_> {
                 if hops > MAX_LINKS {
                     return None;
                 }
-                done.pop();
+                here.truncate(len);
                 if target.starts_with('/') {
-                    done.clear();
+                    here.clear();
+                    stack.clear();
                 }
                 rest.extend(target.split('/').rev().map(str::to_owned));
+                continue;
             }
+            let hides = matches!(
+                self.own.get(&here),
+                Some(Own::Other | Own::Link(_) | Own::Dir { fresh: true })
+            );
+            stack.push((len, gone || hides || self.removals.opaque.contains(&here)));
         }
-        let out = done.join("/");
-        (!out.is_empty()).then_some(out)
+        (!here.is_empty()).then_some(here)
     }
 
     /// The layer wrote an entry of type `kind` at `at` (a hard link: to `link`, landed).
