@@ -376,6 +376,24 @@ def layout(dirname: str, tag: str, layers):
                       "manifest": man["digest"]}))
 
 
+def read_results(results_tsv: str) -> dict:
+    """The rows bench/lib.sh's `measure` appends, as {image: {tool: [run, ...]}} in file
+    order; each run a dict of run, seconds, peak_rss_kib, user_s, sys_s and registry_cpu_s
+    (the registry's CPU seconds during the run; None where no registry ran, "-", or in rows
+    written before it was recorded)."""
+    runs = {}
+    with open(results_tsv) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            image, tool, i, secs, rss_kib, user, sys_, *rest = line.split()
+            registry = float(rest[0]) if rest and rest[0] != "-" else None
+            runs.setdefault(image, {}).setdefault(tool, []).append(
+                {"run": int(i), "seconds": float(secs), "peak_rss_kib": int(rss_kib),
+                 "user_s": float(user), "sys_s": float(sys_), "registry_cpu_s": registry})
+    return runs
+
+
 def summarize(results_tsv: str, meta_json: str, out_json: str, index_tsv: str = ""):
     with open(meta_json) as f:
         meta = json.load(f)
@@ -385,16 +403,7 @@ def summarize(results_tsv: str, meta_json: str, out_json: str, index_tsv: str = 
             for line in f:
                 image, size = line.split()
                 index_bytes[image] = int(size)
-    runs = {}
-    with open(results_tsv) as f:
-        for line in f:
-            image, tool, i, secs, rss_kib, user, sys_, *rest = line.split()
-            # The registry's CPU seconds during the run (bench/lib.sh's `measure`); "-"
-            # or missing in rows written before it was recorded.
-            registry = float(rest[0]) if rest and rest[0] != "-" else None
-            runs.setdefault(image, {}).setdefault(tool, []).append(
-                {"run": int(i), "seconds": float(secs), "peak_rss_kib": int(rss_kib),
-                 "user_s": float(user), "sys_s": float(sys_), "registry_cpu_s": registry})
+    runs = read_results(results_tsv)
     rows = []
     for image in meta["images"]:
         name = image["name"]

@@ -100,17 +100,18 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- 5. report ---------------------------------------------------------------------------
 cp "$RESULTS" "$OUT/push-results.tsv"
 python3 - "$RESULTS" "$RUNS" "$SKOPEO_NOTE" "$LOAD_BEFORE" "$LOAD_AFTER" \
-    "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" <<'EOF'
+    "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" "$BENCH" <<'EOF'
 import statistics, sys, time
-path, runs, note, lb, la, rev = sys.argv[1:]
-rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
-by = {}
-for image, tool, _run, secs, rss, user, sys_, *_registry in rows:
-    by.setdefault((image, tool), []).append((float(secs), int(rss), float(user) + float(sys_)))
+path, runs, note, lb, la, rev, bench = sys.argv[1:]
+sys.path.insert(0, bench)
+from fixtures import read_results
+results = read_results(path)
+by = {(image, tool): [(r["seconds"], r["peak_rss_kib"], r["user_s"] + r["sys_s"]) for r in rs]
+      for image, tools in results.items() for tool, rs in tools.items()}
 print(f"push benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {runs} runs each, git {rev}; {note}")
 print(f"{'image':<16} {'porthole push':>14} {'skopeo copy':>12} {'skopeo/porthole':>16} "
       f"{'CPU p/s':>12} {'peak RSS p/s':>16}")
-for image in dict.fromkeys(r[0] for r in rows):
+for image in results:
     p, s = by.get((image, "porthole"), []), by.get((image, "skopeo"), [])
     if not p or not s:
         continue

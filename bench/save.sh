@@ -56,12 +56,13 @@ for image in $IMAGES; do
 done
 
 echo
-python3 - "$RESULTS" <<'PY'
+python3 - "$RESULTS" "$BENCH" <<'PY'
 import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    image, tool, _run, secs, rss = line.split()[:5]
-    rows.setdefault(image, {}).setdefault(tool, []).append((float(secs), int(rss)))
+sys.path.insert(0, sys.argv[2])
+from fixtures import read_results
+rows = {image: {tool: [(r["seconds"], r["peak_rss_kib"]) for r in runs]
+                for tool, runs in by.items()}
+        for image, by in read_results(sys.argv[1]).items()}
 tools = ["porthole", "skopeo-docker-archive", "skopeo-oci-archive", "gnu-tar"]
 print("image           " + "".join(f"{t:>24}" for t in tools) + "   skopeo-docker/porthole  skopeo-oci/porthole")
 for image, by in rows.items():

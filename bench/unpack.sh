@@ -55,12 +55,13 @@ SH
 done
 
 echo
-python3 - "$RESULTS" <<'PY'
+python3 - "$RESULTS" "$BENCH" <<'PY'
 import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    image, tool, _run, secs, rss = line.split()[:5]
-    rows.setdefault(image, {}).setdefault(tool, []).append((float(secs), int(rss)))
+sys.path.insert(0, sys.argv[2])
+from fixtures import read_results
+rows = {image: {tool: [(r["seconds"], r["peak_rss_kib"]) for r in runs]
+                for tool, runs in by.items()}
+        for image, by in read_results(sys.argv[1]).items()}
 tools = ["porthole", "umoci", "tar-loop", "porthole-export"]
 print("image           " + "".join(f"{t:>20}" for t in tools) + "   umoci/porthole  porthole/tar-loop")
 for image, by in rows.items():
